@@ -1,0 +1,84 @@
+import CreditKernel
+import Foundation
+import Logging
+import PostgresNIO
+import ServiceLifecycle
+import Storage
+
+/// The production store: PostgreSQL through a PostgresNIO `PostgresClient` connection pool.
+///
+/// The store is a `Service`: its `run()` drives the pool and must run (in the application's
+/// `ServiceGroup`, or in ``withRunning(_:)`` for one-off commands) while the store is used.
+public final class PostgresStore: CreditStore, Service {
+    public let backendName = "postgresql"
+    public var latestSchemaVersion: Int { PostgresSchema.migrations.count }
+
+    let client: PostgresClient
+    let logger: Logger
+
+    public init(configuration: PostgresClient.Configuration, logger: Logger) {
+        self.client = PostgresClient(configuration: configuration, backgroundLogger: logger)
+        self.logger = logger
+    }
+
+    public func run() async throws {
+        await client.run()
+    }
+
+    /// Runs the connection pool for the duration of `body`: for commands that use the store once.
+    public func withRunning<Result: Sendable>(_ body: @Sendable (PostgresStore) async throws -> Result) async throws -> Result {
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { await self.client.run() }
+            defer { group.cancelAll() }
+            return try await body(self)
+        }
+    }
+
+    public func migrate() async throws -> MigrationOutcome {
+        try await client.withTransaction(logger: logger) { connection in
+            // One migrator at a time across every replica sharing the database.
+            try await connection.query("SELECT pg_advisory_xact_lock(\(PostgresSchema.migrationLockKey))", logger: logger)
+            try await connection.query(
+                """
+                CREATE TABLE IF NOT EXISTS schema_migrations (
+                    version integer PRIMARY KEY,
+                    name text NOT NULL,
+                    applied_at timestamptz NOT NULL DEFAULT now()
+                )
+                """,
+                logger: logger
+            )
+            let before = try await Self.appliedVersion(connection, logger: logger)
+            var applied: [String] = []
+            for (index, migration) in PostgresSchema.migrations.enumerated() where index + 1 > before {
+                try await connection.query(PostgresQuery(unsafeSQL: migration.sql), logger: logger)
+                try await connection.query(
+                    "INSERT INTO schema_migrations (version, name) VALUES (\(index + 1), \(migration.name))",
+                    logger: logger
+                )
+                applied.append(migration.name)
+            }
+            return MigrationOutcome(fromVersion: before, toVersion: before + applied.count, applied: applied)
+        }
+    }
+
+    public func schemaVersion() async throws -> Int {
+        try await client.withConnection { connection in
+            let exists = try await connection.query("SELECT to_regclass('schema_migrations') IS NOT NULL", logger: logger)
+                .decode(Bool.self).first { _ in true } ?? false
+            guard exists else { return 0 }
+            return try await Self.appliedVersion(connection, logger: logger)
+        }
+    }
+
+    private static func appliedVersion(_ connection: PostgresConnection, logger: Logger) async throws -> Int {
+        try await connection.query("SELECT COALESCE(MAX(version), 0) FROM schema_migrations", logger: logger)
+            .decode(Int.self).first { _ in true } ?? 0
+    }
+
+    public func ping() async throws {
+        try await client.query("SELECT 1", logger: logger)
+    }
+
+    public var catalogue: any CatalogueRepository { PostgresCatalogueRepository(client: client, logger: logger) }
+}

@@ -1,0 +1,81 @@
+import ArgumentParser
+import Configuration
+import Logging
+import Metrics
+import Prometheus
+import Server
+import ServiceLifecycle
+import Storage
+
+struct Serve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run the CreditHub server until SIGTERM or SIGINT.",
+        discussion: """
+            On first start with an empty store the schema is created and the default catalogue loaded. \
+            /health/live, /health/ready and /metrics are served for orchestrators and Prometheus.
+            """
+    )
+
+    @OptionGroup var global: GlobalOptions
+
+    @Option(help: "Address to listen on (key http.host, default 127.0.0.1).")
+    var host: String?
+
+    @Option(help: "Port to listen on (key http.port, default 8080).")
+    var port: Int?
+
+    func run() async throws {
+        var extra: [AbsoluteConfigKey: ConfigValue] = [:]
+        if let host { extra[AbsoluteConfigKey(["http", "host"])] = .init(.string(host), isSecret: false) }
+        if let port { extra[AbsoluteConfigKey(["http", "port"])] = .init(.int(port), isSecret: false) }
+        let reader = try await global.reader(extra: extra)
+        let logger = LoggingSetup.bootstrap(reader: reader)
+        let registry = PrometheusCollectorRegistry()
+        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
+
+        let storeConfiguration = StoreConfiguration(reader: reader)
+        let serverConfiguration = ServerConfiguration(reader: reader)
+        let opened = try storeConfiguration.open(logger: logger)
+        let store = opened.store
+        logger.info("starting CreditHub", metadata: ["version": "\(CreditHubVersion.current)", "store": "\(storeConfiguration.redactedDescription)"])
+
+        var services: [any Service] = []
+        if let postgres = opened.postgres { services.append(postgres) }
+        var application = buildApplication(
+            configuration: serverConfiguration,
+            dependencies: ApplicationDependencies(store: store, metrics: registry),
+            services: services,
+            logger: logger
+        )
+        let automaticMigration = storeConfiguration.automaticMigration
+        application.beforeServerStarts {
+            try await store.prepare(automaticMigration: automaticMigration, logger: logger)
+        }
+        try await application.runService()
+    }
+}
+
+struct Migrate: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Bring the store's schema up to date and load the default catalogue into an empty store."
+    )
+
+    @OptionGroup var global: GlobalOptions
+
+    func run() async throws {
+        let reader = try await global.reader()
+        let logger = LoggingSetup.bootstrap(reader: reader)
+        var storeConfiguration = StoreConfiguration(reader: reader)
+        storeConfiguration.automaticMigration = true
+        let outcome = try await storeConfiguration.withPreparedStore(logger: logger, prepare: false) { store in
+            let outcome = try await store.migrate()
+            try await store.prepare(automaticMigration: false, logger: logger)
+            return outcome
+        }
+        if outcome.applied.isEmpty {
+            print("schema is up to date at version \(outcome.toVersion) (\(storeConfiguration.redactedDescription))")
+        } else {
+            print("migrated \(storeConfiguration.redactedDescription) from version \(outcome.fromVersion) to \(outcome.toVersion): \(outcome.applied.joined(separator: ", "))")
+        }
+    }
+}

@@ -1,0 +1,86 @@
+import Configuration
+import CreditKernel
+import Foundation
+import Logging
+import Storage
+import StoragePostgres
+import StorageSQLite
+
+/// Which store to open.
+///
+/// Keys (environment variables take the `CREDITHUB_` prefix):
+/// - `data.directory` (`CREDITHUB_DATA_DIRECTORY`): where the embedded store and the raw files live,
+///   default `./data`.
+/// - `database.url` (`CREDITHUB_DATABASE_URL`, secret): `postgres://user:password@host:port/db`
+///   switches to PostgreSQL; unset means SQLite at `<data.directory>/credithub.sqlite`.
+/// - `database.auto-migrate` (`CREDITHUB_DATABASE_AUTO_MIGRATE`): bring the schema up to date when a
+///   command opens the store, default `true`; set `false` when operators run `credithub migrate` themselves.
+struct StoreConfiguration: Sendable {
+    enum Backend: Sendable {
+        case sqlite(path: String)
+        case postgres(url: String)
+    }
+
+    var backend: Backend
+    var dataDirectory: String
+    var automaticMigration: Bool
+
+    init(reader: ConfigReader) {
+        dataDirectory = reader.string(forKey: "data.directory", default: "./data")
+        automaticMigration = reader.bool(forKey: "database.auto-migrate", default: true)
+        if let url = reader.string(forKey: "database.url", isSecret: true), !url.isEmpty {
+            backend = .postgres(url: url)
+        } else {
+            backend = .sqlite(path: (dataDirectory as NSString).appendingPathComponent("credithub.sqlite"))
+        }
+    }
+
+    /// A description safe to log: never the password.
+    var redactedDescription: String {
+        switch backend {
+        case .sqlite(let path): return "sqlite \(path)"
+        case .postgres(let url):
+            guard let components = URLComponents(string: url) else { return "postgresql" }
+            return "postgresql \(components.host ?? "?"):\(components.port ?? 5432)\(components.path)"
+        }
+    }
+}
+
+/// An opened store and the service that must run while it is used (PostgreSQL's connection pool).
+struct OpenedStore {
+    var store: any CreditStore
+    var postgres: PostgresStore?
+}
+
+extension StoreConfiguration {
+    func open(logger: Logger) throws -> OpenedStore {
+        switch backend {
+        case .sqlite(let path):
+            return OpenedStore(store: try SQLiteStore(path: path), postgres: nil)
+        case .postgres(let url):
+            let store = PostgresStore(configuration: try PostgresStore.configuration(url: url), logger: logger)
+            return OpenedStore(store: store, postgres: store)
+        }
+    }
+
+    /// Opens the store, prepares it (migration, default catalogue) and runs `body` with it: for
+    /// commands that use the store once and exit.
+    func withPreparedStore<Result: Sendable>(
+        logger: Logger,
+        prepare: Bool = true,
+        _ body: @escaping @Sendable (any CreditStore) async throws -> Result
+    ) async throws -> Result {
+        let opened = try open(logger: logger)
+        let automaticMigration = self.automaticMigration
+        let run: @Sendable (any CreditStore) async throws -> Result = { store in
+            if prepare {
+                try await store.prepare(automaticMigration: automaticMigration, logger: logger)
+            }
+            return try await body(store)
+        }
+        if let postgres = opened.postgres {
+            return try await postgres.withRunning { try await run($0) }
+        }
+        return try await run(opened.store)
+    }
+}
