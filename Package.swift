@@ -102,6 +102,18 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        .target(
+            name: "CreditHubTestSupport",
+            dependencies: [
+                "CreditKernel",
+                "Storage",
+                "StorageSQLite",
+                "StoragePostgres",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+            ],
+            path: "Tests/Support",
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "CreditKernelTests",
             dependencies: ["CreditKernel"],
@@ -109,15 +121,17 @@ let package = Package(
         ),
         .testTarget(
             name: "StorageTests",
-            dependencies: ["Storage", "StorageSQLite", "StoragePostgres"],
+            dependencies: ["CreditHubTestSupport", "Storage"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "ServerTests",
             dependencies: [
                 "Server",
-                "StorageSQLite",
+                "CreditHubTestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
             ],
             swiftSettings: swiftSettings
         ),

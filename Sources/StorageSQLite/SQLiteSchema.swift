@@ -1,6 +1,6 @@
 import GRDB
 
-/// The SQLite schema as an ordered list of migrations; a database's version is how many it has applied.
+/// The SQLite schema as an ordered list of migrations; a database's version is the highest applied.
 enum SQLiteSchema {
     static let migrations: [(name: String, sql: String)] = [
         (
@@ -19,13 +19,16 @@ enum SQLiteSchema {
         )
     ]
 
-    static var migrator: DatabaseMigrator {
-        var migrator = DatabaseMigrator()
-        for migration in migrations {
-            migrator.registerMigration(migration.name) { db in
-                try db.execute(sql: migration.sql)
-            }
-        }
-        return migrator
+    static let createMigrationsTable = """
+        CREATE TABLE IF NOT EXISTS schema_migrations (
+            version INTEGER PRIMARY KEY,
+            name TEXT NOT NULL,
+            applied_at REAL NOT NULL DEFAULT ((julianday('now') - 2440587.5) * 86400.0)
+        )
+        """
+
+    static func appliedVersion(_ db: Database) throws -> Int {
+        guard try db.tableExists("schema_migrations") else { return 0 }
+        return try Int.fetchOne(db, sql: "SELECT COALESCE(MAX(version), 0) FROM schema_migrations") ?? 0
     }
 }

@@ -29,23 +29,25 @@ public final class SQLiteStore: CreditStore {
     }
 
     public func migrate() async throws -> MigrationOutcome {
-        let migrator = SQLiteSchema.migrator
-        let before = try await pool.read { db in try migrator.appliedMigrations(db) }
-        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
-            migrator.asyncMigrate(pool) { result in continuation.resume(with: result.map { _ in () }) }
+        // One write transaction: SQLite's single writer lock serialises migrators across processes.
+        try await pool.write { db in
+            try db.execute(sql: SQLiteSchema.createMigrationsTable)
+            let before = try SQLiteSchema.appliedVersion(db)
+            var applied: [String] = []
+            for (index, migration) in SQLiteSchema.migrations.enumerated() where index + 1 > before {
+                try db.execute(sql: migration.sql)
+                try db.execute(
+                    sql: "INSERT INTO schema_migrations (version, name) VALUES (?, ?)",
+                    arguments: [index + 1, migration.name]
+                )
+                applied.append(migration.name)
+            }
+            return MigrationOutcome(fromVersion: before, toVersion: before + applied.count, applied: applied)
         }
-        let after = try await pool.read { db in try migrator.appliedMigrations(db) }
-        return MigrationOutcome(
-            fromVersion: before.count,
-            toVersion: after.count,
-            applied: after.filter { !before.contains($0) }
-        )
     }
 
     public func schemaVersion() async throws -> Int {
-        try await pool.read { db in
-            try SQLiteSchema.migrator.appliedMigrations(db).count
-        }
+        try await pool.read { db in try SQLiteSchema.appliedVersion(db) }
     }
 
     public func ping() async throws {

@@ -24,10 +24,8 @@ extension Resource {
             return (nil, reader.problems)
         }
         let resource = reader.resource(root)
-        if let resource {
-            reader.checkReferences(resource)
-        }
-        return (reader.problems.isEmpty ? resource : nil, reader.problems)
+        let problems = reader.problems.sorted { ($0.line, $0.column) < ($1.line, $1.column) }
+        return (problems.isEmpty ? resource : nil, problems)
     }
 }
 
@@ -82,7 +80,7 @@ struct CatalogueNodeReader {
         let subjectTypes = enumList(map, "subject_types", SubjectType.self, what: "subject type")
         let informationClass = enumValue(map, "information_class", InformationClass.self, what: "information class")
         let codeLists = self.codeLists(map["code_lists"])
-        let fields = self.fields(map["fields"])
+        let (parsedFields, fieldsFailed) = self.fields(map["fields"])
         let subject = self.subject(map["subject"])
         let businessKey = self.businessKey(map["business_key"])
         let sourceUnitField = optionalString(map, "source_unit_field")
@@ -105,10 +103,18 @@ struct CatalogueNodeReader {
         if let node = map["timeliness"] { keyMarks["timeliness"] = node.mark }
         if let node = map["publicity_period"] { keyMarks["publicity_period"] = node.mark }
         if let node = map["per_batch_approval"] { keyMarks["per_batch_approval"] = node.mark }
-        guard let id, let name, let subjectTypes, let informationClass, let fields, let subject, let businessKey,
+        checkReferences(
+            ResourceReferences(
+                fields: parsedFields, codeLists: codeLists, subject: subject, businessKey: businessKey,
+                sourceUnitField: sourceUnitField, rules: rules, timeliness: timeliness,
+                publicityPeriod: publicityPeriod, perBatchApproval: perBatchApproval, shareType: shareType
+            )
+        )
+        guard let id, let name, let subjectTypes, let informationClass, !fieldsFailed, let subject, let businessKey,
             let shareType, let disclosure, let marketUse, let sensitivity, let updateFrequency, let channels,
             let logRetention
         else { return nil }
+        let fields = parsedFields
         return Resource(
             id: id,
             name: name,
@@ -144,31 +150,36 @@ struct CatalogueNodeReader {
         "document_type_field", "unit", "description",
     ]
 
-    private mutating func fields(_ node: Node?) -> [FieldDefinition]? {
+    /// The fields that parsed, and whether any did not. Every field with a readable id is
+    /// recorded in `fieldMarks`, so references to a field with a bad type are not reported twice.
+    private mutating func fields(_ node: Node?) -> (fields: [FieldDefinition], failed: Bool) {
         guard let node else {
             report(nil as Mark?, "missing key 'fields': a resource needs at least one field")
-            return nil
+            return ([], true)
         }
         guard case .sequence(let sequence) = node, !sequence.isEmpty else {
             report(node, "'fields' must be a non-empty list of field definitions")
-            return nil
+            return ([], true)
         }
         var result: [FieldDefinition] = []
         var failed = false
         for item in sequence {
-            if let field = field(item) {
-                if let earlier = fieldMarks[field.id] {
-                    report(item["id"] ?? item, "duplicate field id '\(field.id)' (first declared on line \(earlier.line))")
+            let idNode = item["id"]
+            if let id = idNode?.string {
+                if let earlier = fieldMarks[id] {
+                    report(idNode, "duplicate field id '\(id)' (first declared on line \(earlier.line))")
                     failed = true
                     continue
                 }
-                fieldMarks[field.id] = item.mark
+                if let mark = item.mark { fieldMarks[id] = mark }
+            }
+            if let field = field(item) {
                 result.append(field)
             } else {
                 failed = true
             }
         }
-        return failed ? nil : result
+        return (result, failed)
     }
 
     private mutating func field(_ node: Node) -> FieldDefinition? {
@@ -449,13 +460,30 @@ struct CatalogueNodeReader {
 
     // MARK: - References
 
-    /// Checks that every field a resource names exists and has a type that fits its use.
-    mutating func checkReferences(_ resource: Resource) {
+    /// What a resource refers to, as far as it parsed.
+    struct ResourceReferences {
+        var fields: [FieldDefinition]
+        var codeLists: [String: CodeList]
+        var subject: SubjectBinding?
+        var businessKey: BusinessKey?
+        var sourceUnitField: String?
+        var rules: [CatalogueRule]
+        var timeliness: Timeliness?
+        var publicityPeriod: PublicityPeriod?
+        var perBatchApproval: Bool
+        var shareType: ShareType?
+    }
+
+    /// Checks that every field a resource names is declared and has a type that fits its use.
+    mutating func checkReferences(_ resource: ResourceReferences) {
         let fieldsByID = Dictionary(resource.fields.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
+        let declared = Set(fieldMarks.keys)
         func exists(_ id: String, _ mark: Mark?, _ context: String) -> FieldDefinition? {
-            if let field = fieldsByID[id] { return field }
-            report(mark, "\(context) names field '\(id)', which the resource does not define")
-            return nil
+            guard declared.contains(id) else {
+                report(mark, "\(context) names field '\(id)', which the resource does not define")
+                return nil
+            }
+            return fieldsByID[id]
         }
         var headers: [String: String] = [:]
         for field in resource.fields {
@@ -473,11 +501,13 @@ struct CatalogueNodeReader {
                 headers[header] = field.id
             }
         }
-        for id in resource.businessKey.fields {
+        for id in resource.businessKey?.fields ?? [] {
             _ = exists(id, keyMarks["business_key"], "the business key")
         }
-        for id in resource.subject.codeFields + [resource.subject.nameField] + [resource.subject.typeField].compactMap({ $0 }) {
-            _ = exists(id, keyMarks["subject"], "'subject'")
+        if let subject = resource.subject {
+            for id in subject.codeFields + [subject.nameField] + [subject.typeField].compactMap({ $0 }) {
+                _ = exists(id, keyMarks["subject"], "'subject'")
+            }
         }
         if let field = resource.sourceUnitField {
             _ = exists(field, keyMarks["source_unit_field"], "'source_unit_field'")
@@ -490,8 +520,8 @@ struct CatalogueNodeReader {
         if let end = resource.publicityPeriod?.endField {
             _ = exists(end, keyMarks["publicity_period"], "'publicity_period'")
         }
-        if resource.perBatchApproval, resource.shareType != .conditional {
-            report(keyMarks["per_batch_approval"], "per_batch_approval applies only to conditional resources; this one is \(resource.shareType.rawValue)")
+        if resource.perBatchApproval, let shareType = resource.shareType, shareType != .conditional {
+            report(keyMarks["per_batch_approval"], "per_batch_approval applies only to conditional resources; this one is \(shareType.rawValue)")
         }
         for rule in resource.rules {
             let mark = ruleMarks[rule.id]

@@ -1,0 +1,123 @@
+import CreditHubTestSupport
+import CreditKernel
+import Foundation
+import Hummingbird
+import HummingbirdTesting
+import Logging
+import Metrics
+import Prometheus
+import Server
+import Storage
+import StoragePostgres
+import Testing
+
+@Suite("Health and metrics")
+struct HealthTests {
+    static func application(store: any CreditStore, readyTimeout: Duration = .seconds(2)) -> some ApplicationProtocol {
+        let configuration = ServerConfiguration(host: "127.0.0.1", port: 0, readyTimeout: readyTimeout)
+        return buildApplication(
+            configuration: configuration,
+            dependencies: ApplicationDependencies(store: store, metrics: PrometheusCollectorRegistry()),
+            services: [],
+            logger: TestStores.logger
+        )
+    }
+
+    @Test("Live, ready and metrics answer on both stores", arguments: StoreBackend.allCases)
+    func healthy(backend: StoreBackend) async throws {
+        try await TestStores.withStore(backend) { store in
+            try await Self.application(store: store).test(.router) { client in
+                try await client.execute(uri: "/health/live", method: .get) { response in
+                    #expect(response.status == .ok)
+                }
+                try await client.execute(uri: "/health/ready", method: .get) { response in
+                    #expect(response.status == .ok)
+                    let body = String(buffer: response.body)
+                    #expect(body.contains(#""status":"ready""#))
+                    #expect(body.contains(#""store":"\#(store.backendName)""#))
+                    #expect(body.contains(#""schema_version":\#(store.latestSchemaVersion)"#))
+                }
+                try await client.execute(uri: "/metrics", method: .get) { response in
+                    #expect(response.status == .ok)
+                    #expect(response.headers[.contentType]?.hasPrefix("text/plain") == true)
+                }
+            }
+        }
+    }
+
+    /// The process-wide metrics backend, bootstrapped once as `credithub serve` does.
+    static let registry: PrometheusCollectorRegistry = {
+        let registry = PrometheusCollectorRegistry()
+        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
+        return registry
+    }()
+
+    @Test("Over a real socket, /metrics counts the requests served")
+    func metricsLive() async throws {
+        let registry = Self.registry
+        try await TestStores.withStore(.sqlite) { store in
+            let application = buildApplication(
+                configuration: ServerConfiguration(host: "127.0.0.1", port: 0),
+                dependencies: ApplicationDependencies(store: store, metrics: registry),
+                services: [],
+                logger: TestStores.logger
+            )
+            try await application.test(.live) { client in
+                try await client.execute(uri: "/health/live", method: .get) { response in
+                    #expect(response.status == .ok)
+                }
+                try await client.execute(uri: "/metrics", method: .get) { response in
+                    #expect(response.status == .ok)
+                    let text = String(buffer: response.body)
+                    #expect(text.contains(#"hb_requests{http_route="/health/live",http_request_method="GET",http_response_status_code="200"}"#))
+                    #expect(text.contains("http_server_request_duration_bucket"))
+                }
+            }
+        }
+    }
+
+    @Test("Ready is 503 while PostgreSQL is stopped and 200 again after it restarts, without restarting CreditHub")
+    func readinessFollowsPostgres() async throws {
+        let cluster = try TemporaryPostgresCluster()
+        defer { cluster.destroy() }
+        let store = PostgresStore(configuration: try PostgresStore.configuration(url: cluster.url), logger: TestStores.logger)
+        try await store.withRunning { store in
+            _ = try await store.migrate()
+            try await Self.application(store: store, readyTimeout: .seconds(2)).test(.live) { client in
+                try await client.execute(uri: "/health/ready", method: .get) { response in
+                    #expect(response.status == .ok)
+                }
+                try cluster.stop()
+                try await client.execute(uri: "/health/ready", method: .get) { response in
+                    #expect(response.status == .serviceUnavailable)
+                    #expect(String(buffer: response.body).contains("unavailable"))
+                }
+                try cluster.start()
+                // The pool reconnects on demand; allow it a few attempts.
+                var status: HTTPResponse.Status = .serviceUnavailable
+                for _ in 0..<20 where status != .ok {
+                    status = try await client.execute(uri: "/health/ready", method: .get) { $0.status }
+                    if status != .ok { try await Task.sleep(for: .milliseconds(500)) }
+                }
+                #expect(status == .ok)
+            }
+        }
+    }
+
+    @Test("Ready is 503 when the database cannot be reached at all")
+    func unreachableDatabase() async throws {
+        let port = try TemporaryPostgresCluster.freePortForTests()
+        let store = PostgresStore(
+            configuration: try PostgresStore.configuration(url: "postgres://nobody:secret@127.0.0.1:\(port)/none?sslmode=disable"),
+            logger: TestStores.logger
+        )
+        try await store.withRunning { store in
+            try await Self.application(store: store, readyTimeout: .milliseconds(500)).test(.router) { client in
+                try await client.execute(uri: "/health/ready", method: .get) { response in
+                    #expect(response.status == .serviceUnavailable)
+                    #expect(!String(buffer: response.body).contains("secret"))
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,126 @@
+import CreditHubTestSupport
+import CreditKernel
+import Foundation
+import Logging
+import Storage
+import Testing
+
+/// The behaviour every `CreditStore` must have, run against SQLite and PostgreSQL alike.
+@Suite("Store conformance")
+struct StoreConformanceTests {
+    static let logger = TestStores.logger
+
+    @Test("Migration creates the schema once and is idempotent", arguments: StoreBackend.allCases)
+    func migration(backend: StoreBackend) async throws {
+        try await TestStores.withStore(backend, migrate: false) { store in
+            #expect(try await store.schemaVersion() == 0)
+            let first = try await store.migrate()
+            #expect(first.fromVersion == 0)
+            #expect(first.toVersion == store.latestSchemaVersion)
+            #expect(first.applied.count == store.latestSchemaVersion)
+            let second = try await store.migrate()
+            #expect(second.applied.isEmpty)
+            #expect(second.fromVersion == store.latestSchemaVersion)
+            #expect(try await store.schemaVersion() == store.latestSchemaVersion)
+            try await store.ping()
+        }
+    }
+
+    @Test("Concurrent migrations from several processes apply each step once", arguments: StoreBackend.allCases)
+    func concurrentMigration(backend: StoreBackend) async throws {
+        try await TestStores.withStore(backend, migrate: false) { store in
+            let outcomes = try await withThrowingTaskGroup(of: MigrationOutcome.self) { group in
+                for _ in 0..<4 { group.addTask { try await store.migrate() } }
+                return try await group.reduce(into: []) { $0.append($1) }
+            }
+            #expect(outcomes.map(\.applied.count).reduce(0, +) == store.latestSchemaVersion)
+            #expect(try await store.schemaVersion() == store.latestSchemaVersion)
+        }
+    }
+
+    @Test("Without automatic migration an out-of-date schema is an error that names the fix", arguments: StoreBackend.allCases)
+    func preparationWithoutMigration(backend: StoreBackend) async throws {
+        try await TestStores.withStore(backend, migrate: false) { store in
+            do {
+                try await store.prepare(automaticMigration: false, logger: Self.logger)
+                Issue.record("prepare succeeded on an empty schema")
+            } catch let error as CreditHubError {
+                #expect(error.code == "schema_out_of_date")
+                #expect(error.message.contains("credithub migrate"))
+            }
+        }
+    }
+
+    @Test("Preparing an empty store loads the default catalogue once", arguments: StoreBackend.allCases)
+    func preparationLoadsCatalogue(backend: StoreBackend) async throws {
+        try await TestStores.withStore(backend, migrate: false) { store in
+            try await store.prepare(automaticMigration: true, logger: Self.logger)
+            #expect(try await store.catalogue.isEmpty() == false)
+            let resources = try await store.catalogue.currentResources()
+            #expect(resources.map(\.resource.id) == Catalogue.standard.resources.map(\.id).sorted())
+            #expect(resources.allSatisfy { $0.version == 1 && $0.importedBy == "system" })
+            try await store.prepare(automaticMigration: false, logger: Self.logger)
+            #expect(try await store.catalogue.currentResources().allSatisfy { $0.version == 1 })
+        }
+    }
+
+    @Test("Catalogue imports create, version and leave unchanged definitions alone", arguments: StoreBackend.allCases)
+    func catalogueVersions(backend: StoreBackend) async throws {
+        try await TestStores.withStore(backend) { store in
+            let repository = store.catalogue
+            #expect(try await repository.isEmpty())
+            #expect(try await repository.resource(id: "admin_penalty") == nil)
+            #expect(try await repository.history(resourceID: "admin_penalty").isEmpty)
+
+            var penalty = try #require(Catalogue.standard.resource("admin_penalty"))
+            let license = try #require(Catalogue.standard.resource("admin_license"))
+            let t0 = Date(timeIntervalSince1970: 1_700_000_000)
+            let first = try await repository.importResources([penalty, license], importedBy: "alice", at: t0)
+            #expect(first == [
+                CatalogueImportOutcome(resourceID: "admin_penalty", version: 1, change: .created),
+                CatalogueImportOutcome(resourceID: "admin_license", version: 1, change: .created),
+            ])
+            #expect(try await repository.isEmpty() == false)
+
+            let again = try await repository.importResources([penalty], importedBy: "bob", at: t0.addingTimeInterval(60))
+            #expect(again == [CatalogueImportOutcome(resourceID: "admin_penalty", version: 1, change: .unchanged)])
+
+            penalty.shareType = .conditional
+            penalty.perBatchApproval = true
+            let t2 = t0.addingTimeInterval(120)
+            let changed = try await repository.importResources([penalty], importedBy: "carol", at: t2)
+            #expect(changed == [CatalogueImportOutcome(resourceID: "admin_penalty", version: 2, change: .updated)])
+
+            let current = try #require(try await repository.resource(id: "admin_penalty"))
+            #expect(current.version == 2)
+            #expect(current.resource == penalty)
+            #expect(current.digest == penalty.contentDigest)
+            #expect(current.importedBy == "carol")
+            #expect(abs(current.importedAt.timeIntervalSince(t2)) < 0.001)
+
+            let history = try await repository.history(resourceID: "admin_penalty")
+            #expect(history.map(\.version) == [1, 2])
+            #expect(history.first?.resource.shareType == .unconditional)
+            #expect(history.first?.importedBy == "alice")
+
+            let all = try await repository.currentResources()
+            #expect(all.map(\.resource.id) == ["admin_license", "admin_penalty"])
+            #expect(all.map(\.version) == [1, 2])
+        }
+    }
+
+    @Test("Concurrent imports of the same change produce one new version", arguments: StoreBackend.allCases)
+    func concurrentImports(backend: StoreBackend) async throws {
+        try await TestStores.withStore(backend) { store in
+            let penalty = try #require(Catalogue.standard.resource("admin_penalty"))
+            let outcomes = try await withThrowingTaskGroup(of: [CatalogueImportOutcome].self) { group in
+                for index in 0..<4 {
+                    group.addTask { try await store.catalogue.importResources([penalty], importedBy: "u\(index)", at: Date()) }
+                }
+                return try await group.reduce(into: []) { $0 += $1 }
+            }
+            #expect(outcomes.filter { $0.change == .created }.count == 1)
+            #expect(try await store.catalogue.history(resourceID: "admin_penalty").count == 1)
+        }
+    }
+}

@@ -1,0 +1,83 @@
+import CreditKernel
+import Foundation
+import Logging
+import PostgresNIO
+import Storage
+import StoragePostgres
+import StorageSQLite
+import Testing
+
+/// The two store implementations every storage test runs against.
+public enum StoreBackend: String, CaseIterable, Sendable, CustomTestStringConvertible {
+    case sqlite
+    case postgres
+
+    public var testDescription: String { rawValue }
+}
+
+public enum TestStores {
+    public static let logger: Logger = {
+        var logger = Logger(label: "test")
+        logger.logLevel = .error
+        return logger
+    }()
+
+    /// The superuser URL of the throw-away cluster `scripts/with-postgres.sh` started.
+    public static var postgresURL: String {
+        get throws {
+            guard let url = ProcessInfo.processInfo.environment["CREDITHUB_TEST_DATABASE_URL"] else {
+                throw CreditHubError(
+                    code: "no_test_database",
+                    message: "CREDITHUB_TEST_DATABASE_URL is not set: run the tests with `make test`, which starts a PostgreSQL for them"
+                )
+            }
+            return url
+        }
+    }
+
+    /// Runs `body` with a fresh, empty, migrated store of `backend`, removed afterwards.
+    public static func withStore<Result: Sendable>(
+        _ backend: StoreBackend,
+        migrate: Bool = true,
+        _ body: @Sendable (any CreditStore) async throws -> Result
+    ) async throws -> Result {
+        switch backend {
+        case .sqlite:
+            let directory = FileManager.default.temporaryDirectory.appendingPathComponent("credithub-test-\(UUID().uuidString)")
+            defer { try? FileManager.default.removeItem(at: directory) }
+            let store = try SQLiteStore(path: directory.appendingPathComponent("credithub.sqlite").path)
+            if migrate { _ = try await store.migrate() }
+            return try await body(store)
+        case .postgres:
+            return try await withPostgresDatabase { url in
+                let store = PostgresStore(configuration: try PostgresStore.configuration(url: url), logger: logger)
+                return try await store.withRunning { store in
+                    if migrate { _ = try await store.migrate() }
+                    return try await body(store)
+                }
+            }
+        }
+    }
+
+    /// Creates a database with a unique name on the test cluster, runs `body` with its URL, drops it.
+    public static func withPostgresDatabase<Result: Sendable>(_ body: @Sendable (String) async throws -> Result) async throws -> Result {
+        let adminURL = try postgresURL
+        let name = "t_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
+        let admin = PostgresClient(configuration: try PostgresStore.configuration(url: adminURL), backgroundLogger: logger)
+        return try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { await admin.run() }
+            defer { group.cancelAll() }
+            try await admin.query(PostgresQuery(unsafeSQL: "CREATE DATABASE \(name)"), logger: logger)
+            var components = URLComponents(string: adminURL)!
+            components.path = "/\(name)"
+            do {
+                let result = try await body(components.string!)
+                try await admin.query(PostgresQuery(unsafeSQL: "DROP DATABASE \(name) WITH (FORCE)"), logger: logger)
+                return result
+            } catch {
+                _ = try? await admin.query(PostgresQuery(unsafeSQL: "DROP DATABASE \(name) WITH (FORCE)"), logger: logger)
+                throw error
+            }
+        }
+    }
+}
