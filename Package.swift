@@ -44,7 +44,11 @@ let package = Package(
         ),
         .target(
             name: "Governance",
-            dependencies: ["CreditKernel", "CArchive"],
+            dependencies: [
+                "CreditKernel",
+                "CArchive",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
             swiftSettings: swiftSettings
         ),
         .target(

@@ -1,0 +1,261 @@
+import CreditKernel
+import Foundation
+
+/// One record as decoded, before any catalogue mapping.
+public enum SourceRecord: Sendable, Hashable {
+    /// Cells in column order (CSV, spreadsheets): the first rows hold the header.
+    case positional([String])
+    /// Named values (JSON): keys are field ids, labels or aliases.
+    case keyed([(String, String)])
+
+    public static func == (lhs: SourceRecord, rhs: SourceRecord) -> Bool {
+        switch (lhs, rhs) {
+        case (.positional(let a), .positional(let b)): a == b
+        case (.keyed(let a), .keyed(let b)): a.elementsEqual(b) { $0 == $1 }
+        default: false
+        }
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        switch self {
+        case .positional(let cells): hasher.combine(cells)
+        case .keyed(let pairs):
+            for (key, value) in pairs {
+                hasher.combine(key)
+                hasher.combine(value)
+            }
+        }
+    }
+}
+
+/// A decoder producing records one at a time from an artefact on disk.
+public protocol RecordSource: AnyObject {
+    /// The text encoding, once known.
+    var encoding: TextEncoding? { get }
+    /// The next record, or nil at the end.
+    func next() throws -> SourceRecord?
+}
+
+/// Opens the right decoder for an artefact.
+public enum ArtefactDecoding {
+    /// Decides the format from what the channel said, the file name, and the first bytes.
+    public static func format(declared: ArtefactFormat?, fileName: String?, path: String) -> ArtefactFormat {
+        if let declared { return declared }
+        if let fileName, let format = ArtefactFormat(fileName: fileName) { return format }
+        guard let handle = FileHandle(forReadingAtPath: path) else { return .csv }
+        defer { try? handle.close() }
+        let head = [UInt8]((try? handle.read(upToCount: 512)) ?? Data())
+        if head.starts(with: [0x50, 0x4B, 0x03, 0x04]) { return .xlsx }
+        if let first = head.first(where: { $0 != 0x20 && $0 != 0x0A && $0 != 0x0D && $0 != 0x09 && $0 != 0xEF && $0 != 0xBB && $0 != 0xBF }) {
+            if first == UInt8(ascii: "[") { return .json }
+            if first == UInt8(ascii: "{") {
+                return head.contains(0x0A) && !String(decoding: head, as: UTF8.self).contains("\"records\"") ? .jsonLines : .json
+            }
+        }
+        return .csv
+    }
+
+    public static func open(path: String, format: ArtefactFormat, declaredEncoding: TextEncoding?) throws -> any RecordSource {
+        switch format {
+        case .csv: try DelimitedTextReader(path: path, declaredEncoding: declaredEncoding)
+        case .jsonLines: try JSONLinesReader(path: path, declaredEncoding: declaredEncoding)
+        case .json: try JSONDocumentReader(path: path)
+        case .xlsx: try XLSXReader(path: path)
+        }
+    }
+}
+
+/// CSV (and tab- or semicolon-separated text) in any of the supported encodings.
+final class DelimitedTextReader: RecordSource {
+    private(set) var encoding: TextEncoding?
+    private let handle: FileHandle
+    private var transcoder: Transcoder
+    private var parser: CSVParser
+    private var pending: [[String]] = []
+    private var pendingIndex = 0
+    private var finished = false
+    private var utf8: [UInt8] = []
+    /// Replacement characters were produced: rows must be checked for damage.
+    private(set) var hadReplacements = false
+
+    init(path: String, declaredEncoding: TextEncoding?) throws {
+        guard let handle = FileHandle(forReadingAtPath: path) else {
+            throw CreditHubError(code: "unreadable", message: "cannot open the stored artefact")
+        }
+        self.handle = handle
+        let head = [UInt8]((try handle.read(upToCount: 1 << 20)) ?? Data())
+        let detected = EncodingDetector.detect(head)
+        let encoding = declaredEncoding ?? detected.encoding
+        self.encoding = encoding
+        var transcoder = try Transcoder(encoding: encoding)
+        // Skip a byte-order mark only when it belongs to the encoding in use.
+        let skip = declaredEncoding == nil || declaredEncoding == detected.encoding ? detected.bomLength : 0
+        var first: [UInt8] = []
+        head.dropFirst(skip).withUnsafeBytes { transcoder.convert($0, final: false, into: &first) }
+        self.transcoder = transcoder
+        parser = CSVParser(delimiter: CSVParser.sniffDelimiter(first.prefix(65536)))
+        utf8 = first
+        try handle.seek(toOffset: UInt64(head.count))
+        parseBuffered(final: head.count < (1 << 20))
+    }
+
+    deinit {
+        try? handle.close()
+    }
+
+    func next() throws -> SourceRecord? {
+        while pendingIndex >= pending.count {
+            if finished { return nil }
+            pending.removeAll(keepingCapacity: true)
+            pendingIndex = 0
+            let data = try handle.read(upToCount: 1 << 20) ?? Data()
+            let final = data.isEmpty
+            data.withUnsafeBytes { transcoder.convert($0, final: final, into: &utf8) }
+            parseBuffered(final: final)
+        }
+        defer { pendingIndex += 1 }
+        return .positional(pending[pendingIndex])
+    }
+
+    private func parseBuffered(final: Bool) {
+        hadReplacements = hadReplacements || transcoder.replacements > 0
+        utf8.withUnsafeBufferPointer { buffer in
+            parser.parse(buffer, final: final) { pending.append($0) }
+        }
+        utf8.removeAll(keepingCapacity: true)
+        if final { finished = true }
+    }
+}
+
+/// One JSON object per line; blank lines are skipped.
+final class JSONLinesReader: RecordSource {
+    let encoding: TextEncoding?
+    private let text: DelimitedLineSource
+
+    init(path: String, declaredEncoding: TextEncoding?) throws {
+        text = try DelimitedLineSource(path: path, declaredEncoding: declaredEncoding)
+        encoding = text.encoding
+    }
+
+    func next() throws -> SourceRecord? {
+        while let line = try text.nextLine() {
+            if line.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }) { continue }
+            return JSONRecordConversion.record(fromJSON: Data(line))
+        }
+        return nil
+    }
+}
+
+/// A JSON array of objects, or an object whose `records` (or `data`) member is one.
+final class JSONDocumentReader: RecordSource {
+    let encoding: TextEncoding? = .utf8
+    private var records: [Any]
+    private var index = 0
+
+    init(path: String) throws {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw CreditHubError(code: "unreadable", message: "cannot open the stored artefact")
+        }
+        let object: Any
+        do {
+            object = try JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed])
+        } catch {
+            throw CreditHubError(code: "unreadable", message: "the body is not valid JSON: \(error.localizedDescription)")
+        }
+        if let array = object as? [Any] {
+            records = array
+        } else if let dictionary = object as? [String: Any], let array = (dictionary["records"] ?? dictionary["data"]) as? [Any] {
+            records = array
+        } else {
+            throw CreditHubError(code: "unreadable", message: "expected a JSON array of records or {\"records\": [...]}")
+        }
+    }
+
+    func next() throws -> SourceRecord? {
+        guard index < records.count else { return nil }
+        defer { index += 1 }
+        return JSONRecordConversion.record(from: records[index])
+    }
+}
+
+enum JSONRecordConversion {
+    static func record(fromJSON data: Data) -> SourceRecord {
+        guard let object = try? JSONSerialization.jsonObject(with: data) else {
+            // Not an object: a row that says so, rather than a silently dropped line.
+            return .keyed([("\u{0}invalid_json", String(decoding: data.prefix(200), as: UTF8.self))])
+        }
+        return record(from: object)
+    }
+
+    static func record(from object: Any) -> SourceRecord {
+        guard let dictionary = object as? [String: Any] else {
+            return .keyed([("\u{0}invalid_json", "\(object)".prefix(200).description)])
+        }
+        return .keyed(dictionary.keys.sorted().map { ($0, text(dictionary[$0]!)) })
+    }
+
+    static func text(_ value: Any) -> String {
+        switch value {
+        case let string as String: return string
+        case is NSNull: return ""
+        case let number as NSNumber:
+            // Booleans arrive as NSNumber too; their Objective-C type is `c` (char).
+            if String(cString: number.objCType) == "c" { return number.boolValue ? "true" : "false" }
+            return number.stringValue
+        default:
+            if let data = try? JSONSerialization.data(withJSONObject: value, options: [.sortedKeys]) {
+                return String(decoding: data, as: UTF8.self)
+            }
+            return "\(value)"
+        }
+    }
+}
+
+/// Lines of a text file in any supported encoding, as UTF-8 bytes.
+final class DelimitedLineSource {
+    let encoding: TextEncoding
+    private let handle: FileHandle
+    private var transcoder: Transcoder
+    private var buffer: [UInt8] = []
+    private var start = 0
+    private var finished = false
+
+    init(path: String, declaredEncoding: TextEncoding?) throws {
+        guard let handle = FileHandle(forReadingAtPath: path) else {
+            throw CreditHubError(code: "unreadable", message: "cannot open the stored artefact")
+        }
+        self.handle = handle
+        let head = [UInt8]((try handle.read(upToCount: 65536)) ?? Data())
+        let detected = EncodingDetector.detect(head)
+        encoding = declaredEncoding ?? detected.encoding
+        var transcoder = try Transcoder(encoding: encoding)
+        var buffer: [UInt8] = []
+        head.dropFirst(detected.bomLength).withUnsafeBytes { transcoder.convert($0, final: false, into: &buffer) }
+        self.transcoder = transcoder
+        self.buffer = buffer
+        try handle.seek(toOffset: UInt64(head.count))
+    }
+
+    deinit {
+        try? handle.close()
+    }
+
+    func nextLine() throws -> ArraySlice<UInt8>? {
+        while true {
+            if let newline = buffer[start...].firstIndex(of: 0x0A) {
+                defer { start = newline + 1 }
+                return buffer[start..<newline]
+            }
+            if finished {
+                guard start < buffer.count else { return nil }
+                defer { start = buffer.count }
+                return buffer[start...]
+            }
+            buffer.removeSubrange(0..<start)
+            start = 0
+            let data = try handle.read(upToCount: 1 << 20) ?? Data()
+            finished = data.isEmpty
+            data.withUnsafeBytes { transcoder.convert($0, final: finished, into: &buffer) }
+        }
+    }
+}

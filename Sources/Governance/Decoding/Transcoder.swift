@@ -1,0 +1,143 @@
+import CreditKernel
+import Foundation
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Turns a stream of bytes in some encoding into a stream of UTF-8, chunk by chunk, keeping
+/// sequences cut by a chunk boundary for the next call. Undecodable bytes become U+FFFD and are
+/// counted, so the reader can tell which rows were damaged.
+public struct Transcoder: ~Copyable {
+    public let encoding: TextEncoding
+    private var converter: iconv_t?
+    private var pending: [UInt8] = []
+    /// How many undecodable sequences were replaced so far.
+    public private(set) var replacements = 0
+
+    public init(encoding: TextEncoding) throws {
+        self.encoding = encoding
+        let source: String
+        switch encoding {
+        case .utf8:
+            converter = nil
+            return
+        case .utf16LittleEndian: source = "UTF-16LE"
+        case .utf16BigEndian: source = "UTF-16BE"
+        case .gb18030: source = "GB18030"
+        }
+        let handle = iconv_open("UTF-8", source)
+        guard let handle, handle != iconv_t(bitPattern: -1) else {
+            throw CreditHubError(code: "encoding_unavailable", message: "the system cannot convert from \(source)")
+        }
+        converter = handle
+    }
+
+    deinit {
+        if let converter { iconv_close(converter) }
+    }
+
+    /// Converts `input`, appending UTF-8 to `output`. With `final`, an incomplete trailing sequence
+    /// is replaced rather than kept.
+    public mutating func convert(_ input: UnsafeRawBufferPointer, final: Bool, into output: inout [UInt8]) {
+        if converter == nil {
+            convertUTF8(input, final: final, into: &output)
+            return
+        }
+        var bytes = pending
+        bytes.append(contentsOf: input)
+        pending.removeAll(keepingCapacity: true)
+        bytes.withUnsafeMutableBufferPointer { buffer in
+            var inPointer: UnsafeMutablePointer<CChar>? = UnsafeMutableRawPointer(buffer.baseAddress)?.assumingMemoryBound(to: CChar.self)
+            var inLeft = buffer.count
+            var scratch = [UInt8](repeating: 0, count: max(4096, buffer.count * 2))
+            while inLeft > 0 {
+                let produced: Int
+                let result: Int
+                let error: Int32
+                (produced, result, error) = scratch.withUnsafeMutableBytes { out in
+                    var outPointer: UnsafeMutablePointer<CChar>? = out.baseAddress?.assumingMemoryBound(to: CChar.self)
+                    var outLeft = out.count
+                    let result = iconv(converter, &inPointer, &inLeft, &outPointer, &outLeft)
+                    return (out.count - outLeft, result, result == -1 ? errno : 0)
+                }
+                output.append(contentsOf: scratch[0..<produced])
+                if result != -1 { break }
+                switch error {
+                case E2BIG:
+                    continue
+                case EINVAL:
+                    // An incomplete sequence at the end of the input: keep it for the next chunk.
+                    if final {
+                        output.append(contentsOf: [0xEF, 0xBF, 0xBD])
+                        replacements += 1
+                    } else if let start = inPointer {
+                        pending.append(contentsOf: UnsafeRawBufferPointer(start: start, count: inLeft))
+                    }
+                    inLeft = 0
+                default:
+                    // EILSEQ: skip one undecodable byte (one code unit for UTF-16) and go on.
+                    let skip = encoding == .gb18030 ? 1 : min(2, inLeft)
+                    output.append(contentsOf: [0xEF, 0xBF, 0xBD])
+                    replacements += 1
+                    inPointer = inPointer.map { $0 + skip }
+                    inLeft -= skip
+                }
+            }
+        }
+    }
+
+    /// UTF-8 passes through after validation; invalid bytes become U+FFFD.
+    private mutating func convertUTF8(_ input: UnsafeRawBufferPointer, final: Bool, into output: inout [UInt8]) {
+        var joined: [UInt8] = []
+        if !pending.isEmpty {
+            joined = pending + Array(input)
+            pending.removeAll(keepingCapacity: true)
+        }
+        func run(_ bytes: UnsafeRawBufferPointer) {
+            var index = 0
+            let count = bytes.count
+            output.reserveCapacity(output.count + count)
+            var runStart = 0
+            while index < count {
+                let lead = bytes[index]
+                if lead < 0x80 {
+                    index += 1
+                    continue
+                }
+                let length: Int
+                switch lead {
+                case 0xC2...0xDF: length = 2
+                case 0xE0...0xEF: length = 3
+                case 0xF0...0xF4: length = 4
+                default: length = 0
+                }
+                if length > 0, index + length > count, !final {
+                    // Cut by the chunk boundary: finish with the next chunk.
+                    var complete = true
+                    for offset in 1..<(count - index) where bytes[index + offset] & 0xC0 != 0x80 { complete = false }
+                    if complete {
+                        output.append(contentsOf: bytes[runStart..<index])
+                        pending.append(contentsOf: bytes[index..<count])
+                        return
+                    }
+                }
+                if length > 0, index + length <= count, EncodingDetector.isValidUTF8(bytes[index..<(index + length)], allowTruncatedEnd: false) {
+                    index += length
+                    continue
+                }
+                output.append(contentsOf: bytes[runStart..<index])
+                output.append(contentsOf: [0xEF, 0xBF, 0xBD])
+                replacements += 1
+                index += 1
+                runStart = index
+            }
+            output.append(contentsOf: bytes[runStart..<count])
+        }
+        if joined.isEmpty {
+            run(input)
+        } else {
+            joined.withUnsafeBytes { run($0) }
+        }
+    }
+}

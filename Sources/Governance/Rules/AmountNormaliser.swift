@@ -1,0 +1,113 @@
+import CreditKernel
+
+/// Reads amounts as departments write them and stores them in the field's unit, exactly (six
+/// decimal places, as the national template's decimal(18,6)).
+enum AmountNormaliser {
+    enum Outcome: Equatable {
+        /// A plain number in the field's unit.
+        case canonical(String)
+        /// The text carried a unit, currency sign or thousands separators and was converted.
+        case converted(String)
+        case negative(String)
+        case invalid
+        /// More than six decimal places after conversion.
+        case tooPrecise
+    }
+
+    /// Millionths: the template's precision.
+    static let scale: Int64 = 1_000_000
+
+    static func normalise(_ value: String, unit: AmountUnit) -> Outcome {
+        var text = Substring(value)
+        var converted = false
+        for prefix in ["人民币", "¥", "￥", "RMB"] where text.hasPrefix(prefix) {
+            text = text.dropFirst(prefix.count)
+            converted = true
+        }
+        // The unit written after the number, in the field's unit or the other one.
+        var factorNumerator: Int64 = 1
+        var factorDenominator: Int64 = 1
+        if text.hasSuffix("万元") || text.hasSuffix("万") {
+            text = text.dropLast(text.hasSuffix("万元") ? 2 : 1)
+            converted = true
+            if unit == .yuan { factorNumerator = 10_000 }
+        } else if text.hasSuffix("元") {
+            text = text.dropLast()
+            converted = true
+            if unit == .tenThousandYuan { factorDenominator = 10_000 }
+        }
+        text = Substring(TextNormalisation.trim(String(text)))
+        if text.contains(",") {
+            text = Substring(text.filter { $0 != "," })
+            converted = true
+        }
+        guard let parsed = parse(text) else { return .invalid }
+        let scaled = parsed.multipliedReportingOverflow(by: factorNumerator)
+        guard !scaled.overflow else { return .invalid }
+        guard scaled.partialValue % factorDenominator == 0 else { return .tooPrecise }
+        let result = scaled.partialValue / factorDenominator
+        let formatted = format(result)
+        if result < 0 { return .negative(formatted) }
+        return converted ? .converted(formatted) : .canonical(formatted)
+    }
+
+    /// A decimal number as millionths; nil if not a number or more precise than that.
+    static func parse(_ text: Substring) -> Int64? {
+        var utf8 = Array(text.utf8)
+        var negative = false
+        if utf8.first == UInt8(ascii: "-") {
+            negative = true
+            utf8.removeFirst()
+        } else if utf8.first == UInt8(ascii: "+") {
+            utf8.removeFirst()
+        }
+        guard !utf8.isEmpty else { return nil }
+        var whole: Int64 = 0
+        var fraction: Int64 = 0
+        var fractionDigits = 0
+        var seenPoint = false
+        var digits = 0
+        for byte in utf8 {
+            if byte == UInt8(ascii: ".") {
+                guard !seenPoint else { return nil }
+                seenPoint = true
+                continue
+            }
+            guard byte >= 0x30 && byte <= 0x39 else { return nil }
+            digits += 1
+            let digit = Int64(byte - 0x30)
+            if seenPoint {
+                fractionDigits += 1
+                if fractionDigits > 6 {
+                    guard digit == 0 else { return nil }
+                    continue
+                }
+                fraction = fraction * 10 + digit
+            } else {
+                guard whole < 1_000_000_000_000 else { return nil }
+                whole = whole * 10 + digit
+            }
+        }
+        guard digits > 0 else { return nil }
+        for _ in min(fractionDigits, 6)..<6 { fraction *= 10 }
+        let value = whole * scale + fraction
+        return negative ? -value : value
+    }
+
+    static func format(_ millionths: Int64) -> String {
+        let negative = millionths < 0
+        let magnitude = millionths.magnitude
+        let whole = magnitude / UInt64(scale)
+        var fraction = magnitude % UInt64(scale)
+        var text = (negative ? "-" : "") + String(whole)
+        guard fraction > 0 else { return text }
+        var digits = 6
+        while fraction % 10 == 0 {
+            fraction /= 10
+            digits -= 1
+        }
+        let fractionText = String(fraction)
+        text += "." + String(repeating: "0", count: digits - fractionText.count) + fractionText
+        return text
+    }
+}

@@ -1,0 +1,157 @@
+import CreditKernel
+
+/// Reads the date spellings departments use and writes ISO `YYYY-MM-DD`.
+enum DateNormaliser {
+    enum Outcome: Equatable {
+        /// Already in an official form (`YYYY-MM-DD` or `YYYY/MM/DD`): stored in ISO without comment.
+        case canonical(String)
+        /// Another spelling, converted: worth telling the provider.
+        case converted(String, from: Form)
+        case invalid
+    }
+
+    enum Form: Equatable {
+        case chinese, compact, separated, withTime, excelSerial, longTerm
+
+        var chinese: String {
+            switch self {
+            case .chinese: "中文日期"
+            case .compact: "8 位数字日期"
+            case .separated: "非标准分隔的日期"
+            case .withTime: "带时间的日期"
+            case .excelSerial: "Excel 日期序列号"
+            case .longTerm: "“长期”"
+            }
+        }
+
+        var english: String {
+            switch self {
+            case .chinese: "Chinese date"
+            case .compact: "8-digit date"
+            case .separated: "date with non-standard separators"
+            case .withTime: "date with a time"
+            case .excelSerial: "Excel date serial"
+            case .longTerm: "'long term'"
+            }
+        }
+    }
+
+    /// The date meaning 长期 (no end) in the national templates.
+    static let longTerm = "2099-12-31"
+
+    static func normalise(_ value: String) -> Outcome {
+        let utf8 = Array(value.utf8)
+        // Fast path: the two official forms.
+        if utf8.count == 10, utf8[4] == utf8[7], utf8[4] == UInt8(ascii: "-") || utf8[4] == UInt8(ascii: "/") {
+            if let date = date(utf8, 0..<4, 5..<7, 8..<10) { return .canonical(date.description) }
+            return .invalid
+        }
+        if value == "长期" || value == "永久" || value == "长期有效" { return .converted(longTerm, from: .longTerm) }
+        if utf8.count == 8, utf8.allSatisfy(isDigit) {
+            return date(utf8, 0..<4, 4..<6, 6..<8).map { .converted($0.description, from: .compact) } ?? .invalid
+        }
+        if let serial = excelSerial(value) {
+            return .converted(serial.description, from: .excelSerial)
+        }
+        // Y sep M sep D [日] [time]
+        var numbers: [Int] = []
+        var current = 0
+        var digits = 0
+        var index = 0
+        var sawChinese = false
+        var rest = utf8.count
+        while index < utf8.count, numbers.count < 3 {
+            let byte = utf8[index]
+            if isDigit(byte) {
+                current = current * 10 + Int(byte - 0x30)
+                digits += 1
+                guard digits <= 4 else { return .invalid }
+                index += 1
+                continue
+            }
+            guard digits > 0 else { return .invalid }
+            numbers.append(current)
+            current = 0
+            digits = 0
+            if byte == UInt8(ascii: "-") || byte == UInt8(ascii: "/") || byte == UInt8(ascii: ".") {
+                index += 1
+            } else if byte == 0xE5 || byte == 0xE6, index + 2 < utf8.count {
+                // 年 E5 B9 B4, 月 E6 9C 88, 日 E6 97 A5
+                let triple = (utf8[index], utf8[index + 1], utf8[index + 2])
+                guard triple == (0xE5, 0xB9, 0xB4) || triple == (0xE6, 0x9C, 0x88) || triple == (0xE6, 0x97, 0xA5) else { return .invalid }
+                sawChinese = true
+                index += 3
+            } else if byte == UInt8(ascii: " ") || byte == UInt8(ascii: "T") {
+                break
+            } else {
+                return .invalid
+            }
+            rest = index
+        }
+        if numbers.count < 3, digits > 0 {
+            numbers.append(current)
+            rest = index
+        }
+        guard numbers.count == 3, numbers[0] >= 1000, let date = CalendarDate(year: numbers[0], month: numbers[1], day: numbers[2]) else {
+            return .invalid
+        }
+        // What follows the date may only be 日 (already consumed), or a time of day.
+        let tail = String(decoding: utf8[min(rest, utf8.count)...], as: UTF8.self).trimmingCharacters(" ")
+        if tail.isEmpty {
+            return .converted(date.description, from: sawChinese ? .chinese : .separated)
+        }
+        guard isTimeOfDay(tail) else { return .invalid }
+        return .converted(date.description, from: .withTime)
+    }
+
+    @inline(__always)
+    static func isDigit(_ byte: UInt8) -> Bool { byte >= 0x30 && byte <= 0x39 }
+
+    private static func date(_ utf8: [UInt8], _ year: Range<Int>, _ month: Range<Int>, _ day: Range<Int>) -> CalendarDate? {
+        func number(_ range: Range<Int>) -> Int? {
+            var value = 0
+            for index in range {
+                guard isDigit(utf8[index]) else { return nil }
+                value = value * 10 + Int(utf8[index] - 0x30)
+            }
+            return value
+        }
+        guard let y = number(year), let m = number(month), let d = number(day) else { return nil }
+        return CalendarDate(year: y, month: m, day: d)
+    }
+
+    /// `HH:MM[:SS[.fff]]`, optionally starting with `T` and ending in `Z`.
+    private static func isTimeOfDay(_ text: String) -> Bool {
+        var body = Substring(text)
+        if body.hasPrefix("T") { body = body.dropFirst() }
+        if body.hasSuffix("Z") { body = body.dropLast() }
+        let parts = body.split(separator: ":", omittingEmptySubsequences: false)
+        guard (2...3).contains(parts.count) else { return false }
+        guard let hour = Int(parts[0]), (0...23).contains(hour), let minute = Int(parts[1]), (0...59).contains(minute) else { return false }
+        if parts.count == 3 {
+            guard let second = Double(parts[2]), second >= 0, second < 61 else { return false }
+        }
+        return true
+    }
+
+    /// An Excel serial day number (1900 date system): what a date cell holds when a sheet is saved
+    /// without formatting. Accepts a fraction (time of day).
+    static func excelSerial(_ value: String) -> CalendarDate? {
+        let parts = value.split(separator: ".", maxSplits: 1, omittingEmptySubsequences: false)
+        guard let whole = parts.first, (1...5).contains(whole.count), TextNormalisation.isASCIIDigits(whole.utf8),
+            parts.count == 1 || TextNormalisation.isASCIIDigits(parts[1].utf8), let serial = Int(whole),
+            serial >= 367  // 1901-01-01: smaller numbers are not plausible decision dates
+        else { return nil }
+        // Serial 60 is Excel's phantom 1900-02-29; from 61 on, day 0 is 1899-12-30.
+        return CalendarDate(daysSinceEpoch: serial - 25569)
+    }
+}
+
+extension String {
+    func trimmingCharacters(_ character: Character) -> String {
+        var slice = Substring(self)
+        while slice.first == character { slice = slice.dropFirst() }
+        while slice.last == character { slice = slice.dropLast() }
+        return String(slice)
+    }
+}

@@ -1,0 +1,158 @@
+import CreditKernel
+
+/// Every issue the rules raise, with its Chinese and English message, in one place so wording
+/// stays consistent and docs/receipts.md can list them.
+enum IssueMessages {
+    static func required(_ field: FieldDefinition) -> Issue {
+        Issue(field: field.id, code: .required, message: "「\(field.label)」为必填项，不能为空", messageEnglish: "\(field.id) (\(field.label)) is required")
+    }
+
+    static func conditionalRequired(_ field: FieldDefinition, because condition: FieldCondition, label: String, value: String) -> Issue {
+        Issue(
+            field: field.id, code: .conditionalRequired,
+            message: "「\(label)」为「\(value)」时，「\(field.label)」必填",
+            messageEnglish: "\(field.id) (\(field.label)) is required when \(condition.field) is \(value)"
+        )
+    }
+
+    static func length(_ field: FieldDefinition, length: Int, maximum: Int) -> Issue {
+        Issue(
+            field: field.id, code: .length, message: "「\(field.label)」长度为 \(length) 个字符，超过上限 \(maximum)",
+            messageEnglish: "\(field.id) is \(length) characters long; at most \(maximum) are allowed"
+        )
+    }
+
+    static func notADate(_ field: FieldDefinition, _ value: String) -> Issue {
+        Issue(
+            field: field.id, code: .type, message: "「\(field.label)」不是有效日期：\(value)（应为 YYYY/MM/DD）",
+            messageEnglish: "\(field.id) is not a valid date: \(value) (expected YYYY/MM/DD)"
+        )
+    }
+
+    static func notANumber(_ field: FieldDefinition, _ value: String, unit: String?) -> Issue {
+        let unitText = unit.map { "（单位：\($0)）" } ?? ""
+        return Issue(
+            field: field.id, code: .type, message: "「\(field.label)」不是有效数字\(unitText)：\(value)",
+            messageEnglish: "\(field.id) is not a valid number\(unit.map { " (unit: \($0))" } ?? ""): \(value)"
+        )
+    }
+
+    static func tooPrecise(_ field: FieldDefinition, _ value: String) -> Issue {
+        Issue(
+            field: field.id, code: .type, message: "「\(field.label)」精度超过 6 位小数：\(value)",
+            messageEnglish: "\(field.id) has more than six decimal places: \(value)"
+        )
+    }
+
+    static func negative(_ field: FieldDefinition, _ value: String) -> Issue {
+        Issue(
+            field: field.id, code: .negativeAmount, message: "「\(field.label)」不能为负数：\(value)",
+            messageEnglish: "\(field.id) must not be negative: \(value)"
+        )
+    }
+
+    static func notInCodeList(_ field: FieldDefinition, _ value: String, list: CodeList) -> Issue {
+        let allowed = list.values.prefix(8).map(\.value).joined(separator: "、")
+        return Issue(
+            field: field.id, code: .codeList, message: "「\(field.label)」的值「\(value)」不在代码表中（可选：\(allowed)…）",
+            messageEnglish: "\(field.id) value '\(value)' is not in its code list"
+        )
+    }
+
+    static func malformedCode(_ field: FieldDefinition, _ value: String, expected: String, expectedEnglish: String) -> Issue {
+        Issue(
+            field: field.id, code: .type, message: "「\(field.label)」格式错误：\(value)（\(expected)）",
+            messageEnglish: "\(field.id) is malformed: \(value) (\(expectedEnglish))"
+        )
+    }
+
+    static func checksum(_ field: FieldDefinition, standard: String, found: Character, expected: Character) -> Issue {
+        Issue(
+            field: field.id, code: .checksum,
+            message: "「\(field.label)」校验位错误（\(standard)）：应为 \(expected)，实为 \(found)",
+            messageEnglish: "\(field.id) fails its \(standard) check: check character is \(found), expected \(expected)"
+        )
+    }
+
+    static func embeddedOrganisationCode(_ field: FieldDefinition) -> Issue {
+        Issue(
+            field: field.id, code: .checksum, message: "「\(field.label)」第 9–17 位组织机构代码校验位错误（GB 11714）",
+            messageEnglish: "\(field.id): the organisation code in positions 9–17 fails its GB 11714 check"
+        )
+    }
+
+    static func birthDate(_ field: FieldDefinition, _ birth: String) -> Issue {
+        Issue(
+            field: field.id, code: .checksum, message: "「\(field.label)」中的出生日期 \(birth) 不是有效日期（GB 11643）",
+            messageEnglish: "\(field.id) holds an impossible birth date \(birth) (GB 11643)"
+        )
+    }
+
+    static func dateOrder(earlier: FieldDefinition, later: FieldDefinition, earlierValue: String, laterValue: String) -> Issue {
+        Issue(
+            field: later.id, code: .dateOrder,
+            message: "「\(later.label)」(\(laterValue)) 早于「\(earlier.label)」(\(earlierValue))",
+            messageEnglish: "\(later.id) (\(laterValue)) is before \(earlier.id) (\(earlierValue))"
+        )
+    }
+
+    static func futureDate(_ field: FieldDefinition, _ value: String, today: CalendarDate) -> Issue {
+        Issue(
+            field: field.id, code: .futureDate, message: "「\(field.label)」(\(value)) 晚于今天 (\(today))",
+            messageEnglish: "\(field.id) (\(value)) is after today (\(today))"
+        )
+    }
+
+    static func placeholderNotAllowed(_ field: FieldDefinition, value: String, condition: FieldCondition, label: String) -> Issue {
+        Issue(
+            field: field.id, code: .placeholder,
+            message: "占位代码 \(value) 仅限「\(label)」为「\(condition.anyOf.joined(separator: "、"))」时使用",
+            messageEnglish: "the placeholder \(value) in \(field.id) is allowed only when \(condition.field) is \(condition.anyOf.joined(separator: " or "))"
+        )
+    }
+
+    static func placeholderCompanion(_ field: FieldDefinition, placeholderField: FieldDefinition) -> Issue {
+        Issue(
+            field: field.id, code: .placeholder,
+            message: "「\(placeholderField.label)」填写占位代码时，「\(field.label)」必填",
+            messageEnglish: "\(field.id) is required when \(placeholderField.id) holds the placeholder code"
+        )
+    }
+
+    static func amountMismatch(_ field: FieldDefinition, value: String, textField: FieldDefinition, yuan: String, expected: String) -> Issue {
+        Issue(
+            field: field.id, code: .amountMismatch,
+            message: "「\(field.label)」单位为万元：「\(textField.label)」写明 \(yuan) 元，应填 \(expected)，实填 \(value)",
+            messageEnglish: "\(field.id) is in 万元: \(textField.id) says \(yuan) 元, so it should be \(expected), not \(value)"
+        )
+    }
+
+    static func encoding(_ field: FieldDefinition?) -> Issue {
+        Issue(
+            field: field?.id, code: .encoding,
+            message: "存在无法识别的字符（文件编码错误），请以 UTF-8 或 GB18030 保存后重新提交",
+            messageEnglish: "contains characters that could not be decoded; save the file as UTF-8 or GB18030 and submit again"
+        )
+    }
+
+    static func extraCells(count: Int, columns: Int) -> Issue {
+        Issue(
+            field: nil, code: .extraCells, message: "本行有 \(count) 列，多于表头的 \(columns) 列",
+            messageEnglish: "the row has \(count) cells but the header has \(columns) columns"
+        )
+    }
+
+    static func invalidJSON(_ excerpt: String) -> Issue {
+        Issue(field: nil, code: .type, message: "不是有效的 JSON 对象：\(excerpt)", messageEnglish: "not a valid JSON object: \(excerpt)")
+    }
+
+    // MARK: - Fixes
+
+    static func fixed(_ field: FieldDefinition, _ what: String, _ whatEnglish: String, original: String, value: String) -> Issue {
+        Issue(
+            field: field.id, code: .normalised, message: "「\(field.label)」\(what)",
+            messageEnglish: "\(field.id): \(whatEnglish)",
+            original: field.sensitive ? nil : original, value: field.sensitive ? nil : value
+        )
+    }
+}

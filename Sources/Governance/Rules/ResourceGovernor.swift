@@ -1,0 +1,526 @@
+import Crypto
+import CreditKernel
+import Foundation
+
+/// One data row after governance: normalised values and the findings, plus what the store needs
+/// to place it (business key, subject, source, hashes).
+public struct GovernedRow: Sendable {
+    /// 1-based position among the data rows.
+    public var position: Int
+    /// `accepted`, `fixed` or `rejected`; duplicates and conflicts are decided against the store.
+    public var status: RowStatus
+    /// Normalised values by field index; empty means no value.
+    public var values: [String]
+    /// Errors for a rejected row; what was fixed for a fixed row.
+    public var issues: [Issue]
+    /// The cells as submitted, in the file's column order, for the rejected-rows download.
+    public var originalCells: [String]
+    public var businessKey: String
+    public var subjectCode: String
+    public var subjectType: SubjectType?
+    public var subjectName: String
+    /// The unit the record comes from: the row's data-source unit field, else the submitter.
+    public var sourceUnit: String
+    /// The resource's dated event (decision date), for the theme projection and timeliness.
+    public var eventDate: String?
+    /// Every required and conditionally required value is present.
+    public var complete: Bool
+    /// No type, code, check-character or cross-field error.
+    public var valid: Bool
+    /// Collected within the resource's timeliness window; nil when the resource has none or the row no date.
+    public var timely: Bool?
+    /// 16-byte hash of resource and business key: the store's lookup key.
+    public var keyHash: [UInt8]
+    /// 16-byte hash of the normalised content: equal content, equal hash.
+    public var contentHash: [UInt8]
+    /// The normalised record as a JSON object of field id → value (empty values left out).
+    public var dataJSON: String
+}
+
+/// Applies a resource's catalogue rules to rows: normalise what can be fixed, say what was fixed,
+/// reject what cannot be, and compute what one-data-one-source needs.
+public struct ResourceGovernor: Sendable {
+    public let resource: Resource
+    public let today: CalendarDate
+    let fields: [FieldDefinition]
+    let matcher: HeaderMatcher
+    let indexByID: [String: Int]
+    let codeLists: [CodeList?]
+    let documentTypeIndex: [Int?]
+    let keyIndexes: [Int]
+    let subjectCodeIndexes: [Int]
+    let subjectNameIndex: Int?
+    let subjectTypeIndex: Int?
+    let sourceUnitIndex: Int?
+    let eventDateIndex: Int?
+    /// Placeholder values allowed per field index (from `placeholder` rules).
+    let placeholders: [Int: String]
+    let resourceKeyPrefix: [UInt8]
+
+    public init(resource: Resource, today: CalendarDate = .today()) {
+        self.resource = resource
+        self.today = today
+        fields = resource.fields
+        matcher = HeaderMatcher(fields: resource.fields)
+        let indexByID = Dictionary(resource.fields.enumerated().map { ($1.id, $0) }, uniquingKeysWith: { first, _ in first })
+        self.indexByID = indexByID
+        codeLists = resource.fields.map { field in field.codeList.flatMap { resource.codeLists[$0] } }
+        documentTypeIndex = resource.fields.map { $0.documentTypeField.flatMap { indexByID[$0] } }
+        keyIndexes = resource.businessKey.fields.compactMap { indexByID[$0] }
+        subjectCodeIndexes = resource.subject.codeFields.compactMap { indexByID[$0] }
+        subjectNameIndex = indexByID[resource.subject.nameField]
+        subjectTypeIndex = resource.subject.typeField.flatMap { indexByID[$0] }
+        sourceUnitIndex = resource.sourceUnitField.flatMap { indexByID[$0] }
+        eventDateIndex = resource.timeliness.flatMap { indexByID[$0.dateField] }
+        var placeholders: [Int: String] = [:]
+        for rule in resource.rules {
+            if case .placeholder(_, let field, let value, _, _) = rule, let index = indexByID[field] { placeholders[index] = value }
+        }
+        self.placeholders = placeholders
+        resourceKeyPrefix = Array((resource.id + "\u{1F}").utf8)
+    }
+
+    // MARK: - Headers
+
+    /// The mapping if `cells` are this resource's header row.
+    public func headerMapping(_ cells: [String]) -> HeaderMapping? {
+        matcher.mapping(for: cells, fields: fields)
+    }
+
+    /// Whether a row is a template instruction (表格说明 / 填表说明) rather than data.
+    public static func isInstructionRow(_ cells: [String]) -> Bool {
+        guard let first = cells.first(where: { !TextNormalisation.trim($0).isEmpty }) else { return false }
+        let text = TextNormalisation.trim(first)
+        return text.hasPrefix("表格说明") || text.hasPrefix("填表说明") || text.hasPrefix("填报说明")
+    }
+
+    public static func isBlank(_ cells: [String]) -> Bool {
+        cells.allSatisfy { TextNormalisation.trim($0).isEmpty }
+    }
+
+    // MARK: - Rows
+
+    /// Governs one positional row mapped by `mapping`.
+    public func govern(cells: [String], mapping: HeaderMapping, position: Int, submittingUnit: String, damagedText: Bool = false) -> GovernedRow {
+        var values = [String](repeating: "", count: fields.count)
+        var issues: [Issue] = []
+        for (column, cell) in cells.enumerated() {
+            if column < mapping.columnFields.count {
+                if let field = mapping.columnFields[column], values[field].isEmpty { values[field] = cell }
+            } else if !TextNormalisation.trim(cell).isEmpty {
+                issues.append(IssueMessages.extraCells(count: cells.count, columns: mapping.columnFields.count))
+                break
+            }
+        }
+        if damagedText, cells.contains(where: { $0.contains("\u{FFFD}") }) {
+            let column = cells.firstIndex { $0.contains("\u{FFFD}") }
+            let field = column.flatMap { $0 < mapping.columnFields.count ? mapping.columnFields[$0] : nil }.map { fields[$0] }
+            issues.append(IssueMessages.encoding(field))
+        }
+        return govern(values: values, originalCells: cells, preIssues: issues, position: position, submittingUnit: submittingUnit)
+    }
+
+    /// Governs one keyed record (JSON); unknown keys are returned for the receipt.
+    public func govern(pairs: [(String, String)], position: Int, submittingUnit: String, unknownKeys: inout Set<String>) -> GovernedRow {
+        var values = [String](repeating: "", count: fields.count)
+        var issues: [Issue] = []
+        for (key, value) in pairs {
+            if key == "\u{0}invalid_json" {
+                issues.append(IssueMessages.invalidJSON(value))
+                continue
+            }
+            if let index = matcher.field(for: key) {
+                if values[index].isEmpty { values[index] = value }
+            } else {
+                unknownKeys.insert(key)
+            }
+        }
+        return govern(values: values, originalCells: values, preIssues: issues, position: position, submittingUnit: submittingUnit)
+    }
+
+    func govern(values raw: [String], originalCells: [String], preIssues: [Issue], position: Int, submittingUnit: String) -> GovernedRow {
+        var values = raw
+        var errors = preIssues
+        var fixes: [Issue] = []
+        var complete = true
+
+        // 1. Each value on its own: padding, full-width forms, case, spellings of dates and amounts.
+        for index in fields.indices where !values[index].isEmpty {
+            normalise(index, &values, &errors, &fixes)
+        }
+        // 2. Values taken from elsewhere when missing (许可编号 for a missing 文书号).
+        for rule in resource.rules {
+            if case .fillFrom(_, let field, let source) = rule, let target = indexByID[field], let from = indexByID[source],
+                values[target].isEmpty, !values[from].isEmpty
+            {
+                values[target] = values[from]
+                fixes.append(IssueMessages.fixed(fields[target], "为空，已取「\(fields[from].label)」的值", "was empty; took the value of \(fields[from].id)", original: "", value: values[from]))
+            }
+        }
+        // 3. Required values.
+        for (index, field) in fields.enumerated() where field.required && values[index].isEmpty {
+            errors.append(IssueMessages.required(field))
+            complete = false
+        }
+        // 4. Cross-field rules.
+        for rule in resource.rules {
+            switch rule {
+            case .conditionalRequired(_, let condition, let required):
+                guard let conditionIndex = indexByID[condition.field], let matched = matchingValue(condition, values[conditionIndex], conditionIndex) else { continue }
+                for id in required {
+                    guard let index = indexByID[id], values[index].isEmpty else { continue }
+                    errors.append(IssueMessages.conditionalRequired(fields[index], because: condition, label: fields[conditionIndex].label, value: matched))
+                    complete = false
+                }
+            case .dateOrder(_, let earlier, let later):
+                guard let earlierIndex = indexByID[earlier], let laterIndex = indexByID[later] else { continue }
+                let a = values[earlierIndex]
+                let b = values[laterIndex]
+                if a.count == 10, b.count == 10, CalendarDate(iso: a) != nil, CalendarDate(iso: b) != nil, b < a {
+                    errors.append(IssueMessages.dateOrder(earlier: fields[earlierIndex], later: fields[laterIndex], earlierValue: a, laterValue: b))
+                }
+            case .notInFuture(_, let field):
+                guard let index = indexByID[field], let date = CalendarDate(iso: values[index]), date > today else { continue }
+                errors.append(IssueMessages.futureDate(fields[index], values[index], today: today))
+            case .placeholder(_, let field, let placeholder, let condition, let requires):
+                guard let index = indexByID[field], values[index] == placeholder else { continue }
+                let conditionIndex = indexByID[condition.field]
+                if let conditionIndex, matchingValue(condition, values[conditionIndex], conditionIndex) != nil {
+                    for id in requires {
+                        if let companion = indexByID[id], values[companion].isEmpty {
+                            errors.append(IssueMessages.placeholderCompanion(fields[companion], placeholderField: fields[index]))
+                            complete = false
+                        }
+                    }
+                } else {
+                    errors.append(IssueMessages.placeholderNotAllowed(fields[index], value: placeholder, condition: condition, label: conditionIndex.map { fields[$0].label } ?? condition.field))
+                }
+            case .amountMatchesText(_, let amountField, let textField):
+                guard let amountIndex = indexByID[amountField], let textIndex = indexByID[textField], !values[amountIndex].isEmpty,
+                    let issue = amountMismatch(fields[amountIndex], values[amountIndex], fields[textIndex], values[textIndex])
+                else { continue }
+                errors.append(issue)
+            case .fillFrom:
+                continue
+            }
+        }
+        let structurallyValid = !errors.contains { !Self.missingValueCodes.contains($0.code) }
+
+        let rejected = !errors.isEmpty
+        var row = GovernedRow(
+            position: position,
+            status: rejected ? .rejected : (fixes.isEmpty ? .accepted : .fixed),
+            values: values,
+            issues: rejected ? errors : fixes,
+            originalCells: originalCells,
+            businessKey: "",
+            subjectCode: "",
+            subjectType: nil,
+            subjectName: subjectNameIndex.map { values[$0] } ?? "",
+            sourceUnit: submittingUnit,
+            eventDate: eventDateIndex.map { values[$0] }.flatMap { $0.isEmpty ? nil : $0 },
+            complete: complete,
+            valid: structurallyValid,
+            timely: nil,
+            keyHash: [],
+            contentHash: [],
+            dataJSON: ""
+        )
+        if let eventDate = row.eventDate, let date = CalendarDate(iso: eventDate), let window = resource.timeliness {
+            row.timely = today.daysSinceEpoch - date.daysSinceEpoch <= window.maximumDays
+        }
+        guard !rejected else { return row }
+        identify(&row)
+        return row
+    }
+
+    static let missingValueCodes: Set<IssueCode> = [.required, .conditionalRequired]
+
+    /// The condition's matching value, if the field's value (or one of its values) matches.
+    private func matchingValue(_ condition: FieldCondition, _ value: String, _ index: Int) -> String? {
+        guard !value.isEmpty else { return nil }
+        if fields[index].multipleValues {
+            return value.split(separator: ";").map(String.init).first(where: condition.matches)
+        }
+        return condition.matches(value) ? value : nil
+    }
+
+    /// Business key, subject, source and hashes of an accepted row.
+    private func identify(_ row: inout GovernedRow) {
+        let values = row.values
+        var subject = ""
+        for index in subjectCodeIndexes {
+            let value = values[index]
+            if !value.isEmpty, placeholders[index] != value {
+                subject = value
+                break
+            }
+        }
+        row.subjectCode = subject
+        if let typeIndex = subjectTypeIndex { row.subjectType = resource.subject.typeValues[values[typeIndex]] }
+        if let sourceIndex = sourceUnitIndex, !values[sourceIndex].isEmpty { row.sourceUnit = values[sourceIndex] }
+        var key = keyIndexes.map { values[$0] }.joined(separator: "\u{1F}")
+        if resource.businessKey.includesSubjectCode { key += "\u{1F}" + subject }
+        row.businessKey = key
+
+        var keyHasher = SHA256()
+        keyHasher.update(data: resourceKeyPrefix)
+        keyHasher.update(data: Array(key.utf8))
+        row.keyHash = Array(keyHasher.finalize().prefix(16))
+
+        var json: [UInt8] = [UInt8(ascii: "{")]
+        json.reserveCapacity(1024)
+        var first = true
+        for (index, field) in fields.enumerated() where !values[index].isEmpty {
+            if !first { json.append(UInt8(ascii: ",")) }
+            first = false
+            JSONText.appendString(field.id, to: &json)
+            json.append(UInt8(ascii: ":"))
+            JSONText.appendString(values[index], to: &json)
+        }
+        json.append(UInt8(ascii: "}"))
+        row.contentHash = Array(SHA256.hash(data: json).prefix(16))
+        row.dataJSON = String(decoding: json, as: UTF8.self)
+    }
+
+    // MARK: - Values
+
+    private func normalise(_ index: Int, _ values: inout [String], _ errors: inout [Issue], _ fixes: inout [Issue]) {
+        let field = fields[index]
+        let original = values[index]
+        var value = TextNormalisation.trim(original)
+        var fixNotes: [(String, String)] = []
+        if value != original { fixNotes.append(("去除首尾空白", "removed surrounding spaces")) }
+        defer {
+            values[index] = value
+            // A cell of only spaces is simply empty, not worth a note.
+            if !fixNotes.isEmpty, !value.isEmpty {
+                fixes.append(
+                    IssueMessages.fixed(field, fixNotes.map(\.0).joined(separator: "，"), fixNotes.map(\.1).joined(separator: ", "), original: original, value: value)
+                )
+            }
+        }
+        guard !value.isEmpty else { return }
+
+        switch field.type {
+        case .string, .text:
+            break
+        case .code:
+            let halfWidth = TextNormalisation.halfWidth(value)
+            guard let list = codeLists[index] else { return }
+            if field.multipleValues {
+                let parts = halfWidth.split(whereSeparator: { $0 == ";" || $0 == "；" || $0 == "、" }).map { TextNormalisation.trim(String($0)) }.filter { !$0.isEmpty }
+                var canonical: [String] = []
+                for part in parts {
+                    if list.accepts(part) {
+                        canonical.append(part)
+                    } else if let mapped = list.canonical(part) {
+                        canonical.append(mapped)
+                        fixNotes.append(("「\(part)」已规范为「\(mapped)」", "'\(part)' normalised to '\(mapped)'"))
+                    } else {
+                        errors.append(IssueMessages.notInCodeList(field, part, list: list))
+                        canonical.append(part)
+                    }
+                }
+                value = canonical.joined(separator: ";")
+            } else if list.accepts(halfWidth) {
+                if halfWidth != value { fixNotes.append(("全角字符已转为半角", "full-width characters converted")) }
+                value = halfWidth
+            } else if let mapped = list.canonical(halfWidth) {
+                fixNotes.append(("「\(halfWidth)」已规范为「\(mapped)」", "'\(halfWidth)' normalised to '\(mapped)'"))
+                value = mapped
+            } else {
+                errors.append(IssueMessages.notInCodeList(field, value, list: list))
+            }
+        case .date:
+            switch DateNormaliser.normalise(TextNormalisation.halfWidth(value)) {
+            case .canonical(let iso):
+                value = iso
+            case .converted(let iso, let form):
+                fixNotes.append(("\(form.chinese)已转为 \(iso)", "\(form.english) converted to \(iso)"))
+                value = iso
+            case .invalid:
+                errors.append(IssueMessages.notADate(field, value))
+            }
+        case .amount, .decimal, .integer:
+            let halfWidth = TextNormalisation.halfWidth(value)
+            if halfWidth != value { fixNotes.append(("全角字符已转为半角", "full-width characters converted")) }
+            let unit = field.unit ?? .tenThousandYuan
+            switch AmountNormaliser.normalise(halfWidth, unit: field.type == .amount ? unit : .tenThousandYuan) {
+            case .canonical(let number):
+                value = number
+            case .converted(let number):
+                if field.type == .amount {
+                    fixNotes.append(("「\(halfWidth)」已换算为 \(number)（\(unit.rawValue)）", "'\(halfWidth)' converted to \(number) \(unit.rawValue)"))
+                    value = number
+                } else {
+                    errors.append(IssueMessages.notANumber(field, value, unit: nil))
+                }
+            case .negative(let number):
+                if field.type == .amount {
+                    errors.append(IssueMessages.negative(field, number))
+                } else {
+                    value = number
+                }
+            case .tooPrecise:
+                errors.append(IssueMessages.tooPrecise(field, value))
+            case .invalid:
+                errors.append(IssueMessages.notANumber(field, value, unit: field.type == .amount ? unit.rawValue : nil))
+            }
+            if field.type == .integer, value.contains(".") {
+                errors.append(IssueMessages.notANumber(field, value, unit: nil))
+            }
+        case .uscc:
+            let cleaned = codeForm(value, &fixNotes)
+            value = cleaned
+            if placeholders[index] == cleaned { return }
+            checkUSCC(field, cleaned, &errors)
+        case .organisationCode:
+            let cleaned = codeForm(value, &fixNotes, keepHyphen: true)
+            value = cleaned
+            checkOrganisationCode(field, cleaned, &errors)
+        case .residentID:
+            value = residentID(field, value, &fixNotes, &errors)
+        case .documentNumber:
+            let typeValue = documentTypeIndex[index].map { TextNormalisation.halfWidth(TextNormalisation.trim(values[$0])) } ?? ""
+            let typeList = documentTypeIndex[index].flatMap { codeLists[$0] }
+            let canonicalType = typeList?.canonical(typeValue) ?? typeValue
+            if canonicalType == "身份证" {
+                value = residentID(field, value, &fixNotes, &errors)
+            } else {
+                let halfWidth = TextNormalisation.halfWidth(value)
+                if halfWidth != value { fixNotes.append(("全角字符已转为半角", "full-width characters converted")) }
+                value = halfWidth
+            }
+        }
+        if let maximum = field.maximumLength {
+            let length = value.unicodeScalars.count
+            if length > maximum { errors.append(IssueMessages.length(field, length: length, maximum: maximum)) }
+        }
+    }
+
+    /// Half-width, upper case, no inner spaces (or hyphens unless kept): how codes are stored.
+    private func codeForm(_ value: String, _ notes: inout [(String, String)], keepHyphen: Bool = false) -> String {
+        let halfWidth = TextNormalisation.halfWidth(value)
+        if halfWidth != value { notes.append(("全角字符已转为半角", "full-width characters converted")) }
+        let upper = TextNormalisation.upperASCII(halfWidth)
+        if upper != halfWidth { notes.append(("小写字母已转为大写", "lower-case letters upper-cased")) }
+        var compact = upper
+        if keepHyphen {
+            compact = String(decoding: upper.utf8.filter { $0 != 0x20 }, as: UTF8.self)
+            if compact.utf8.count == 10, Array(compact.utf8)[8] == UInt8(ascii: "-") {
+                compact = String(decoding: compact.utf8.filter { $0 != 0x2D }, as: UTF8.self)
+            }
+        } else {
+            compact = TextNormalisation.removingSeparators(upper)
+        }
+        if compact.utf8.count != upper.utf8.count, compact.utf8.count != upper.utf8.count - 1 || !keepHyphen {
+            notes.append(("去除代码中的空格或连字符", "removed spaces or hyphens inside the code"))
+        }
+        return compact
+    }
+
+    private func checkUSCC(_ field: FieldDefinition, _ value: String, _ errors: inout [Issue]) {
+        switch UnifiedSocialCreditCode.validate(value) {
+        case nil: return
+        case .length, .character:
+            errors.append(IssueMessages.malformedCode(field, value, expected: "应为 18 位统一社会信用代码", expectedEnglish: "expected an 18-character unified social credit code"))
+        case .checkCharacter(let expected, let found):
+            errors.append(IssueMessages.checksum(field, standard: "GB 32100", found: found, expected: expected))
+        case .organisationCode:
+            errors.append(IssueMessages.embeddedOrganisationCode(field))
+        }
+    }
+
+    private func checkOrganisationCode(_ field: FieldDefinition, _ value: String, _ errors: inout [Issue]) {
+        switch OrganisationCode.validate(value) {
+        case nil: return
+        case .length, .character:
+            errors.append(IssueMessages.malformedCode(field, value, expected: "应为 9 位组织机构代码", expectedEnglish: "expected a 9-character organisation code"))
+        case .checkCharacter(let expected, let found):
+            errors.append(IssueMessages.checksum(field, standard: "GB 11714", found: found, expected: expected))
+        }
+    }
+
+    private func residentID(_ field: FieldDefinition, _ value: String, _ notes: inout [(String, String)], _ errors: inout [Issue]) -> String {
+        var number = codeForm(value, &notes)
+        if number.utf8.count == 15, TextNormalisation.isASCIIDigits(Substring(number).utf8) {
+            // First-generation (15-digit) numbers: insert the century and compute the check character.
+            let body = Array(number.utf8.prefix(6)) + Array("19".utf8) + Array(number.utf8.dropFirst(6))
+            var sum = 0
+            for (offset, byte) in body.enumerated() { sum += Int(byte - 0x30) * [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2][offset] }
+            let upgraded = String(decoding: body, as: UTF8.self) + String(Array("10X98765432")[sum % 11])
+            notes.append(("15 位身份证号已升级为 18 位", "15-digit ID number upgraded to 18 digits"))
+            number = upgraded
+        }
+        switch ResidentIdentityNumber.validate(number, today: today.compactValue) {
+        case nil:
+            break
+        case .length, .character:
+            errors.append(IssueMessages.malformedCode(field, field.sensitive ? "…" : number, expected: "应为 18 位身份证号码", expectedEnglish: "expected an 18-character resident ID number"))
+        case .birthDate(let birth):
+            errors.append(IssueMessages.birthDate(field, birth))
+        case .checkCharacter(let expected, let found):
+            errors.append(IssueMessages.checksum(field, standard: "GB 11643", found: found, expected: expected))
+        }
+        return number
+    }
+
+    /// 元 typed into a 万元 field: the text names exactly one amount in 元 and the field holds that
+    /// number rather than its 万元 equivalent.
+    private func amountMismatch(_ field: FieldDefinition, _ value: String, _ textField: FieldDefinition, _ text: String) -> Issue? {
+        guard field.unit == .tenThousandYuan, let amount = AmountNormaliser.parse(Substring(value)) else { return nil }
+        let amounts = Self.yuanAmounts(in: text)
+        guard amounts.count == 1, let yuan = amounts.first else { return nil }
+        let expected = yuan / 10_000
+        guard amount == yuan, amount != expected else { return nil }
+        return IssueMessages.amountMismatch(field, value: value, textField: textField, yuan: AmountNormaliser.format(yuan), expected: AmountNormaliser.format(expected))
+    }
+
+    /// Amounts written as `罚款2000元` / `罚款人民币2,000.00元` in free text, in millionths of 元.
+    static func yuanAmounts(in text: String) -> [Int64] {
+        var amounts: [Int64] = []
+        let scalars = Array(TextNormalisation.halfWidth(text).unicodeScalars)
+        var index = 0
+        while index < scalars.count {
+            guard scalars[index].properties.numericType != nil, scalars[index].isASCII else {
+                index += 1
+                continue
+            }
+            var end = index
+            while end < scalars.count, scalars[end].isASCII, scalars[end] == "." || scalars[end] == "," || ("0"..."9").contains(scalars[end]) { end += 1 }
+            let number = String(String.UnicodeScalarView(scalars[index..<end])).filter { $0 != "," }
+            var unitIndex = end
+            while unitIndex < scalars.count, scalars[unitIndex] == " " { unitIndex += 1 }
+            if unitIndex < scalars.count, scalars[unitIndex] == "元", let value = AmountNormaliser.parse(Substring(number)) {
+                amounts.append(value)
+            } else if unitIndex < scalars.count, scalars[unitIndex] == "万" {
+                // An amount already in 万元 in the text: no cross-check possible.
+                return []
+            }
+            index = end
+        }
+        return amounts
+    }
+}
+
+/// JSON string escaping without Foundation's encoder, for the hot path.
+public enum JSONText {
+    public static func appendString(_ string: String, to output: inout [UInt8]) {
+        output.append(UInt8(ascii: "\""))
+        for byte in string.utf8 {
+            switch byte {
+            case UInt8(ascii: "\""): output += [0x5C, 0x22]
+            case UInt8(ascii: "\\"): output += [0x5C, 0x5C]
+            case 0x0A: output += [0x5C, UInt8(ascii: "n")]
+            case 0x0D: output += [0x5C, UInt8(ascii: "r")]
+            case 0x09: output += [0x5C, UInt8(ascii: "t")]
+            case 0x00..<0x20:
+                let hex = Array("0123456789abcdef".utf8)
+                output += [0x5C, UInt8(ascii: "u"), 0x30, 0x30, hex[Int(byte >> 4)], hex[Int(byte & 0xF)]]
+            default: output.append(byte)
+            }
+        }
+        output.append(UInt8(ascii: "\""))
+    }
+}

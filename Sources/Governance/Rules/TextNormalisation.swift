@@ -1,0 +1,65 @@
+/// Character-level clean-ups every value goes through.
+enum TextNormalisation {
+    /// Whitespace a value may be padded with: ASCII, ideographic space (U+3000), no-break space, BOM.
+    @inline(__always)
+    static func isPadding(_ scalar: Unicode.Scalar) -> Bool {
+        switch scalar.value {
+        case 0x20, 0x09, 0x0A, 0x0D, 0x0B, 0x0C, 0x3000, 0xA0, 0xFEFF, 0x200B: true
+        default: false
+        }
+    }
+
+    /// Removes padding at both ends.
+    static func trim(_ value: String) -> String {
+        let scalars = value.unicodeScalars
+        guard let first = scalars.first, let last = scalars.last, isPadding(first) || isPadding(last) else { return value }
+        var start = scalars.startIndex
+        var end = scalars.endIndex
+        while start < end, isPadding(scalars[start]) { start = scalars.index(after: start) }
+        while end > start, isPadding(scalars[scalars.index(before: end)]) { end = scalars.index(before: end) }
+        return String(scalars[start..<end])
+    }
+
+    /// Whether the value has full-width ASCII forms (U+FF01–U+FF5E) or ideographic spaces, by a
+    /// cheap scan of the UTF-8 (their encodings start EF BC, EF BD or E3 80 80).
+    @inline(__always)
+    static func hasFullWidth(_ value: String) -> Bool {
+        var previous: UInt8 = 0
+        for byte in value.utf8 {
+            if previous == 0xEF, byte == 0xBC || byte == 0xBD { return true }
+            if previous == 0xE3, byte == 0x80 { return true }
+            previous = byte
+        }
+        return false
+    }
+
+    /// Full-width letters, digits and punctuation to their ASCII forms; U+3000 to a space.
+    static func halfWidth(_ value: String) -> String {
+        guard hasFullWidth(value) else { return value }
+        var scalars = String.UnicodeScalarView()
+        for scalar in value.unicodeScalars {
+            switch scalar.value {
+            case 0xFF01...0xFF5E: scalars.append(Unicode.Scalar(scalar.value - 0xFEE0)!)
+            case 0x3000: scalars.append(" ")
+            default: scalars.append(scalar)
+            }
+        }
+        return String(scalars)
+    }
+
+    /// ASCII letters to upper case (codes: USCC, ID numbers); other characters unchanged.
+    static func upperASCII(_ value: String) -> String {
+        guard value.utf8.contains(where: { $0 >= 0x61 && $0 <= 0x7A }) else { return value }
+        return String(decoding: value.utf8.map { $0 >= 0x61 && $0 <= 0x7A ? $0 - 0x20 : $0 }, as: UTF8.self)
+    }
+
+    /// Removes spaces and hyphens inside a code.
+    static func removingSeparators(_ value: String) -> String {
+        guard value.utf8.contains(where: { $0 == 0x20 || $0 == 0x2D }) else { return value }
+        return String(decoding: value.utf8.filter { $0 != 0x20 && $0 != 0x2D }, as: UTF8.self)
+    }
+
+    static func isASCIIDigits(_ value: Substring.UTF8View) -> Bool {
+        !value.isEmpty && value.allSatisfy { $0 >= 0x30 && $0 <= 0x39 }
+    }
+}
