@@ -110,6 +110,7 @@ let package = Package(
             name: "CreditHubTestSupport",
             dependencies: [
                 "CreditKernel",
+                "CArchive",
                 "Storage",
                 "StorageSQLite",
                 "StoragePostgres",
@@ -121,6 +122,11 @@ let package = Package(
         .testTarget(
             name: "CreditKernelTests",
             dependencies: ["CreditKernel"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "GovernanceTests",
+            dependencies: ["Governance", "CreditHubTestSupport", "CArchive"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -82,6 +82,7 @@ enum DateNormaliser {
                 sawChinese = true
                 index += 3
             } else if byte == UInt8(ascii: " ") || byte == UInt8(ascii: "T") {
+                rest = index
                 break
             } else {
                 return .invalid
@@ -140,7 +141,7 @@ enum DateNormaliser {
         let parts = value.split(separator: ".", maxSplits: 1, omittingEmptySubsequences: false)
         guard let whole = parts.first, (1...5).contains(whole.count), TextNormalisation.isASCIIDigits(whole.utf8),
             parts.count == 1 || TextNormalisation.isASCIIDigits(parts[1].utf8), let serial = Int(whole),
-            serial >= 367  // 1901-01-01: smaller numbers are not plausible decision dates
+            (18264...73051).contains(serial)  // 1950-01-01 … 2099-12-31: other numbers are not plausible dates
         else { return nil }
         // Serial 60 is Excel's phantom 1900-02-29; from 61 on, day 0 is 1899-12-30.
         return CalendarDate(daysSinceEpoch: serial - 25569)

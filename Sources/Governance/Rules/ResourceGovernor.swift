@@ -333,8 +333,10 @@ public struct ResourceGovernor: Sendable {
                 errors.append(IssueMessages.notInCodeList(field, value, list: list))
             }
         case .date:
-            switch DateNormaliser.normalise(TextNormalisation.halfWidth(value)) {
+            let halfWidth = TextNormalisation.halfWidth(value)
+            switch DateNormaliser.normalise(halfWidth) {
             case .canonical(let iso):
+                if halfWidth != value { fixNotes.append(("全角字符已转为半角", "full-width characters converted")) }
                 value = iso
             case .converted(let iso, let form):
                 fixNotes.append(("\(form.chinese)已转为 \(iso)", "\(form.english) converted to \(iso)"))

@@ -1,0 +1,193 @@
+import CreditHubTestSupport
+import CreditKernel
+import Foundation
+@testable import Governance
+import Testing
+
+@Suite("CSV parsing")
+struct CSVParsingTests {
+    static func parse(_ text: String, chunk: Int = .max) -> [[String]] {
+        let bytes = Array(text.utf8)
+        var parser = CSVParser()
+        var records: [[String]] = []
+        var start = 0
+        repeat {
+            let end = min(bytes.count, start + max(1, min(chunk, bytes.count)))
+            bytes[start..<end].withUnsafeBufferPointer { buffer in
+                parser.parse(buffer, final: end == bytes.count) { records.append($0) }
+            }
+            start = end
+        } while start < bytes.count
+        return records
+    }
+
+    static let tricky = "a,b,c\r\n\"x, y\",\"say \"\"hi\"\"\",\"line1\r\nline2\"\r\nplain,,last\nlone\rcr,\"\",end"
+
+    @Test("Quoted delimiters, doubled quotes, line breaks in quotes, CRLF, LF and lone CR")
+    func rfc4180() {
+        let expected: [[String]] = [
+            ["a", "b", "c"],
+            ["x, y", "say \"hi\"", "line1\r\nline2"],
+            ["plain", "", "last"],
+            ["lone"],
+            ["cr", "", "end"],
+        ]
+        #expect(Self.parse(Self.tricky) == expected)
+    }
+
+    @Test("The same records whatever the chunk size", arguments: [1, 2, 3, 7, 64])
+    func chunkBoundaries(chunk: Int) {
+        #expect(Self.parse(Self.tricky, chunk: chunk) == Self.parse(Self.tricky))
+    }
+
+    @Test("A trailing delimiter at the end of the file gives an empty last field")
+    func trailingDelimiter() {
+        #expect(Self.parse("a,b,") == [["a", "b", ""]])
+        #expect(Self.parse("a,b\n") == [["a", "b"]])
+    }
+
+    @Test("Tabs and semicolons are recognised as delimiters")
+    func sniffing() {
+        #expect(CSVParser.sniffDelimiter(Array("a\tb\tc\n1,2\t3".utf8)) == UInt8(ascii: "\t"))
+        #expect(CSVParser.sniffDelimiter(Array("a;b;c\n".utf8)) == UInt8(ascii: ";"))
+        #expect(CSVParser.sniffDelimiter(Array("\"a;b\",c\n".utf8)) == UInt8(ascii: ","))
+    }
+}
+
+@Suite("Encodings")
+struct EncodingTests {
+    static let text = "行政相对人名称,处罚决定日期\n杭州某某科技有限公司,2023年5月6日\n"
+
+    static func decode(_ bytes: [UInt8], declared: TextEncoding? = nil) throws -> (TextEncoding?, [[String]]) {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("enc-\(UUID().uuidString).csv").path
+        _ = FileManager.default.createFile(atPath: path, contents: Data(bytes))
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let source = try ArtefactDecoding.open(path: path, format: .csv, declaredEncoding: declared)
+        var rows: [[String]] = []
+        while let record = try source.next() {
+            if case .positional(let cells) = record { rows.append(cells) }
+        }
+        return (source.encoding, rows)
+    }
+
+    static let expected = [["行政相对人名称", "处罚决定日期"], ["杭州某某科技有限公司", "2023年5月6日"]]
+
+    @Test("UTF-8 with and without a byte-order mark")
+    func utf8() throws {
+        #expect(try Self.decode(Array(Self.text.utf8)) == (.utf8, Self.expected))
+        #expect(try Self.decode([0xEF, 0xBB, 0xBF] + Array(Self.text.utf8)) == (.utf8, Self.expected))
+    }
+
+    @Test("UTF-16 with a byte-order mark, both byte orders")
+    func utf16() throws {
+        #expect(try Self.decode([0xFF, 0xFE] + SampleCodes.convert(Self.text, to: "UTF-16LE")) == (.utf16LittleEndian, Self.expected))
+        #expect(try Self.decode([0xFE, 0xFF] + SampleCodes.convert(Self.text, to: "UTF-16BE")) == (.utf16BigEndian, Self.expected))
+    }
+
+    @Test("GB18030 (GBK) without a mark is detected, not assumed")
+    func gb18030() throws {
+        let bytes = SampleCodes.gb18030(Self.text)
+        #expect(EncodingDetector.detect(bytes).encoding == .gb18030)
+        #expect(try Self.decode(bytes) == (.gb18030, Self.expected))
+    }
+
+    @Test("GB18030 split across read chunks decodes whole characters")
+    func gb18030Chunks() throws {
+        let line = "名称,日期\n" + String(repeating: "某某科技有限公司,2023/05/06\n", count: 80_000)
+        let (encoding, rows) = try Self.decode(SampleCodes.gb18030(line))
+        #expect(encoding == .gb18030)
+        #expect(rows.count == 80_001)
+        #expect(rows.allSatisfy { !$0.joined().contains("\u{FFFD}") })
+    }
+
+    @Test("Invalid bytes in a UTF-8 file become replacement characters, not a crash")
+    func damagedUTF8() throws {
+        let bytes = Array("名称,日期\n".utf8) + [0x41, 0xFF, 0x42] + Array(",2023/05/06\n".utf8)
+        let (_, rows) = try Self.decode(bytes)
+        #expect(rows[1][0] == "A\u{FFFD}B")
+    }
+
+    @Test("A declared encoding wins over detection")
+    func declared() throws {
+        let bytes = SampleCodes.gb18030(Self.text)
+        #expect(try Self.decode(bytes, declared: .gb18030).1 == Self.expected)
+    }
+}
+
+@Suite("JSON records")
+struct JSONRecordTests {
+    static func read(_ text: String, format: ArtefactFormat) throws -> [SourceRecord] {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("json-\(UUID().uuidString)").path
+        _ = FileManager.default.createFile(atPath: path, contents: Data(text.utf8))
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let source = try ArtefactDecoding.open(path: path, format: format, declaredEncoding: nil)
+        var records: [SourceRecord] = []
+        while let record = try source.next() { records.append(record) }
+        return records
+    }
+
+    @Test("JSON Lines: one object a line, numbers and nulls as text, blank lines skipped")
+    func jsonLines() throws {
+        let records = try Self.read("{\"CF_WSH\":\"A-1\",\"CF_NR_FK\":0.5,\"BZ\":null}\n\n{\"CF_WSH\":\"A-2\",\"flag\":true}\nnot json\n", format: .jsonLines)
+        #expect(records.count == 3)
+        #expect(records[0] == .keyed([("BZ", ""), ("CF_NR_FK", "0.5"), ("CF_WSH", "A-1")]))
+        #expect(records[1] == .keyed([("CF_WSH", "A-2"), ("flag", "true")]))
+        if case .keyed(let pairs) = records[2] { #expect(pairs.first?.0 == "\u{0}invalid_json") } else { Issue.record("expected keyed") }
+    }
+
+    @Test("A JSON document with a records array")
+    func document() throws {
+        #expect(try Self.read("{\"records\":[{\"a\":\"1\"},{\"a\":\"2\"}]}", format: .json).count == 2)
+        #expect(try Self.read("[{\"a\":\"1\"}]", format: .json).count == 1)
+        #expect(throws: CreditHubError.self) { try Self.read("{\"x\":1}", format: .json) }
+    }
+
+    @Test("Formats are recognised by name and by content")
+    func formatDetection() throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("f-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        _ = FileManager.default.createFile(atPath: path, contents: Data("{\"a\":1}\n{\"a\":2}\n".utf8))
+        #expect(ArtefactDecoding.format(declared: nil, fileName: nil, path: path) == .jsonLines)
+        _ = FileManager.default.createFile(atPath: path, contents: Data([0x50, 0x4B, 0x03, 0x04, 0, 0]))
+        #expect(ArtefactDecoding.format(declared: nil, fileName: nil, path: path) == .xlsx)
+        #expect(ArtefactDecoding.format(declared: nil, fileName: "处罚.CSV", path: path) == .csv)
+    }
+}
+
+@Suite("XLSX")
+struct XLSXTests {
+    @Test("First sheet: shared strings without phonetic runs, inline strings, numbers as Excel shows them, gaps")
+    func workbook() throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("x-\(UUID().uuidString).xlsx").path
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        try XLSXBuilder.write(
+            rows: [
+                [.shared("行政相对人名称"), .shared("处罚决定日期"), .shared("罚款金额（万元）"), .inline("备注")],
+                [.shared("杭州某某 & 科技"), .number("45052"), .number("0.20000000000000001"), .empty, .inline("x<y")],
+                [.inline("第二行"), .number("45053.5"), .number("12"), .shared("说明")],
+            ],
+            to: path,
+            skipRowAfter: 2
+        )
+        #expect(ArtefactDecoding.format(declared: nil, fileName: nil, path: path) == .xlsx)
+        let source = try ArtefactDecoding.open(path: path, format: .xlsx, declaredEncoding: nil)
+        var rows: [[String]] = []
+        while let record = try source.next() {
+            if case .positional(let cells) = record { rows.append(cells) }
+        }
+        #expect(rows == [
+            ["行政相对人名称", "处罚决定日期", "罚款金额（万元）", "备注"],
+            ["杭州某某 & 科技", "45052", "0.2", "", "x<y"],
+            [],
+            ["第二行", "45053.5", "12", "说明"],
+        ])
+    }
+
+    @Test("A zip that is not a workbook is reported, not a crash")
+    func notAWorkbook() throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("n-\(UUID().uuidString).xlsx").path
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        _ = FileManager.default.createFile(atPath: path, contents: Data("PK\u{3}\u{4}garbage".utf8))
+        #expect(throws: CreditHubError.self) { try ArtefactDecoding.open(path: path, format: .xlsx, declaredEncoding: nil) }
+    }
+}

@@ -1,0 +1,289 @@
+import CreditHubTestSupport
+import CreditKernel
+@testable import Governance
+import Testing
+
+/// Rows of the national templates through the default catalogue's rules.
+@Suite("Governance rules")
+struct GovernanceRuleTests {
+    static let today = CalendarDate(year: 2024, month: 6, day: 1)!
+    static let penalty = ResourceGovernor(resource: Catalogue.standard.resource("admin_penalty")!, today: today)
+    static let license = ResourceGovernor(resource: Catalogue.standard.resource("admin_license")!, today: today)
+    static let company = SampleCodes.uscc()
+    static let authority = SampleCodes.uscc(organisationBody: "00250198", prefix: "11")
+    static let dataBureau = SampleCodes.uscc(organisationBody: "00250199", prefix: "11")
+
+    static let validPenalty: [String: String] = [
+        "CF_XDR_MC": "杭州某某科技有限公司",
+        "CF_XDR_LB": "法人及非法人组织",
+        "CF_XDR_SHXYM": company,
+        "CF_FRDB": "张三",
+        "CF_WSH": "杭市监罚〔2023〕12号",
+        "CF_WFXW": "虚假宣传",
+        "CF_SY": "当事人在其网店发布虚假广告，\n销售额 3,000 元。",
+        "CF_YJ": "《中华人民共和国反不正当竞争法》第二十条",
+        "CF_CFLB": "罚款",
+        "CF_NR": "罚款2000元",
+        "CF_NR_FK": "0.2",
+        "CF_JDRQ": "2023/05/06",
+        "CF_YXQ": "2024/05/06",
+        "CF_CFJG": "杭州市市场监督管理局",
+        "CF_CFJGDM": authority,
+        "CF_SJLY": "杭州市数据资源管理局",
+        "CF_SJLYDM": dataBureau,
+    ]
+
+    static func govern(_ changes: [String: String?], governor: ResourceGovernor = penalty, base: [String: String] = validPenalty) -> GovernedRow {
+        var record = base
+        for (key, value) in changes { record[key] = value }
+        var unknown: Set<String> = []
+        return governor.govern(pairs: record.sorted { $0.key < $1.key }, position: 1, submittingUnit: "SUBMITTER", unknownKeys: &unknown)
+    }
+
+    static func value(_ row: GovernedRow, _ field: String, _ governor: ResourceGovernor = penalty) -> String {
+        row.values[governor.resource.fields.firstIndex { $0.id == field }!]
+    }
+
+    static func codes(_ row: GovernedRow) -> [IssueCode] { row.issues.map(\.code) }
+
+    @Test("A clean row is accepted with its business key, subject, source and content")
+    func accepted() {
+        let row = Self.govern([:])
+        #expect(row.status == .accepted)
+        #expect(row.issues.isEmpty)
+        #expect(row.businessKey == "杭市监罚〔2023〕12号\u{1F}\(Self.company)")
+        #expect(row.subjectCode == Self.company)
+        #expect(row.subjectType == .legalPerson)
+        #expect(row.sourceUnit == Self.dataBureau)
+        #expect(Self.value(row, "CF_JDRQ") == "2023-05-06")
+        #expect(row.keyHash.count == 16 && row.contentHash.count == 16)
+        #expect(row.dataJSON.contains(#""CF_SY":"当事人在其网店发布虚假广告，\n销售额 3,000 元。""#))
+        #expect(row.complete && row.valid)
+        #expect(row.timely == false)
+    }
+
+    @Test("Identical content gives an identical hash; any change a different one")
+    func contentHash() {
+        #expect(Self.govern([:]).contentHash == Self.govern(["CF_FRDB": " 张三 "]).contentHash)
+        #expect(Self.govern([:]).contentHash != Self.govern(["CF_FRDB": "李四"]).contentHash)
+        #expect(Self.govern([:]).keyHash == Self.govern(["CF_FRDB": "李四"]).keyHash)
+    }
+
+    @Test("Padding, ideographic spaces, full-width characters and lower case in codes are fixed and said")
+    func codeClean() {
+        let fullWidth = String(Self.company.unicodeScalars.map { scalar -> Character in
+            scalar.properties.isASCIIHexDigit || scalar.isASCII ? Character(Unicode.Scalar(scalar.value + 0xFEE0)!) : Character(scalar)
+        })
+        let row = Self.govern(["CF_XDR_SHXYM": "\u{3000}" + fullWidth + " ", "CF_FRDB": "张三\u{3000}"])
+        #expect(row.status == .fixed)
+        #expect(Self.value(row, "CF_XDR_SHXYM") == Self.company)
+        #expect(Self.value(row, "CF_FRDB") == "张三")
+        #expect(Set(row.issues.compactMap(\.field)) == ["CF_XDR_SHXYM", "CF_FRDB"])
+        #expect(row.issues.allSatisfy { $0.code == .normalised && !$0.message.isEmpty && !$0.messageEnglish.isEmpty })
+        let lower = Self.govern(["CF_XDR_SHXYM": "9144030071526726xg", "CF_XDR_MC": "深圳市腾讯计算机系统有限公司"])
+        #expect(lower.status == .fixed)
+        #expect(Self.value(lower, "CF_XDR_SHXYM") == "9144030071526726XG")
+    }
+
+    @Test(
+        "Date spellings become ISO dates",
+        arguments: [
+            ("2023/05/06", "2023-05-06", false), ("2023-05-06", "2023-05-06", false), ("2023/5/6", "2023-05-06", true),
+            ("2023年5月6日", "2023-05-06", true), ("20230506", "2023-05-06", true), ("2023-05-06 00:00:00", "2023-05-06", true),
+            ("2023.5.6", "2023-05-06", true), ("45052", "2023-05-06", true), ("２０２３／０５／０６", "2023-05-06", true),
+        ]
+    )
+    func dates(input: String, stored: String, noted: Bool) {
+        let row = Self.govern(["CF_JDRQ": input])
+        #expect(row.status == (noted ? .fixed : .accepted), "\(row.issues)")
+        #expect(Self.value(row, "CF_JDRQ") == stored)
+    }
+
+    @Test("Impossible dates are type errors", arguments: ["2023/02/30", "2023-13-01", "明天", "2023/05", "0506"])
+    func badDates(input: String) {
+        let row = Self.govern(["CF_JDRQ": input])
+        #expect(row.status == .rejected)
+        #expect(row.issues.contains { $0.field == "CF_JDRQ" && $0.code == .type })
+    }
+
+    @Test("长期 in a validity date means 2099-12-31")
+    func longTerm() {
+        let row = Self.govern(["CF_YXQ": "长期"])
+        #expect(row.status == .fixed)
+        #expect(Self.value(row, "CF_YXQ") == "2099-12-31")
+    }
+
+    @Test(
+        "Amounts in the 万元 field: units converted, exact to six places",
+        arguments: [
+            ("0.2", "0.2", false), ("0.200000", "0.2", false), ("0.5万元", "0.5", true), ("0.5万", "0.5", true),
+            ("2000元", "0.2", true), ("1,234,567元", "123.4567", true), ("¥2000元", "0.2", true), ("０.２", "0.2", true),
+        ]
+    )
+    func amounts(input: String, stored: String, noted: Bool) {
+        let row = Self.govern(["CF_NR_FK": input])
+        #expect(row.status == (noted ? .fixed : .accepted), "\(row.issues)")
+        #expect(Self.value(row, "CF_NR_FK") == stored)
+    }
+
+    @Test("Negative, non-numeric and too precise amounts are rejected")
+    func badAmounts() {
+        #expect(Self.codes(Self.govern(["CF_NR_FK": "-0.2"])).contains(.negativeAmount))
+        #expect(Self.codes(Self.govern(["CF_NR_FK": "两千元"])).contains(.type))
+        #expect(Self.codes(Self.govern(["CF_NR_FK": "0.00000001"])).contains(.type))
+        #expect(Self.codes(Self.govern(["CF_NR_FK": "0.001元", "CF_NR": "罚款0.001元"])).contains(.type))
+        #expect(Self.value(Self.govern(["CF_NR_FK": "1元", "CF_NR": "罚款1元"]), "CF_NR_FK") == "0.0001")
+    }
+
+    @Test("元 typed into the 万元 field is caught against 处罚内容")
+    func amountInWrongUnit() {
+        let row = Self.govern(["CF_NR_FK": "2000", "CF_NR": "罚款人民币2,000元"])
+        #expect(row.status == .rejected)
+        #expect(row.issues.first { $0.code == .amountMismatch }?.messageEnglish.contains("0.2") == true)
+        #expect(Self.govern(["CF_NR_FK": "0.2", "CF_NR": "罚款人民币2,000元"]).status == .accepted)
+        #expect(Self.govern(["CF_NR_FK": "3", "CF_NR": "罚款3万元"]).status == .accepted)
+    }
+
+    @Test("Missing required values are named")
+    func required() {
+        let row = Self.govern(["CF_WSH": nil, "CF_CFJG": "  "])
+        #expect(row.status == .rejected)
+        #expect(Set(row.issues.filter { $0.code == .required }.compactMap(\.field)) == ["CF_WSH", "CF_CFJG"])
+        #expect(!row.complete)
+        #expect(row.valid)
+    }
+
+    @Test("Check characters of USCC (and its embedded organisation code) and organisation codes")
+    func checksums() {
+        #expect(Self.govern(["CF_XDR_SHXYM": "91330100716105852E"]).issues.contains { $0.code == .checksum && $0.field == "CF_XDR_SHXYM" })
+        #expect(Self.govern(["CF_XDR_SHXYM": "9133010071610585"]).issues.contains { $0.code == .type })
+        #expect(Self.govern(["CF_CFJGDM": "11330100002501981X"]).status == .rejected)
+        #expect(Self.govern(["CF_XDR_ZZJG": "71610585-2"]).status == .accepted)
+        #expect(Self.govern(["CF_XDR_ZZJG": "71610585-3"]).issues.contains { $0.code == .checksum && $0.field == "CF_XDR_ZZJG" })
+        #expect(!Self.govern(["CF_XDR_SHXYM": "91330100716105852E"]).valid)
+    }
+
+    @Test("Individual businesses may use the 17-zeros+X placeholder with a registration number")
+    func placeholder() {
+        let base: [String: String?] = ["CF_XDR_LB": "个体工商户", "CF_XDR_SHXYM": "00000000000000000X"]
+        let missing = Self.govern(base)
+        #expect(missing.status == .rejected)
+        #expect(missing.issues.contains { $0.code == .placeholder && $0.field == "CF_XDR_GSZC" })
+        var withNumber = base
+        withNumber["CF_XDR_GSZC"] = "330106600123456"
+        let accepted = Self.govern(withNumber)
+        #expect(accepted.status == .accepted)
+        #expect(accepted.subjectCode == "330106600123456")
+        let company = Self.govern(["CF_XDR_SHXYM": "00000000000000000X"])
+        #expect(company.issues.contains { $0.code == .placeholder && $0.field == "CF_XDR_SHXYM" })
+    }
+
+    @Test("Natural persons: document type and number required, ID numbers checked, old numbers upgraded")
+    func naturalPerson() {
+        let id = SampleCodes.residentID()
+        let person: [String: String?] = ["CF_XDR_LB": "自然人", "CF_XDR_SHXYM": nil, "CF_FRDB": nil, "CF_XDR_MC": "李四", "CF_XDR_ZJLX": "身份证", "CF_XDR_ZJHM": id]
+        let row = Self.govern(person)
+        #expect(row.status == .accepted, "\(row.issues)")
+        #expect(row.subjectCode == id)
+        #expect(row.subjectType == .naturalPerson)
+        var missing = person
+        missing["CF_XDR_ZJHM"] = nil
+        #expect(Self.govern(missing).issues.contains { $0.code == .conditionalRequired && $0.field == "CF_XDR_ZJHM" })
+        var badBirth = person
+        badBirth["CF_XDR_ZJHM"] = SampleCodes.residentID(birth: "19800230")
+        #expect(Self.govern(badBirth).issues.contains { $0.code == .checksum })
+        var lowerX = person
+        lowerX["CF_XDR_ZJHM"] = "11010519491231002x"
+        #expect(Self.govern(lowerX).status == .fixed)
+        var old = person
+        old["CF_XDR_ZJHM"] = "110105491231002"
+        let upgraded = Self.govern(old)
+        #expect(upgraded.status == .fixed)
+        #expect(Self.value(upgraded, "CF_XDR_ZJHM") == "11010519491231002X")
+        #expect(upgraded.issues.allSatisfy { $0.original == nil && $0.value == nil }, "sensitive values stay out of receipts")
+        var passport = person
+        passport["CF_XDR_ZJLX"] = "护照"
+        passport["CF_XDR_ZJHM"] = "E12345678"
+        #expect(Self.govern(passport).status == .fixed)
+    }
+
+    @Test("Organisations need a code and a legal representative")
+    func organisationConditional() {
+        let row = Self.govern(["CF_XDR_SHXYM": nil, "CF_FRDB": nil])
+        #expect(Set(row.issues.filter { $0.code == .conditionalRequired }.compactMap(\.field)) == ["CF_XDR_SHXYM", "CF_FRDB"])
+    }
+
+    @Test("Code lists: aliases are fixed, unknown values rejected, several categories in one cell")
+    func codeLists() {
+        let alias = Self.govern(["CF_XDR_LB": "法人"])
+        #expect(alias.status == .fixed)
+        #expect(Self.value(alias, "CF_XDR_LB") == "法人及非法人组织")
+        #expect(Self.codes(Self.govern(["CF_XDR_LB": "公司"])).contains(.codeList))
+        let several = Self.govern(["CF_CFLB": "罚款；没收违法所得、警告"])
+        #expect(several.issues.contains { $0.code == .conditionalRequired && $0.field == "CF_NR_WFFF" })
+        let complete = Self.govern(["CF_CFLB": "罚款；没收违法所得", "CF_NR_WFFF": "1.5"])
+        #expect(complete.status == .accepted)
+        #expect(Self.value(complete, "CF_CFLB") == "罚款;没收违法所得")
+        #expect(Self.govern(["CF_CFLB": "其他-责令改正"]).status == .accepted)
+        #expect(Self.codes(Self.govern(["CF_CFLB": "罚款;打板子"])).contains(.codeList))
+    }
+
+    @Test("Suspension or revocation needs the licence's name and number; a fine needs its amount")
+    func categoryConditionals() {
+        #expect(Self.govern(["CF_CFLB": "暂扣许可证件"]).issues.contains { $0.field == "CF_NR_ZKDX" && $0.code == .conditionalRequired })
+        #expect(Self.govern(["CF_CFLB": "吊销许可证件", "CF_NR_ZKDX": "食品经营许可证 JY13301000000001"]).status == .accepted)
+        #expect(Self.govern(["CF_NR_FK": nil]).issues.contains { $0.field == "CF_NR_FK" && $0.code == .conditionalRequired })
+    }
+
+    @Test("Dates in order and not in the future")
+    func dateRules() {
+        #expect(Self.govern(["CF_YXQ": "2023/05/05"]).issues.contains { $0.code == .dateOrder && $0.field == "CF_YXQ" })
+        #expect(Self.govern(["CF_GSJZQ": "2023/01/01"]).issues.contains { $0.code == .dateOrder && $0.field == "CF_GSJZQ" })
+        #expect(Self.govern(["CF_JDRQ": "2024/06/02", "CF_YXQ": "2025/01/01"]).issues.contains { $0.code == .futureDate })
+        #expect(Self.govern(["CF_JDRQ": "2024/05/30", "CF_YXQ": "2025/01/01"]).timely == true)
+    }
+
+    @Test("Lengths are counted in characters")
+    func lengths() {
+        #expect(Self.codes(Self.govern(["CF_WSH": String(repeating: "号", count: 129)])).contains(.length))
+        #expect(Self.govern(["CF_WSH": String(repeating: "号", count: 128)]).status == .accepted)
+    }
+
+    @Test("A licence without a document number takes its licence number")
+    func licenceFillFrom() {
+        let validLicense: [String: String] = [
+            "XK_XDR_MC": "杭州某某科技有限公司", "XK_XDR_LB": "法人及非法人组织", "XK_XDR_SHXYM": Self.company, "XK_FRDB": "张三",
+            "XK_XKWS": "关于准予食品经营许可的决定", "XK_XKLB": "普通", "XK_XKBH": "JY13301000000001", "XK_NR": "食品销售",
+            "XK_JDRQ": "2023/05/06", "XK_YXQZ": "2023/05/06", "XK_YXQZI": "2028/05/05", "XK_XKJG": "杭州市市场监督管理局",
+            "XK_XKJGDM": Self.authority, "XK_ZT": "有效", "XK_LYDW": "杭州市市场监督管理局", "XK_LYDWDM": Self.authority,
+        ]
+        let row = Self.govern([:], governor: Self.license, base: validLicense)
+        #expect(row.status == .fixed, "\(row.issues)")
+        #expect(Self.value(row, "XK_WSH", Self.license) == "JY13301000000001")
+        #expect(Self.value(row, "XK_ZT", Self.license) == "1")
+        #expect(row.sourceUnit == Self.authority)
+        #expect(Self.govern(["XK_YXQZI": "2023/01/01"], governor: Self.license, base: validLicense).issues.contains { $0.code == .dateOrder })
+    }
+}
+
+@Suite("Header mapping")
+struct HeaderMappingTests {
+    static let governor = GovernanceRuleTests.penalty
+
+    @Test("Field ids, Chinese labels, legacy names, asterisks and (必填) notes all map")
+    func mapping() throws {
+        let mapping = try #require(Self.governor.headerMapping(["*行政相对人名称", "CF_XDR_SHXYM", "统一社会信用代码", "CF_XDR_ZDM", "处罚决定日期(必填)", "罚款金额(万元)", "内部编号", ""]))
+        let ids = mapping.columnFields.map { $0.map { Self.governor.resource.fields[$0].id } }
+        #expect(ids == ["CF_XDR_MC", "CF_XDR_SHXYM", "CF_XDR_SHXYM", "CF_XDR_ZZJG", "CF_JDRQ", "CF_NR_FK", nil, nil])
+        #expect(mapping.unknownColumns == ["内部编号"])
+        #expect(mapping.missingFields.contains("CF_WSH"))
+    }
+
+    @Test("Instruction rows are not headers and are recognised")
+    func instructions() {
+        #expect(Self.governor.headerMapping(["表格说明：红色为必填项，日期格式为 YYYY/MM/DD", "", ""]) == nil)
+        #expect(ResourceGovernor.isInstructionRow(["", "表格说明：…"]))
+        #expect(!ResourceGovernor.isInstructionRow(["杭州某某", "表格说明"]))
+        #expect(ResourceGovernor.isBlank(["", " ", "\u{3000}"]))
+    }
+}

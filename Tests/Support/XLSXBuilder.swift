@@ -1,0 +1,85 @@
+import CArchive
+import Foundation
+
+/// Writes a minimal but real XLSX workbook (a zip of SpreadsheetML parts) for decoder tests, the
+/// way Excel lays it out: shared strings with phonetic runs, inline strings, numbers, date serials,
+/// a gap in the rows, and the worksheet before the shared strings in the zip.
+public enum XLSXBuilder {
+    public enum Cell {
+        case shared(String)
+        case inline(String)
+        case number(String)
+        case empty
+    }
+
+    public static func write(rows: [[Cell]], to path: String, sheetName: String = "Sheet1", skipRowAfter: Int? = nil) throws {
+        var shared: [String] = []
+        var sheet = "<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"yes\"?>\n<worksheet xmlns=\"http://schemas.openxmlformats.org/spreadsheetml/2006/main\"><sheetData>"
+        var rowNumber = 0
+        for row in rows {
+            rowNumber += 1
+            if let skip = skipRowAfter, rowNumber == skip + 1 { rowNumber += 1 }
+            sheet += "<row r=\"\(rowNumber)\">"
+            for (column, cell) in row.enumerated() {
+                let reference = columnName(column) + String(rowNumber)
+                switch cell {
+                case .shared(let text):
+                    shared.append(text)
+                    sheet += "<c r=\"\(reference)\" t=\"s\"><v>\(shared.count - 1)</v></c>"
+                case .inline(let text):
+                    sheet += "<c r=\"\(reference)\" t=\"inlineStr\"><is><t>\(escape(text))</t></is></c>"
+                case .number(let text):
+                    sheet += "<c r=\"\(reference)\"><v>\(text)</v></c>"
+                case .empty:
+                    continue
+                }
+            }
+            sheet += "</row>"
+        }
+        sheet += "</sheetData></worksheet>"
+        var strings = "<?xml version=\"1.0\" encoding=\"UTF-8\"?><sst xmlns=\"http://schemas.openxmlformats.org/spreadsheetml/2006/main\" count=\"\(shared.count)\">"
+        for text in shared {
+            // A phonetic run, as Chinese Excel adds, that must not leak into the value.
+            strings += "<si><r><t>\(escape(text))</t></r><rPh sb=\"0\" eb=\"1\"><t>ピン</t></rPh></si>"
+        }
+        strings += "</sst>"
+        let parts: [(String, String)] = [
+            ("[Content_Types].xml", "<?xml version=\"1.0\"?><Types xmlns=\"http://schemas.openxmlformats.org/package/2006/content-types\"/>"),
+            ("xl/worksheets/sheet1.xml", sheet),
+            ("xl/workbook.xml", "<?xml version=\"1.0\"?><workbook xmlns=\"http://schemas.openxmlformats.org/spreadsheetml/2006/main\" xmlns:r=\"http://schemas.openxmlformats.org/officeDocument/2006/relationships\"><sheets><sheet name=\"\(sheetName)\" sheetId=\"1\" r:id=\"rId1\"/></sheets></workbook>"),
+            ("xl/_rels/workbook.xml.rels", "<?xml version=\"1.0\"?><Relationships xmlns=\"http://schemas.openxmlformats.org/package/2006/relationships\"><Relationship Id=\"rId1\" Type=\"http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet\" Target=\"worksheets/sheet1.xml\"/></Relationships>"),
+            ("xl/sharedStrings.xml", strings),
+        ]
+        let archive = archive_write_new()
+        defer { archive_write_free(archive) }
+        archive_write_set_format_zip(archive)
+        guard archive_write_open_filename(archive, path) == ARCHIVE_OK else { throw TestSupportError("cannot write \(path)") }
+        for (name, text) in parts {
+            let bytes = Array(text.utf8)
+            let entry = archive_entry_new()
+            archive_entry_set_pathname(entry, name)
+            archive_entry_set_size(entry, Int64(bytes.count))
+            archive_entry_set_filetype(entry, 0o100000)  // AE_IFREG
+            archive_entry_set_perm(entry, 0o644)
+            archive_write_header(archive, entry)
+            _ = bytes.withUnsafeBytes { archive_write_data(archive, $0.baseAddress, $0.count) }
+            archive_entry_free(entry)
+        }
+        archive_write_close(archive)
+    }
+
+    static func columnName(_ index: Int) -> String {
+        var index = index + 1
+        var name = ""
+        while index > 0 {
+            let remainder = (index - 1) % 26
+            name = String(UnicodeScalar(UInt8(65 + remainder))) + name
+            index = (index - 1) / 26
+        }
+        return name
+    }
+
+    static func escape(_ text: String) -> String {
+        text.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;").replacingOccurrences(of: ">", with: "&gt;")
+    }
+}
