@@ -26,6 +26,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
+        .package(url: "https://github.com/apple/swift-async-algorithms.git", from: "1.1.4"),
     ],
     targets: [
         .systemLibrary(
@@ -49,6 +50,25 @@ let package = Package(
                 "CArchive",
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "Ingestion",
+            dependencies: [
+                "CreditKernel",
+                "Governance",
+                "Storage",
+                .product(name: "AsyncAlgorithms", package: "swift-async-algorithms"),
+                .product(name: "Configuration", package: "swift-configuration"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "SampleData",
+            dependencies: ["CreditKernel"],
             swiftSettings: swiftSettings
         ),
         .target(
@@ -97,6 +117,8 @@ let package = Package(
             dependencies: [
                 "CreditKernel",
                 "Governance",
+                "Ingestion",
+                "SampleData",
                 "Storage",
                 "StorageSQLite",
                 "StoragePostgres",

@@ -17,6 +17,7 @@ public protocol CreditStore: Sendable {
     func ping() async throws
 
     var catalogue: any CatalogueRepository { get }
+    var collection: any CollectionRepository { get }
 }
 
 /// What a migration run did.

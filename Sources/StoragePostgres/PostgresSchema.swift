@@ -1,8 +1,34 @@
+import Foundation
+
 /// The PostgreSQL schema as an ordered list of migrations, applied in one transaction under an
 /// advisory lock; a database's version is the highest applied.
 enum PostgresSchema {
+    /// Splits a migration into statements (the extended query protocol takes one at a time),
+    /// keeping semicolons inside `$$`-quoted function bodies.
+    static func statements(_ sql: String) -> [String] {
+        var statements: [String] = []
+        var current = ""
+        var inDollarQuote = false
+        var previous: Character = " "
+        for character in sql {
+            current.append(character)
+            if character == "$", previous == "$" { inDollarQuote.toggle() }
+            if character == ";", !inDollarQuote {
+                let statement = current.trimmingCharacters(in: .whitespacesAndNewlines)
+                if statement.count > 1 { statements.append(statement) }
+                current = ""
+            }
+            previous = character
+        }
+        let rest = current.trimmingCharacters(in: .whitespacesAndNewlines)
+        if !rest.isEmpty { statements.append(rest) }
+        return statements
+    }
+
     /// Arbitrary constant identifying CreditHub's migration lock.
     static let migrationLockKey: Int64 = 0x4372_6564_6974_4875
+    /// Held while a transaction appends to the change feed, so sequence numbers commit in order.
+    static let changeFeedLockKey: Int64 = 0x4372_6564_6974_4655
 
     static let migrations: [(name: String, sql: String)] = [
         (
@@ -18,6 +44,111 @@ enum PostgresSchema {
                 PRIMARY KEY (resource_id, version)
             );
             """
-        )
+        ),
+        (
+            "0002_collection",
+            """
+            CREATE TABLE batches (
+                id text PRIMARY KEY,
+                resource_id text NOT NULL,
+                resource_version integer NOT NULL,
+                source_unit text NOT NULL,
+                channel text NOT NULL,
+                sha256 text NOT NULL,
+                size bigint NOT NULL,
+                file_name text,
+                format text,
+                declared_encoding text,
+                idempotency_key text,
+                submitted_by text NOT NULL,
+                received_at timestamptz NOT NULL,
+                status text NOT NULL,
+                processed_rows bigint NOT NULL DEFAULT 0,
+                total bigint NOT NULL DEFAULT 0,
+                accepted bigint NOT NULL DEFAULT 0,
+                fixed bigint NOT NULL DEFAULT 0,
+                rejected bigint NOT NULL DEFAULT 0,
+                duplicate bigint NOT NULL DEFAULT 0,
+                conflict bigint NOT NULL DEFAULT 0,
+                complete_rows bigint NOT NULL DEFAULT 0,
+                valid_rows bigint NOT NULL DEFAULT 0,
+                dated_rows bigint NOT NULL DEFAULT 0,
+                timely_rows bigint NOT NULL DEFAULT 0,
+                decoding text,
+                batch_problems text NOT NULL DEFAULT '[]',
+                completed_at timestamptz
+            );
+            CREATE UNIQUE INDEX batches_same_bytes ON batches (source_unit, resource_id, sha256);
+            CREATE UNIQUE INDEX batches_idempotency ON batches (source_unit, idempotency_key) WHERE idempotency_key IS NOT NULL;
+            CREATE INDEX batches_unfinished ON batches (status) WHERE status IN ('received', 'processing');
+            CREATE INDEX batches_by_unit ON batches (source_unit, received_at);
+
+            CREATE SEQUENCE record_seq;
+            CREATE TABLE records (
+                seq bigint PRIMARY KEY DEFAULT nextval('record_seq'),
+                resource_id text NOT NULL,
+                key_hash bytea NOT NULL,
+                business_key text NOT NULL,
+                version integer NOT NULL,
+                operation text NOT NULL,
+                subject_code text NOT NULL,
+                subject_type text,
+                subject_name text NOT NULL,
+                division text NOT NULL,
+                source_unit text NOT NULL,
+                batch_id text NOT NULL,
+                row_number integer NOT NULL,
+                content_hash bytea NOT NULL,
+                data text NOT NULL,
+                recorded_at timestamptz NOT NULL,
+                supersedes bigint
+            );
+            ALTER SEQUENCE record_seq OWNED BY records.seq;
+            CREATE UNIQUE INDEX records_key_version ON records (key_hash, version);
+
+            CREATE TABLE conflicts (
+                id text PRIMARY KEY,
+                resource_id text NOT NULL,
+                key_hash bytea NOT NULL,
+                business_key text NOT NULL,
+                stored_seq bigint NOT NULL,
+                stored_version integer NOT NULL,
+                stored_source_unit text NOT NULL,
+                stored_batch_id text NOT NULL,
+                stored_row_number integer NOT NULL,
+                incoming text NOT NULL,
+                incoming_source_unit text NOT NULL,
+                incoming_content_hash bytea NOT NULL,
+                status text NOT NULL,
+                created_at timestamptz NOT NULL,
+                resolved_by text,
+                resolved_at timestamptz,
+                reason text
+            );
+            CREATE UNIQUE INDEX conflicts_open ON conflicts (key_hash, incoming_source_unit, incoming_content_hash) WHERE status = 'open';
+            CREATE INDEX conflicts_by_status ON conflicts (status, created_at);
+
+            CREATE TABLE batch_problems (
+                batch_id text NOT NULL,
+                row_number integer NOT NULL,
+                status text NOT NULL,
+                issues text NOT NULL,
+                cells text NOT NULL,
+                conflict text,
+                PRIMARY KEY (batch_id, row_number)
+            );
+
+            CREATE TABLE subject_summaries (
+                subject_code text NOT NULL,
+                resource_id text NOT NULL,
+                subject_name text NOT NULL,
+                subject_type text,
+                record_count bigint NOT NULL,
+                latest_event_date text,
+                updated_at timestamptz NOT NULL,
+                PRIMARY KEY (subject_code, resource_id)
+            );
+            """
+        ),
     ]
 }

@@ -58,7 +58,9 @@ public final class PostgresStore: CreditStore, Service {
             let before = try await Self.appliedVersion(connection, logger: logger)
             var applied: [String] = []
             for (index, migration) in PostgresSchema.migrations.enumerated() where index + 1 > before {
-                try await connection.query(PostgresQuery(unsafeSQL: migration.sql), logger: logger)
+                for statement in PostgresSchema.statements(migration.sql) {
+                    try await connection.query(PostgresQuery(unsafeSQL: statement), logger: logger)
+                }
                 try await connection.query(
                     "INSERT INTO schema_migrations (version, name) VALUES (\(index + 1), \(migration.name))",
                     logger: logger
@@ -88,4 +90,5 @@ public final class PostgresStore: CreditStore, Service {
     }
 
     public var catalogue: any CatalogueRepository { PostgresCatalogueRepository(client: client, logger: logger) }
+    public var collection: any CollectionRepository { PostgresCollectionRepository(client: client, logger: logger) }
 }

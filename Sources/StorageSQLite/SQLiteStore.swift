@@ -55,4 +55,5 @@ public final class SQLiteStore: CreditStore {
     }
 
     public var catalogue: any CatalogueRepository { SQLiteCatalogueRepository(pool: pool) }
+    public var collection: any CollectionRepository { SQLiteCollectionRepository(pool: pool) }
 }

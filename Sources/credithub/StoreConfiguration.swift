@@ -35,6 +35,11 @@ struct StoreConfiguration: Sendable {
         }
     }
 
+    /// The raw store's directory (原始库), inside the data directory.
+    var rawDirectory: String {
+        (dataDirectory as NSString).appendingPathComponent("raw")
+    }
+
     /// A description safe to log: never the password.
     var redactedDescription: String {
         switch backend {

@@ -34,6 +34,12 @@ public protocol RecordSource: AnyObject {
     var encoding: TextEncoding? { get }
     /// The next record, or nil at the end.
     func next() throws -> SourceRecord?
+    /// Whether undecodable bytes were replaced with U+FFFD so far.
+    var hadReplacements: Bool { get }
+}
+
+extension RecordSource {
+    public var hadReplacements: Bool { false }
 }
 
 /// Opens the right decoder for an artefact.

@@ -1,0 +1,138 @@
+import CreditKernel
+import Foundation
+import Governance
+import Storage
+
+/// One data, one source (一数一源): decides for each governed row of a chunk whether it is a new
+/// record, a new version, a duplicate or a conflict, given the store's current versions.
+///
+/// Pure: the same rows and the same current records always give the same result, so it is tested
+/// without a database, and `credithub validate` uses it with an in-memory view of the file.
+public struct ChunkClassifier: Sendable {
+    public let resourceID: String
+    public let batchID: String
+    public let recordedAt: Date
+
+    public init(resourceID: String, batchID: String, recordedAt: Date) {
+        self.resourceID = resourceID
+        self.batchID = batchID
+        self.recordedAt = recordedAt
+    }
+
+    /// What a chunk comes to.
+    public struct Outcome: Sendable {
+        public var counts = RowCounts()
+        public var tally = QualityTally()
+        public var versions: [RecordVersion] = []
+        public var conflicts: [ConflictRecord] = []
+        public var problems: [StoredProblem] = []
+        public var subjects: [SubjectDelta] = []
+        /// The chunk's effect on current records, for the next chunk when no store is involved.
+        public var current: [[UInt8]: CurrentRecord] = [:]
+    }
+
+    public func classify(
+        _ rows: [GovernedRow],
+        current: [[UInt8]: CurrentRecord],
+        openConflicts: [ConflictIdentity: String],
+        makeConflictID: () -> String = { UUID().uuidString.lowercased() }
+    ) -> Outcome {
+        var outcome = Outcome()
+        var latest = current
+        var queued = openConflicts
+        var subjects: [String: SubjectDelta] = [:]
+        var subjectOrder: [String] = []
+
+        for row in rows {
+            outcome.counts.total += 1
+            if row.complete { outcome.tally.completeRows += 1 }
+            if row.valid { outcome.tally.validRows += 1 }
+            if let timely = row.timely {
+                outcome.tally.datedRows += 1
+                if timely { outcome.tally.timelyRows += 1 }
+            }
+            if row.status == .rejected {
+                outcome.counts.rejected += 1
+                outcome.problems.append(StoredProblem(problem: ProblemRow(row: row.position, status: .rejected, issues: row.issues), originalCells: row.originalCells))
+                continue
+            }
+            let existing = latest[row.keyHash]
+            if let existing, existing.contentHash == row.contentHash {
+                outcome.counts.duplicate += 1
+                let issue = Issue(
+                    field: nil, code: .duplicate,
+                    message: existing.batchID == batchID
+                        ? "与本文件第 \(existing.rowNumber) 行重复" : "与已入库记录重复（批次 \(existing.batchID) 第 \(existing.rowNumber) 行）",
+                    messageEnglish: existing.batchID == batchID
+                        ? "repeats row \(existing.rowNumber) of this file" : "repeats the stored record from batch \(existing.batchID), row \(existing.rowNumber)"
+                )
+                outcome.problems.append(StoredProblem(problem: ProblemRow(row: row.position, status: .duplicate, issues: [issue] + row.issues), originalCells: []))
+                continue
+            }
+            if let existing, existing.sourceUnit != row.sourceUnit {
+                outcome.counts.conflict += 1
+                let incoming = version(row, number: 0, supersedes: nil, operation: .conflictResolution)
+                let identity = ConflictIdentity(keyHash: row.keyHash, incomingSource: row.sourceUnit, incomingContentHash: row.contentHash)
+                let id = queued[identity] ?? makeConflictID()
+                if queued[identity] == nil {
+                    queued[identity] = id
+                    outcome.conflicts.append(
+                        ConflictRecord(
+                            id: id, resourceID: resourceID, keyHash: row.keyHash, businessKey: row.businessKey, storedSequence: existing.sequence,
+                            storedVersion: existing.version, storedSourceUnit: existing.sourceUnit, storedBatchID: existing.batchID,
+                            storedRowNumber: existing.rowNumber, incoming: incoming, status: .open, createdAt: recordedAt, resolvedBy: nil,
+                            resolvedAt: nil, reason: nil
+                        )
+                    )
+                }
+                let issue = Issue(
+                    field: nil, code: .conflict,
+                    message: "与数源单位 \(existing.sourceUnit) 报送的记录（批次 \(existing.batchID) 第 \(existing.rowNumber) 行）内容不一致，已转入冲突队列待核实；原记录保持不变",
+                    messageEnglish: "differs from the record source unit \(existing.sourceUnit) sent (batch \(existing.batchID), row \(existing.rowNumber)); queued for verification, the stored record is unchanged"
+                )
+                let reference = ConflictReference(
+                    id: id, storedBatch: existing.batchID, storedRow: existing.rowNumber, storedSourceUnit: existing.sourceUnit, storedVersion: existing.version
+                )
+                outcome.problems.append(StoredProblem(problem: ProblemRow(row: row.position, status: .conflict, issues: [issue], conflict: reference), originalCells: []))
+                continue
+            }
+            // New record, or a new version from the record's own source.
+            let number = (existing?.version ?? 0) + 1
+            let storedBefore = existing.flatMap { current[row.keyHash]?.version == $0.version ? $0.sequence : nil }
+            let record = version(row, number: number, supersedes: storedBefore, operation: existing == nil ? .create : .update)
+            outcome.versions.append(record)
+            latest[row.keyHash] = CurrentRecord(sequence: 0, version: number, sourceUnit: row.sourceUnit, contentHash: row.contentHash, batchID: batchID, rowNumber: row.position)
+            outcome.current[row.keyHash] = latest[row.keyHash]
+            outcome.counts.accepted += 1
+            if row.status == .fixed {
+                outcome.counts.fixed += 1
+                outcome.problems.append(StoredProblem(problem: ProblemRow(row: row.position, status: .fixed, issues: row.issues), originalCells: []))
+            }
+            if !row.subjectCode.isEmpty {
+                if subjects[row.subjectCode] == nil {
+                    subjectOrder.append(row.subjectCode)
+                    subjects[row.subjectCode] = SubjectDelta(
+                        subjectCode: row.subjectCode, resourceID: resourceID, subjectName: row.subjectName, subjectType: row.subjectType,
+                        newRecords: 0, latestEventDate: nil
+                    )
+                }
+                subjects[row.subjectCode]!.subjectName = row.subjectName
+                if number == 1 { subjects[row.subjectCode]!.newRecords += 1 }
+                if let date = row.eventDate, date > (subjects[row.subjectCode]!.latestEventDate ?? "") {
+                    subjects[row.subjectCode]!.latestEventDate = date
+                }
+            }
+        }
+        outcome.subjects = subjectOrder.map { subjects[$0]! }
+        return outcome
+    }
+
+    private func version(_ row: GovernedRow, number: Int, supersedes: Int64?, operation: RecordOperation) -> RecordVersion {
+        RecordVersion(
+            sequence: 0, resourceID: resourceID, keyHash: row.keyHash, businessKey: row.businessKey, version: number, operation: operation,
+            subjectCode: row.subjectCode, subjectType: row.subjectType, subjectName: row.subjectName,
+            division: StorageCoding.division(ofSubject: row.subjectCode), sourceUnit: row.sourceUnit, batchID: batchID,
+            rowNumber: row.position, contentHash: row.contentHash, data: row.dataJSON, recordedAt: recordedAt, supersedes: supersedes
+        )
+    }
+}

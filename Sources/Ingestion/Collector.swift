@@ -1,0 +1,263 @@
+import AsyncAlgorithms
+import CreditKernel
+import Foundation
+import Governance
+import Logging
+import Storage
+
+/// The collection pipeline: receive → raw store → decode → govern → one data one source → base
+/// store, theme and change feed → receipt. Every channel's adapter ends here.
+public final class Collector: CollectionService, Sendable {
+    public let store: any CreditStore
+    public let raw: RawStore
+    public let configuration: IngestionConfiguration
+    let logger: Logger
+    /// Batch ids for the worker, in the order they were received.
+    let queue: (stream: AsyncStream<String>, continuation: AsyncStream<String>.Continuation)
+
+    public init(store: any CreditStore, raw: RawStore, configuration: IngestionConfiguration = .init(), logger: Logger) {
+        self.store = store
+        self.raw = raw
+        self.configuration = configuration
+        self.logger = logger
+        queue = AsyncStream.makeStream(of: String.self)
+    }
+
+    // MARK: - Receive
+
+    public func submit(_ submission: Submission) async throws -> Acknowledgement {
+        guard UnifiedSocialCreditCode.isValid(submission.sourceUnit) else {
+            throw CreditHubError(code: "invalid_source_unit", message: "the submitting unit '\(submission.sourceUnit)' is not a valid unified social credit code")
+        }
+        guard let stored = try await store.catalogue.resource(id: submission.resourceID) else {
+            throw CreditHubError(code: "unknown_resource", message: "no resource '\(submission.resourceID)' in the catalogue")
+        }
+        let resource = stored.resource
+        guard resource.channels.contains(submission.channel) else {
+            throw CreditHubError(
+                code: IssueCode.notPermitted.rawValue,
+                message: "\(resource.name) (\(resource.id)) is not collected through the \(submission.channel.rawValue) channel; allowed: \(resource.channels.map(\.rawValue).joined(separator: ", "))"
+            )
+        }
+        guard resource.sourceUnits.isEmpty || resource.sourceUnits.contains(where: { $0.code == submission.sourceUnit }) else {
+            throw CreditHubError(code: IssueCode.notPermitted.rawValue, message: "unit \(submission.sourceUnit) is not a source unit of \(resource.id)")
+        }
+        let artefact = try await raw.store(submission.artefact)
+        let (batch, created) = try await store.collection.createBatch(
+            NewBatch(
+                id: Self.newBatchID(), resourceID: resource.id, resourceVersion: stored.version, sourceUnit: submission.sourceUnit,
+                channel: submission.channel, sha256: artefact.sha256, size: artefact.size, fileName: submission.fileName,
+                format: submission.format, declaredEncoding: submission.declaredEncoding, idempotencyKey: submission.idempotencyKey,
+                submittedBy: submission.submittedBy, receivedAt: Date()
+            )
+        )
+        logger.info(
+            created ? "batch received" : "submission repeats a batch",
+            metadata: ["batch": "\(batch.batch.id)", "resource": "\(resource.id)", "source_unit": "\(submission.sourceUnit)", "bytes": "\(artefact.size)", "sha256": "\(artefact.sha256)"]
+        )
+        if batch.status == .received || batch.status == .processing {
+            queue.continuation.yield(batch.batch.id)
+        }
+        return Acknowledgement(batch: batch.batch.id, status: batch.status, existing: !created, sha256: artefact.sha256)
+    }
+
+    /// `B` + UTC time + random: sortable, unguessable, readable on the phone.
+    static func newBatchID(now: Date = Date()) -> String {
+        let day = CalendarDate(daysSinceEpoch: Int(now.timeIntervalSince1970) / 86400)
+        let second = Int(now.timeIntervalSince1970) % 86400
+        let time = String(format: "%02d%02d%02d", second / 3600, second % 3600 / 60, second % 60)
+        let random = (0..<4).map { _ in String(format: "%02x", UInt8.random(in: 0...255)) }.joined()
+        return "B\(day.compactValue)\(time)-\(random)"
+    }
+
+    // MARK: - Process
+
+    enum ProducerMessage: Sendable {
+        case started(BatchDecoding)
+        case chunk(GovernedRowReader.Chunk)
+        case finished(BatchDecoding)
+        case unreadable(Issue)
+    }
+
+    /// Processes a batch to the end (or resumes it after the last committed chunk) and returns it.
+    @discardableResult
+    public func process(batchID: String) async throws -> StoredBatch {
+        guard let batch = try await store.collection.batch(id: batchID) else {
+            throw CreditHubError(code: "batch_not_found", message: "no batch \(batchID)")
+        }
+        var job = IngestionJob(status: batch.status, processedRows: batch.processedRows)
+        guard case .decode(let skip) = try job.handle(.start) else { return batch }
+        let resource = try await resourceVersion(of: batch)
+        let governor = ResourceGovernor(resource: resource, today: .today(now: batch.batch.receivedAt))
+        let path = raw.path(sha256: batch.batch.sha256)
+        let format = ArtefactDecoding.format(declared: batch.batch.format, fileName: batch.batch.fileName, path: path)
+        let declaredEncoding = batch.batch.declaredEncoding
+        let sourceUnit = batch.batch.sourceUnit
+        let chunkRows = configuration.chunkRows
+        let classifier = ChunkClassifier(resourceID: resource.id, batchID: batchID, recordedAt: Date())
+        let started = ContinuousClock.now
+        if skip > 0 { logger.info("resuming batch", metadata: ["batch": "\(batchID)", "after_row": "\(skip)"]) }
+
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            let channel = AsyncThrowingChannel<ProducerMessage, any Error>()
+            // Decoding and governance run ahead of the database writes, one chunk at a time.
+            group.addTask {
+                do {
+                    let reader: GovernedRowReader
+                    do {
+                        reader = try GovernedRowReader(path: path, format: format, declaredEncoding: declaredEncoding, governor: governor, submittingUnit: sourceUnit)
+                    } catch let error as CreditHubError {
+                        await channel.send(.unreadable(Issue(field: nil, code: IssueCode(rawValue: error.code) ?? .unreadable, message: error.message, messageEnglish: error.message)))
+                        channel.finish()
+                        return
+                    }
+                    await channel.send(.started(reader.decoding))
+                    try reader.skip(skip)
+                    while let chunk = try reader.nextChunk(maximumRows: chunkRows) {
+                        try Task.checkCancellation()
+                        await channel.send(.chunk(chunk))
+                    }
+                    await channel.send(.finished(reader.decoding))
+                    channel.finish()
+                } catch {
+                    channel.fail(error)
+                }
+            }
+            for try await message in channel {
+                switch message {
+                case .unreadable(let issue):
+                    _ = try job.handle(.unreadable)
+                    try await store.collection.finishBatch(id: batchID, status: .failed, completedAt: Date(), batchProblems: [issue])
+                    logger.warning("batch unreadable", metadata: ["batch": "\(batchID)", "reason": "\(issue.message)"])
+                case .started(let decoding):
+                    try await store.collection.startBatch(id: batchID, decoding: decoding)
+                case .chunk(let chunk):
+                    try await commit(chunk, batchID: batchID, processedBefore: job.processedRows, classifier: classifier)
+                    _ = try job.handle(.chunkCommitted(rows: chunk.positionAfter - job.processedRows))
+                case .finished(let decoding):
+                    try await store.collection.startBatch(id: batchID, decoding: decoding)
+                    _ = try job.handle(.endOfInput)
+                    try await store.collection.finishBatch(id: batchID, status: .completed, completedAt: Date(), batchProblems: [])
+                }
+            }
+            try await group.waitForAll()
+        }
+        guard let finished = try await store.collection.batch(id: batchID) else {
+            throw CreditHubError(code: "batch_not_found", message: "batch \(batchID) disappeared")
+        }
+        logger.info(
+            "batch processed",
+            metadata: [
+                "batch": "\(batchID)", "status": "\(finished.status.rawValue)", "rows": "\(finished.rows.total)",
+                "accepted": "\(finished.rows.accepted)", "rejected": "\(finished.rows.rejected)", "duplicate": "\(finished.rows.duplicate)",
+                "conflict": "\(finished.rows.conflict)", "elapsed": "\(ContinuousClock.now - started)",
+            ]
+        )
+        return finished
+    }
+
+    /// Classifies a chunk against the store and commits it, classifying again if another writer
+    /// touched the same records meanwhile.
+    private func commit(_ chunk: GovernedRowReader.Chunk, batchID: String, processedBefore: Int, classifier: ChunkClassifier) async throws {
+        let accepted = chunk.rows.filter { $0.status != .rejected }
+        let keys = accepted.map(\.keyHash)
+        for attempt in 1...5 {
+            let (current, head) = keys.isEmpty ? ([:], 0) : try await store.collection.currentRecords(keyHashes: keys)
+            // Only rows whose stored record comes from another source can be conflicts.
+            let contested = accepted.filter { row in current[row.keyHash].map { $0.sourceUnit != row.sourceUnit && $0.contentHash != row.contentHash } ?? false }
+            let open = contested.isEmpty ? [:] : try await store.collection.openConflicts(keyHashes: contested.map(\.keyHash))
+            let outcome = classifier.classify(chunk.rows, current: current, openConflicts: open)
+            do {
+                try await store.collection.commitChunk(
+                    ChunkCommit(
+                        batchID: batchID, processedRowsBefore: processedBefore, processedRowsAfter: chunk.positionAfter, counts: outcome.counts,
+                        tally: outcome.tally, observedHead: head, keyHashes: keys, versions: outcome.versions, conflicts: outcome.conflicts,
+                        problems: outcome.problems, subjects: outcome.subjects
+                    )
+                )
+                return
+            } catch is StaleChunkError where attempt < 5 {
+                logger.debug("chunk raced another writer; classifying again", metadata: ["batch": "\(batchID)", "attempt": "\(attempt)"])
+            }
+        }
+    }
+
+    /// The catalogue version the batch was received under: rules do not change under an
+    /// acknowledged batch when the catalogue is edited.
+    private func resourceVersion(of batch: StoredBatch) async throws -> Resource {
+        let history = try await store.catalogue.history(resourceID: batch.batch.resourceID)
+        guard let version = history.first(where: { $0.version == batch.batch.resourceVersion }) ?? history.last else {
+            throw CreditHubError(code: "unknown_resource", message: "resource \(batch.batch.resourceID) is no longer in the catalogue")
+        }
+        return version.resource
+    }
+
+    // MARK: - Results
+
+    public func summary(batch: String) async throws -> BatchSummary? {
+        try await store.collection.batch(id: batch).map(Self.summary)
+    }
+
+    static func summary(_ stored: StoredBatch) -> BatchSummary {
+        BatchSummary(
+            batch: stored.batch.id, resource: stored.batch.resourceID, sourceUnit: stored.batch.sourceUnit, channel: stored.batch.channel,
+            status: stored.status, fileName: stored.batch.fileName, sha256: stored.batch.sha256, size: stored.batch.size,
+            receivedAt: stored.batch.receivedAt, completedAt: stored.completedAt, processedRows: stored.processedRows, rows: stored.rows,
+            quality: stored.quality
+        )
+    }
+
+    public func waitForCompletion(batch: String, timeout: Duration) async throws -> BatchSummary? {
+        let deadline = ContinuousClock.now + timeout
+        while true {
+            guard let summary = try await summary(batch: batch) else { return nil }
+            if summary.status == .completed || summary.status == .failed || ContinuousClock.now >= deadline { return summary }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+    }
+
+    public func receipt(batch: String) async throws -> Receipt? {
+        guard let stored = try await store.collection.batch(id: batch) else { return nil }
+        let problems = try await store.collection.problems(batchID: batch)
+        return Receipt(
+            batch: stored.batch.id, resource: stored.batch.resourceID, sourceUnit: stored.batch.sourceUnit, channel: stored.batch.channel,
+            fileName: stored.batch.fileName, format: stored.decoding?.format ?? stored.batch.format,
+            encoding: stored.decoding?.encoding ?? stored.batch.declaredEncoding, status: stored.status, receivedAt: stored.batch.receivedAt,
+            completedAt: stored.completedAt, rows: stored.rows, quality: stored.quality, unknownColumns: stored.decoding?.unknownColumns ?? [],
+            missingColumns: stored.decoding?.missingColumns ?? [], batchProblems: stored.batchProblems, problems: problems.map(\.problem)
+        )
+    }
+
+    public func rejectedRowsCSV(batch: String) async throws -> Data? {
+        guard let stored = try await store.collection.batch(id: batch) else { return nil }
+        let rejected = try await store.collection.problems(batchID: batch).filter { $0.problem.status == .rejected }
+        let resource = try await resourceVersion(of: stored)
+        let header = stored.decoding.flatMap { $0.header.isEmpty ? nil : $0.header } ?? resource.fields.map(\.id)
+        return RejectedRowsCSV.make(header: header, rows: rejected)
+    }
+}
+
+/// The rejected rows of a batch as a CSV a provider opens in Excel, fixes and submits again:
+/// the original columns, then the row's original position and the reasons.
+enum RejectedRowsCSV {
+    static func make(header: [String], rows: [StoredProblem]) -> Data {
+        var output: [UInt8] = [0xEF, 0xBB, 0xBF]
+        func line(_ cells: [String]) {
+            output += Array(cells.map(quote).joined(separator: ",").utf8)
+            output += [0x0D, 0x0A]
+        }
+        line(header + ["原行号 (row)", "错误原因 (reason)"])
+        for row in rows {
+            var cells = row.originalCells
+            if cells.count < header.count { cells += Array(repeating: "", count: header.count - cells.count) }
+            let reasons = row.problem.issues.map { issue in issue.message }.joined(separator: "；")
+            line(Array(cells.prefix(header.count)) + [String(row.problem.row), reasons])
+        }
+        return Data(output)
+    }
+
+    static func quote(_ cell: String) -> String {
+        guard cell.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) || cell.hasPrefix(" ") else { return cell }
+        return "\"" + cell.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+    }
+}

@@ -1,0 +1,25 @@
+import Configuration
+
+/// How the collection pipeline works.
+///
+/// Keys (environment variables take the `CREDITHUB_` prefix):
+/// - `ingest.chunk-rows` (`CREDITHUB_INGEST_CHUNK_ROWS`): rows governed and committed together,
+///   default `5000`. A crash loses at most one chunk's work, which is redone on restart.
+/// - `ingest.rescan-seconds` (`CREDITHUB_INGEST_RESCAN_SECONDS`): how often the worker looks for
+///   unfinished batches (after a failure, or left by another replica), default `60`.
+public struct IngestionConfiguration: Sendable {
+    public var chunkRows: Int
+    public var rescanInterval: Duration
+
+    public init(chunkRows: Int = 5000, rescanInterval: Duration = .seconds(60)) {
+        self.chunkRows = max(1, chunkRows)
+        self.rescanInterval = rescanInterval
+    }
+
+    public init(reader: ConfigReader) {
+        self.init(
+            chunkRows: reader.int(forKey: "ingest.chunk-rows", default: 5000),
+            rescanInterval: .seconds(reader.int(forKey: "ingest.rescan-seconds", default: 60))
+        )
+    }
+}

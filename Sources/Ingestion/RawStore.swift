@@ -1,0 +1,99 @@
+import Crypto
+import CreditKernel
+import Foundation
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The raw store (原始库): every artefact exactly as received, named by its SHA-256, written to a
+/// temporary file, flushed to disk (fsync) and renamed into place before it is acknowledged.
+public struct RawStore: Sendable {
+    /// Root directory, e.g. `<data.directory>/raw`.
+    public let directory: String
+
+    public init(directory: String) {
+        self.directory = directory
+    }
+
+    /// An artefact in the raw store.
+    public struct StoredArtefact: Sendable, Hashable {
+        public var sha256: String
+        public var size: Int64
+        public var path: String
+    }
+
+    /// Where the artefact with this digest lives.
+    public func path(sha256: String) -> String {
+        "\(directory)/sha256/\(sha256.prefix(2))/\(sha256)"
+    }
+
+    /// Stores the artefact durably and returns its digest; storing identical bytes twice keeps one copy.
+    public func store(_ artefact: Artefact) async throws -> StoredArtefact {
+        let incoming = "\(directory)/incoming"
+        try FileManager.default.createDirectory(atPath: incoming, withIntermediateDirectories: true)
+        let temporary = "\(incoming)/\(UUID().uuidString)"
+        let descriptor = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o640)
+        guard descriptor >= 0 else { throw Self.error("cannot create \(temporary)") }
+        var hasher = SHA256()
+        var size: Int64 = 0
+        do {
+            func write(_ data: Data) throws {
+                hasher.update(data: data)
+                size += Int64(data.count)
+                try data.withUnsafeBytes { buffer in
+                    var offset = 0
+                    while offset < buffer.count {
+                        let written = Glibc.write(descriptor, buffer.baseAddress! + offset, buffer.count - offset)
+                        if written < 0 {
+                            if errno == EINTR { continue }
+                            throw Self.error("cannot write the artefact")
+                        }
+                        offset += written
+                    }
+                }
+            }
+            switch artefact {
+            case .bytes(let data):
+                try write(data)
+            case .file(let path):
+                guard let handle = FileHandle(forReadingAtPath: path) else {
+                    throw CreditHubError(code: "file_not_found", message: "cannot read \(path)")
+                }
+                defer { try? handle.close() }
+                while let chunk = try handle.read(upToCount: 1 << 20), !chunk.isEmpty { try write(chunk) }
+            case .stream(let stream):
+                for try await chunk in stream { try write(chunk) }
+            }
+            guard fsync(descriptor) == 0 else { throw Self.error("cannot flush the artefact to disk") }
+            close(descriptor)
+        } catch {
+            close(descriptor)
+            unlink(temporary)
+            throw error
+        }
+        let digest = hasher.finalize().map { String(format: "%02x", $0) }.joined()
+        let destination = path(sha256: digest)
+        let folder = (destination as NSString).deletingLastPathComponent
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        if FileManager.default.fileExists(atPath: destination) {
+            unlink(temporary)
+        } else {
+            guard rename(temporary, destination) == 0 else { throw Self.error("cannot move the artefact into the raw store") }
+            Self.syncDirectory(folder)
+        }
+        return StoredArtefact(sha256: digest, size: size, path: destination)
+    }
+
+    /// Makes a rename durable: the directory entry itself must reach the disk.
+    static func syncDirectory(_ path: String) {
+        let descriptor = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard descriptor >= 0 else { return }
+        fsync(descriptor)
+        close(descriptor)
+    }
+
+    static func error(_ message: String) -> CreditHubError {
+        CreditHubError(code: "raw_store_write_failed", message: "\(message): \(String(cString: strerror(errno)))")
+    }
+}

@@ -1,0 +1,510 @@
+import CreditKernel
+import Foundation
+import Logging
+import NIOCore
+import PostgresNIO
+import Storage
+
+struct PostgresCollectionRepository: CollectionRepository {
+    let client: PostgresClient
+    let logger: Logger
+
+    static let batchColumns = """
+        id, resource_id, resource_version, source_unit, channel, sha256, size, file_name, format, declared_encoding, idempotency_key,
+        submitted_by, received_at, status, processed_rows, total, accepted, fixed, rejected, duplicate, conflict, complete_rows,
+        valid_rows, dated_rows, timely_rows, decoding, batch_problems, completed_at
+        """
+
+    // MARK: - Batches
+
+    func createBatch(_ batch: NewBatch) async throws -> (batch: StoredBatch, created: Bool) {
+        try await client.withTransaction(logger: logger) { connection in
+            // Serialise creation per unit so two uploads of the same bytes cannot both be new.
+            try await connection.query("SELECT pg_advisory_xact_lock(hashtext(\(batch.sourceUnit)))", logger: logger)
+            if let key = batch.idempotencyKey,
+                let existing = try await Self.fetchBatches(
+                    connection, "SELECT \(unescaped: Self.batchColumns) FROM batches WHERE source_unit = \(batch.sourceUnit) AND idempotency_key = \(key)", logger
+                ).first
+            {
+                return (existing, false)
+            }
+            if let existing = try await Self.fetchBatches(
+                connection,
+                "SELECT \(unescaped: Self.batchColumns) FROM batches WHERE source_unit = \(batch.sourceUnit) AND resource_id = \(batch.resourceID) AND sha256 = \(batch.sha256)",
+                logger
+            ).first {
+                return (existing, false)
+            }
+            try await connection.query(
+                """
+                INSERT INTO batches (id, resource_id, resource_version, source_unit, channel, sha256, size, file_name, format,
+                    declared_encoding, idempotency_key, submitted_by, received_at, status)
+                VALUES (\(batch.id), \(batch.resourceID), \(batch.resourceVersion), \(batch.sourceUnit), \(batch.channel.rawValue), \(batch.sha256),
+                    \(batch.size), \(batch.fileName), \(batch.format?.rawValue), \(batch.declaredEncoding?.rawValue), \(batch.idempotencyKey),
+                    \(batch.submittedBy), \(batch.receivedAt), 'received')
+                """,
+                logger: logger
+            )
+            return (StoredBatch(batch: batch, status: .received, processedRows: 0, rows: RowCounts(), tally: QualityTally(), decoding: nil, batchProblems: [], completedAt: nil), true)
+        }
+    }
+
+    static func fetchBatches(_ connection: PostgresConnection, _ query: PostgresQuery, _ logger: Logger) async throws -> [StoredBatch] {
+        var result: [StoredBatch] = []
+        for try await row in try await connection.query(query, logger: logger) {
+            result.append(try batch(row.makeRandomAccess()))
+        }
+        return result
+    }
+
+    func fetchBatches(_ query: PostgresQuery) async throws -> [StoredBatch] {
+        var result: [StoredBatch] = []
+        for try await row in try await client.query(query, logger: logger) {
+            result.append(try Self.batch(row.makeRandomAccess()))
+        }
+        return result
+    }
+
+    static func batch(_ row: PostgresRandomAccessRow) throws -> StoredBatch {
+        func value<T: PostgresDecodable>(_ name: String, _ type: T.Type = T.self) throws -> T { try row[name].decode(T.self) }
+        let decoding: String? = try value("decoding")
+        return StoredBatch(
+            batch: NewBatch(
+                id: try value("id"), resourceID: try value("resource_id"), resourceVersion: try value("resource_version"),
+                sourceUnit: try value("source_unit"), channel: CollectionChannel(rawValue: try value("channel")) ?? .interface,
+                sha256: try value("sha256"), size: try value("size"), fileName: try value("file_name"),
+                format: (try value("format", String?.self)).flatMap(ArtefactFormat.init(rawValue:)),
+                declaredEncoding: (try value("declared_encoding", String?.self)).flatMap(TextEncoding.init(rawValue:)),
+                idempotencyKey: try value("idempotency_key"), submittedBy: try value("submitted_by"), receivedAt: try value("received_at")
+            ),
+            status: BatchStatus(rawValue: try value("status")) ?? .received,
+            processedRows: Int(try value("processed_rows", Int64.self)),
+            rows: RowCounts(
+                total: Int(try value("total", Int64.self)), accepted: Int(try value("accepted", Int64.self)), fixed: Int(try value("fixed", Int64.self)),
+                rejected: Int(try value("rejected", Int64.self)), duplicate: Int(try value("duplicate", Int64.self)), conflict: Int(try value("conflict", Int64.self))
+            ),
+            tally: QualityTally(
+                completeRows: Int(try value("complete_rows", Int64.self)), validRows: Int(try value("valid_rows", Int64.self)),
+                datedRows: Int(try value("dated_rows", Int64.self)), timelyRows: Int(try value("timely_rows", Int64.self))
+            ),
+            decoding: try decoding.map { try StorageCoding.decode(BatchDecoding.self, $0) },
+            batchProblems: try StorageCoding.decode([Issue].self, try value("batch_problems")),
+            completedAt: try value("completed_at")
+        )
+    }
+
+    func batch(id: String) async throws -> StoredBatch? {
+        try await fetchBatches("SELECT \(unescaped: Self.batchColumns) FROM batches WHERE id = \(id)").first
+    }
+
+    func unfinishedBatches() async throws -> [StoredBatch] {
+        try await fetchBatches("SELECT \(unescaped: Self.batchColumns) FROM batches WHERE status IN ('received', 'processing') ORDER BY received_at")
+    }
+
+    func batches(sourceUnit: String?, limit: Int) async throws -> [StoredBatch] {
+        if let sourceUnit {
+            return try await fetchBatches(
+                "SELECT \(unescaped: Self.batchColumns) FROM batches WHERE source_unit = \(sourceUnit) ORDER BY received_at DESC LIMIT \(limit)"
+            )
+        }
+        return try await fetchBatches("SELECT \(unescaped: Self.batchColumns) FROM batches ORDER BY received_at DESC LIMIT \(limit)")
+    }
+
+    func startBatch(id: String, decoding: BatchDecoding) async throws {
+        let json = try StorageCoding.encode(decoding)
+        try await client.query(
+            "UPDATE batches SET status = 'processing', decoding = \(json) WHERE id = \(id) AND status IN ('received', 'processing')",
+            logger: logger
+        )
+    }
+
+    func finishBatch(id: String, status: BatchStatus, completedAt: Date, batchProblems: [Issue]) async throws {
+        let problems = try StorageCoding.encode(batchProblems)
+        try await client.query(
+            "UPDATE batches SET status = \(status.rawValue), completed_at = \(completedAt), batch_problems = \(problems) WHERE id = \(id)",
+            logger: logger
+        )
+    }
+
+    // MARK: - Records
+
+    func currentRecords(keyHashes: [[UInt8]]) async throws -> (records: [[UInt8]: CurrentRecord], head: Int64) {
+        let keys = Array(Set(keyHashes)).map { ByteBuffer(bytes: $0) }
+        return try await client.withTransaction(logger: logger) { connection in
+            // One snapshot for the records and the head they are consistent with.
+            try await connection.query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ", logger: logger)
+            var result: [[UInt8]: CurrentRecord] = [:]
+            if !keys.isEmpty {
+                let rows = try await connection.query(
+                    """
+                    SELECT DISTINCT ON (key_hash) key_hash, seq, version, source_unit, content_hash, batch_id, row_number
+                    FROM records WHERE key_hash = ANY(\(keys)) ORDER BY key_hash, version DESC
+                    """,
+                    logger: logger
+                )
+                for try await (key, sequence, version, source, content, batch, row) in rows.decode((ByteBuffer, Int64, Int, String, ByteBuffer, String, Int).self) {
+                    result[Array(buffer: key)] = CurrentRecord(
+                        sequence: sequence, version: version, sourceUnit: source, contentHash: Array(buffer: content), batchID: batch, rowNumber: row
+                    )
+                }
+            }
+            var head: Int64 = 0
+            for try await value in try await connection.query("SELECT COALESCE(MAX(seq), 0)::bigint FROM records", logger: logger).decode(Int64.self) {
+                head = value
+            }
+            return (result, head)
+        }
+    }
+
+    func openConflicts(keyHashes: [[UInt8]]) async throws -> [ConflictIdentity: String] {
+        let keys = Array(Set(keyHashes)).map { ByteBuffer(bytes: $0) }
+        guard !keys.isEmpty else { return [:] }
+        var result: [ConflictIdentity: String] = [:]
+        let rows = try await client.query(
+            "SELECT id, key_hash, incoming_source_unit, incoming_content_hash FROM conflicts WHERE status = 'open' AND key_hash = ANY(\(keys))",
+            logger: logger
+        )
+        for try await (id, key, source, content) in rows.decode((String, ByteBuffer, String, ByteBuffer).self) {
+            result[ConflictIdentity(keyHash: Array(buffer: key), incomingSource: source, incomingContentHash: Array(buffer: content))] = id
+        }
+        return result
+    }
+
+    static let recordColumns = [
+        "resource_id", "key_hash", "business_key", "version", "operation", "subject_code", "subject_type", "subject_name", "division",
+        "source_unit", "batch_id", "row_number", "content_hash", "data", "recorded_at", "supersedes",
+    ]
+
+    static func copyRow(_ version: RecordVersion, into text: inout PostgresCopyText) {
+        text.text(version.resourceID)
+        text.bytes(version.keyHash)
+        text.text(version.businessKey)
+        text.integer(version.version)
+        text.text(version.operation.rawValue)
+        text.text(version.subjectCode)
+        text.optionalText(version.subjectType?.rawValue)
+        text.text(version.subjectName)
+        text.text(version.division)
+        text.text(version.sourceUnit)
+        text.text(version.batchID)
+        text.integer(version.rowNumber)
+        text.bytes(version.contentHash)
+        text.text(version.data)
+        text.text(PostgresTimestamp.text(version.recordedAt))
+        text.optionalInteger(version.supersedes)
+        text.endRow()
+    }
+
+    func commitChunk(_ chunk: ChunkCommit) async throws {
+        let conflictJSON = try chunk.conflicts.map { try StorageCoding.encode(IncomingRecordJSON($0.incoming)) }
+        var problemRows = PostgresCopyText(capacity: 4096)
+        for problem in chunk.problems {
+            problemRows.text(chunk.batchID)
+            problemRows.integer(problem.problem.row)
+            problemRows.text(problem.problem.status.rawValue)
+            problemRows.text(try StorageCoding.encode(problem.problem.issues))
+            problemRows.text(try StorageCoding.encode(problem.originalCells))
+            problemRows.optionalText(try problem.problem.conflict.map { try StorageCoding.encode($0) })
+            problemRows.endRow()
+        }
+        let keys = chunk.keyHashes.map { ByteBuffer(bytes: $0) }
+        let logger = self.logger
+        try await client.withTransaction(logger: logger) { connection in
+            try await connection.query("SELECT pg_advisory_xact_lock(\(PostgresSchema.changeFeedLockKey))", logger: logger)
+            var processed: Int64 = -1
+            for try await value in try await connection.query(
+                "SELECT processed_rows FROM batches WHERE id = \(chunk.batchID) FOR UPDATE", logger: logger
+            ).decode(Int64.self) {
+                processed = value
+            }
+            guard processed == Int64(chunk.processedRowsBefore) else {
+                throw BatchProgressMismatch(batchID: chunk.batchID, expected: chunk.processedRowsBefore, found: Int(processed))
+            }
+            if !keys.isEmpty {
+                let rows = try await connection.query(
+                    "SELECT EXISTS (SELECT 1 FROM records WHERE seq > \(chunk.observedHead) AND key_hash = ANY(\(keys)))", logger: logger
+                )
+                for try await stale in rows.decode(Bool.self) where stale { throw StaleChunkError() }
+            }
+            if !chunk.versions.isEmpty {
+                try await connection.copyFrom(table: "records", columns: Self.recordColumns, logger: logger) { writer in
+                    var text = PostgresCopyText()
+                    for version in chunk.versions {
+                        Self.copyRow(version, into: &text)
+                        if text.buffer.readableBytes > (1 << 20) { try await writer.write(text.take()) }
+                    }
+                    if !text.isEmpty { try await writer.write(text.take()) }
+                }
+            }
+            for (index, conflict) in chunk.conflicts.enumerated() {
+                try await connection.query(
+                    """
+                    INSERT INTO conflicts (id, resource_id, key_hash, business_key, stored_seq, stored_version, stored_source_unit,
+                        stored_batch_id, stored_row_number, incoming, incoming_source_unit, incoming_content_hash, status, created_at)
+                    VALUES (\(conflict.id), \(conflict.resourceID), \(ByteBuffer(bytes: conflict.keyHash)), \(conflict.businessKey),
+                        \(conflict.storedSequence), \(conflict.storedVersion), \(conflict.storedSourceUnit), \(conflict.storedBatchID),
+                        \(conflict.storedRowNumber), \(conflictJSON[index]), \(conflict.incoming.sourceUnit),
+                        \(ByteBuffer(bytes: conflict.incoming.contentHash)), 'open', \(conflict.createdAt))
+                    ON CONFLICT DO NOTHING
+                    """,
+                    logger: logger
+                )
+            }
+            if !problemRows.isEmpty {
+                let buffer = problemRows.take()
+                try await connection.copyFrom(
+                    table: "batch_problems", columns: ["batch_id", "row_number", "status", "issues", "cells", "conflict"], logger: logger
+                ) { writer in try await writer.write(buffer) }
+            }
+            if !chunk.subjects.isEmpty {
+                try await Self.upsertSubjects(connection, chunk.subjects, now: Date(), logger: logger)
+            }
+            try await connection.query(
+                """
+                UPDATE batches SET processed_rows = \(chunk.processedRowsAfter), total = total + \(chunk.counts.total),
+                    accepted = accepted + \(chunk.counts.accepted), fixed = fixed + \(chunk.counts.fixed), rejected = rejected + \(chunk.counts.rejected),
+                    duplicate = duplicate + \(chunk.counts.duplicate), conflict = conflict + \(chunk.counts.conflict),
+                    complete_rows = complete_rows + \(chunk.tally.completeRows), valid_rows = valid_rows + \(chunk.tally.validRows),
+                    dated_rows = dated_rows + \(chunk.tally.datedRows), timely_rows = timely_rows + \(chunk.tally.timelyRows)
+                WHERE id = \(chunk.batchID)
+                """,
+                logger: logger
+            )
+        }
+    }
+
+    /// One statement for all of a chunk's subjects (each subject at most once, as the pipeline sends them).
+    static func upsertSubjects(_ connection: PostgresConnection, _ subjects: [SubjectDelta], now: Date, logger: Logger) async throws {
+        let codes = subjects.map(\.subjectCode)
+        let resources = subjects.map(\.resourceID)
+        let names = subjects.map(\.subjectName)
+        let types = subjects.map { $0.subjectType?.rawValue ?? "" }
+        let counts = subjects.map { Int64($0.newRecords) }
+        let dates = subjects.map { $0.latestEventDate ?? "" }
+        try await connection.query(
+            """
+            INSERT INTO subject_summaries (subject_code, resource_id, subject_name, subject_type, record_count, latest_event_date, updated_at)
+            SELECT code, resource, name, NULLIF(type, ''), count, NULLIF(date, ''), \(now)
+            FROM UNNEST(\(codes)::text[], \(resources)::text[], \(names)::text[], \(types)::text[], \(counts)::bigint[], \(dates)::text[])
+                AS delta(code, resource, name, type, count, date)
+            ON CONFLICT (subject_code, resource_id) DO UPDATE SET
+                subject_name = EXCLUDED.subject_name,
+                subject_type = COALESCE(EXCLUDED.subject_type, subject_summaries.subject_type),
+                record_count = subject_summaries.record_count + EXCLUDED.record_count,
+                latest_event_date = GREATEST(subject_summaries.latest_event_date, EXCLUDED.latest_event_date),
+                updated_at = EXCLUDED.updated_at
+            """,
+            logger: logger
+        )
+    }
+
+    func problems(batchID: String) async throws -> [StoredProblem] {
+        var result: [StoredProblem] = []
+        let rows = try await client.query(
+            "SELECT row_number, status, issues, cells, conflict FROM batch_problems WHERE batch_id = \(batchID) ORDER BY row_number", logger: logger
+        )
+        for try await (row, status, issues, cells, conflict) in rows.decode((Int, String, String, String, String?).self) {
+            result.append(
+                StoredProblem(
+                    problem: ProblemRow(
+                        row: row, status: RowStatus(rawValue: status) ?? .rejected, issues: try StorageCoding.decode([Issue].self, issues),
+                        conflict: try conflict.map { try StorageCoding.decode(ConflictReference.self, $0) }
+                    ),
+                    originalCells: try StorageCoding.decode([String].self, cells)
+                )
+            )
+        }
+        return result
+    }
+
+    static let versionColumns = """
+        seq, resource_id, key_hash, business_key, version, operation, subject_code, subject_type, subject_name, division, source_unit,
+        batch_id, row_number, content_hash, data, recorded_at, supersedes
+        """
+
+    func fetchVersions(_ query: PostgresQuery) async throws -> [RecordVersion] {
+        var result: [RecordVersion] = []
+        for try await row in try await client.query(query, logger: logger) {
+            let row = row.makeRandomAccess()
+            func value<T: PostgresDecodable>(_ name: String, _ type: T.Type = T.self) throws -> T { try row[name].decode(T.self) }
+            result.append(
+                RecordVersion(
+                    sequence: try value("seq"), resourceID: try value("resource_id"), keyHash: Array(buffer: try value("key_hash", ByteBuffer.self)),
+                    businessKey: try value("business_key"), version: try value("version"),
+                    operation: RecordOperation(rawValue: try value("operation")) ?? .create, subjectCode: try value("subject_code"),
+                    subjectType: (try value("subject_type", String?.self)).flatMap(SubjectType.init(rawValue:)), subjectName: try value("subject_name"),
+                    division: try value("division"), sourceUnit: try value("source_unit"), batchID: try value("batch_id"),
+                    rowNumber: try value("row_number"), contentHash: Array(buffer: try value("content_hash", ByteBuffer.self)),
+                    data: try value("data"), recordedAt: try value("recorded_at"), supersedes: try value("supersedes")
+                )
+            )
+        }
+        return result
+    }
+
+    func recordHistory(resourceID: String, businessKey: String) async throws -> [RecordVersion] {
+        try await fetchVersions(
+            "SELECT \(unescaped: Self.versionColumns) FROM records WHERE resource_id = \(resourceID) AND business_key = \(businessKey) ORDER BY version"
+        )
+    }
+
+    func changes(after sequence: Int64, limit: Int, resourceIDs: [String]?, division: String?) async throws -> [RecordVersion] {
+        let resources = resourceIDs ?? []
+        let prefix = (division ?? "") + "%"
+        return try await fetchVersions(
+            """
+            SELECT \(unescaped: Self.versionColumns) FROM records
+            WHERE seq > \(sequence) AND (cardinality(\(resources)::text[]) = 0 OR resource_id = ANY(\(resources)::text[]))
+                AND division LIKE \(prefix)
+            ORDER BY seq LIMIT \(limit)
+            """
+        )
+    }
+
+    // MARK: - Conflicts
+
+    static let conflictColumns = """
+        id, resource_id, key_hash, business_key, stored_seq, stored_version, stored_source_unit, stored_batch_id, stored_row_number,
+        incoming, status, created_at, resolved_by, resolved_at, reason
+        """
+
+    static func conflict(_ row: PostgresRandomAccessRow) throws -> ConflictRecord {
+        func value<T: PostgresDecodable>(_ name: String, _ type: T.Type = T.self) throws -> T { try row[name].decode(T.self) }
+        var incoming = try StorageCoding.decode(IncomingRecordJSON.self, try value("incoming")).version
+        incoming.keyHash = Array(buffer: try value("key_hash", ByteBuffer.self))
+        return ConflictRecord(
+            id: try value("id"), resourceID: try value("resource_id"), keyHash: incoming.keyHash, businessKey: try value("business_key"),
+            storedSequence: try value("stored_seq"), storedVersion: try value("stored_version"), storedSourceUnit: try value("stored_source_unit"),
+            storedBatchID: try value("stored_batch_id"), storedRowNumber: try value("stored_row_number"), incoming: incoming,
+            status: ConflictStatus(rawValue: try value("status")) ?? .open, createdAt: try value("created_at"), resolvedBy: try value("resolved_by"),
+            resolvedAt: try value("resolved_at"), reason: try value("reason")
+        )
+    }
+
+    func fetchConflicts(_ query: PostgresQuery, on connection: PostgresConnection? = nil) async throws -> [ConflictRecord] {
+        var result: [ConflictRecord] = []
+        let rows = if let connection { try await connection.query(query, logger: logger) } else { try await client.query(query, logger: logger) }
+        for try await row in rows {
+            result.append(try Self.conflict(row.makeRandomAccess()))
+        }
+        return result
+    }
+
+    func conflicts(status: ConflictStatus?, limit: Int) async throws -> [ConflictRecord] {
+        if let status {
+            return try await fetchConflicts(
+                "SELECT \(unescaped: Self.conflictColumns) FROM conflicts WHERE status = \(status.rawValue) ORDER BY created_at LIMIT \(limit)"
+            )
+        }
+        return try await fetchConflicts("SELECT \(unescaped: Self.conflictColumns) FROM conflicts ORDER BY created_at LIMIT \(limit)")
+    }
+
+    func conflict(id: String) async throws -> ConflictRecord? {
+        try await fetchConflicts("SELECT \(unescaped: Self.conflictColumns) FROM conflicts WHERE id = \(id)").first
+    }
+
+    func resolveConflict(id: String, keepIncoming: Bool, resolvedBy: String, reason: String, at time: Date) async throws -> ConflictRecord {
+        let logger = self.logger
+        return try await client.withTransaction(logger: logger) { connection in
+            try await connection.query("SELECT pg_advisory_xact_lock(\(PostgresSchema.changeFeedLockKey))", logger: logger)
+            guard var conflict = try await fetchConflicts(
+                "SELECT \(unescaped: Self.conflictColumns) FROM conflicts WHERE id = \(id) FOR UPDATE", on: connection
+            ).first else {
+                throw CreditHubError(code: "conflict_not_found", message: "no conflict \(id)")
+            }
+            guard conflict.status == .open else {
+                throw CreditHubError(code: "conflict_resolved", message: "conflict \(id) was already resolved (\(conflict.status.rawValue)) by \(conflict.resolvedBy ?? "?")")
+            }
+            if keepIncoming {
+                var current: (Int64, Int)?
+                for try await row in try await connection.query(
+                    "SELECT seq, version FROM records WHERE key_hash = \(ByteBuffer(bytes: conflict.keyHash)) ORDER BY version DESC LIMIT 1", logger: logger
+                ).decode((Int64, Int).self) {
+                    current = row
+                }
+                var version = conflict.incoming
+                version.version = (current?.1 ?? 0) + 1
+                version.supersedes = current?.0
+                version.operation = .conflictResolution
+                version.recordedAt = time
+                var text = PostgresCopyText(capacity: 2048)
+                Self.copyRow(version, into: &text)
+                let buffer = text.take()
+                try await connection.copyFrom(table: "records", columns: Self.recordColumns, logger: logger) { writer in try await writer.write(buffer) }
+                try await Self.upsertSubjects(
+                    connection,
+                    [SubjectDelta(subjectCode: version.subjectCode, resourceID: version.resourceID, subjectName: version.subjectName, subjectType: version.subjectType, newRecords: 0, latestEventDate: nil)],
+                    now: time, logger: logger
+                )
+            }
+            conflict.status = keepIncoming ? .acceptedIncoming : .keptStored
+            conflict.resolvedBy = resolvedBy
+            conflict.resolvedAt = time
+            conflict.reason = reason
+            try await connection.query(
+                """
+                UPDATE conflicts SET status = \(conflict.status.rawValue), resolved_by = \(resolvedBy), resolved_at = \(time), reason = \(reason)
+                WHERE id = \(id)
+                """,
+                logger: logger
+            )
+            return conflict
+        }
+    }
+
+    // MARK: - Theme and quality
+
+    func subjectSummary(subjectCode: String) async throws -> [SubjectResourceSummary] {
+        var result: [SubjectResourceSummary] = []
+        let rows = try await client.query(
+            """
+            SELECT subject_code, resource_id, subject_name, subject_type, record_count, latest_event_date, updated_at
+            FROM subject_summaries WHERE subject_code = \(subjectCode) ORDER BY resource_id
+            """,
+            logger: logger
+        )
+        for try await (code, resource, name, type, count, date, updated) in rows.decode((String, String, String, String?, Int64, String?, Date).self) {
+            result.append(
+                SubjectResourceSummary(
+                    subjectCode: code, resourceID: resource, subjectName: name, subjectType: type.flatMap(SubjectType.init(rawValue:)),
+                    recordCount: Int(count), latestEventDate: date, updatedAt: updated
+                )
+            )
+        }
+        return result
+    }
+
+    func qualityHistory(sourceUnit: String?, resourceID: String?, from: Date?, to: Date?) async throws -> [QualityPoint] {
+        let batches = try await fetchBatches(
+            """
+            SELECT \(unescaped: Self.batchColumns) FROM batches
+            WHERE status = 'completed' AND total > 0
+                AND (\(sourceUnit)::text IS NULL OR source_unit = \(sourceUnit))
+                AND (\(resourceID)::text IS NULL OR resource_id = \(resourceID))
+                AND (\(from)::timestamptz IS NULL OR completed_at >= \(from))
+                AND (\(to)::timestamptz IS NULL OR completed_at < \(to))
+            ORDER BY completed_at
+            """
+        )
+        return batches.compactMap { batch in
+            guard let scores = batch.quality, let completedAt = batch.completedAt else { return nil }
+            return QualityPoint(batchID: batch.batch.id, sourceUnit: batch.batch.sourceUnit, resourceID: batch.batch.resourceID, completedAt: completedAt, rows: batch.rows, scores: scores)
+        }
+    }
+}
+
+/// Timestamps in the text form COPY reads, without a formatter on the hot path.
+enum PostgresTimestamp {
+    static func text(_ date: Date) -> String {
+        let seconds = date.timeIntervalSince1970
+        let whole = Int(seconds.rounded(.down))
+        let micros = Int(((seconds - Double(whole)) * 1_000_000).rounded())
+        let day = CalendarDate(daysSinceEpoch: whole >= 0 ? whole / 86400 : (whole - 86399) / 86400)
+        var secondOfDay = whole - day.daysSinceEpoch * 86400
+        let hour = secondOfDay / 3600
+        secondOfDay %= 3600
+        func two(_ value: Int) -> String { value < 10 ? "0\(value)" : String(value) }
+        let fraction = String(min(micros, 999_999))
+        return "\(day) \(two(hour)):\(two(secondOfDay / 60)):\(two(secondOfDay % 60)).\(String(repeating: "0", count: 6 - fraction.count))\(fraction)+00"
+    }
+}

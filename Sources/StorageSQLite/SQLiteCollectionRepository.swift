@@ -1,0 +1,415 @@
+import CreditKernel
+import Foundation
+import GRDB
+import Storage
+
+struct SQLiteCollectionRepository: CollectionRepository {
+    let pool: DatabasePool
+
+    // MARK: - Batches
+
+    func createBatch(_ batch: NewBatch) async throws -> (batch: StoredBatch, created: Bool) {
+        try await pool.write { db in
+            if let key = batch.idempotencyKey,
+                let existing = try Row.fetchOne(db, sql: "SELECT * FROM batches WHERE source_unit = ? AND idempotency_key = ?", arguments: [batch.sourceUnit, key])
+            {
+                return (try Self.batch(existing), false)
+            }
+            if let existing = try Row.fetchOne(
+                db, sql: "SELECT * FROM batches WHERE source_unit = ? AND resource_id = ? AND sha256 = ?",
+                arguments: [batch.sourceUnit, batch.resourceID, batch.sha256]
+            ) {
+                return (try Self.batch(existing), false)
+            }
+            try db.execute(
+                sql: """
+                    INSERT INTO batches (id, resource_id, resource_version, source_unit, channel, sha256, size, file_name, format,
+                        declared_encoding, idempotency_key, submitted_by, received_at, status)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'received')
+                    """,
+                arguments: [
+                    batch.id, batch.resourceID, batch.resourceVersion, batch.sourceUnit, batch.channel.rawValue, batch.sha256, batch.size,
+                    batch.fileName, batch.format?.rawValue, batch.declaredEncoding?.rawValue, batch.idempotencyKey, batch.submittedBy,
+                    batch.receivedAt.timeIntervalSince1970,
+                ]
+            )
+            return (StoredBatch(batch: batch, status: .received, processedRows: 0, rows: RowCounts(), tally: QualityTally(), decoding: nil, batchProblems: [], completedAt: nil), true)
+        }
+    }
+
+    func batch(id: String) async throws -> StoredBatch? {
+        try await pool.read { db in try Row.fetchOne(db, sql: "SELECT * FROM batches WHERE id = ?", arguments: [id]).map(Self.batch) }
+    }
+
+    func unfinishedBatches() async throws -> [StoredBatch] {
+        try await pool.read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM batches WHERE status IN ('received', 'processing') ORDER BY received_at").map(Self.batch)
+        }
+    }
+
+    func batches(sourceUnit: String?, limit: Int) async throws -> [StoredBatch] {
+        try await pool.read { db in
+            if let sourceUnit {
+                return try Row.fetchAll(db, sql: "SELECT * FROM batches WHERE source_unit = ? ORDER BY received_at DESC LIMIT ?", arguments: [sourceUnit, limit]).map(Self.batch)
+            }
+            return try Row.fetchAll(db, sql: "SELECT * FROM batches ORDER BY received_at DESC LIMIT ?", arguments: [limit]).map(Self.batch)
+        }
+    }
+
+    func startBatch(id: String, decoding: BatchDecoding) async throws {
+        let json = try StorageCoding.encode(decoding)
+        try await pool.write { db in
+            try db.execute(
+                sql: "UPDATE batches SET status = 'processing', decoding = ? WHERE id = ? AND status IN ('received', 'processing')",
+                arguments: [json, id]
+            )
+        }
+    }
+
+    func finishBatch(id: String, status: BatchStatus, completedAt: Date, batchProblems: [Issue]) async throws {
+        let problems = try StorageCoding.encode(batchProblems)
+        try await pool.write { db in
+            try db.execute(
+                sql: "UPDATE batches SET status = ?, completed_at = ?, batch_problems = ? WHERE id = ?",
+                arguments: [status.rawValue, completedAt.timeIntervalSince1970, problems, id]
+            )
+        }
+    }
+
+    static func batch(_ row: Row) throws -> StoredBatch {
+        let decoding: String? = row["decoding"]
+        return StoredBatch(
+            batch: NewBatch(
+                id: row["id"], resourceID: row["resource_id"], resourceVersion: row["resource_version"], sourceUnit: row["source_unit"],
+                channel: CollectionChannel(rawValue: row["channel"]) ?? .interface, sha256: row["sha256"], size: row["size"],
+                fileName: row["file_name"], format: (row["format"] as String?).flatMap(ArtefactFormat.init(rawValue:)),
+                declaredEncoding: (row["declared_encoding"] as String?).flatMap(TextEncoding.init(rawValue:)),
+                idempotencyKey: row["idempotency_key"], submittedBy: row["submitted_by"],
+                receivedAt: Date(timeIntervalSince1970: row["received_at"])
+            ),
+            status: BatchStatus(rawValue: row["status"]) ?? .received,
+            processedRows: row["processed_rows"],
+            rows: RowCounts(total: row["total"], accepted: row["accepted"], fixed: row["fixed"], rejected: row["rejected"], duplicate: row["duplicate"], conflict: row["conflict"]),
+            tally: QualityTally(completeRows: row["complete_rows"], validRows: row["valid_rows"], datedRows: row["dated_rows"], timelyRows: row["timely_rows"]),
+            decoding: try decoding.map { try StorageCoding.decode(BatchDecoding.self, $0) },
+            batchProblems: try StorageCoding.decode([Issue].self, row["batch_problems"]),
+            completedAt: (row["completed_at"] as Double?).map(Date.init(timeIntervalSince1970:))
+        )
+    }
+
+    // MARK: - Records
+
+    func currentRecords(keyHashes: [[UInt8]]) async throws -> (records: [[UInt8]: CurrentRecord], head: Int64) {
+        try await pool.read { db in
+            var result: [[UInt8]: CurrentRecord] = [:]
+            for group in Self.groups(Array(Set(keyHashes))) {
+                let placeholders = Array(repeating: "?", count: group.count).joined(separator: ",")
+                let rows = try Row.fetchCursor(
+                    db,
+                    sql: "SELECT key_hash, seq, version, source_unit, content_hash, batch_id, row_number FROM records WHERE key_hash IN (\(placeholders))",
+                    arguments: StatementArguments(group.map { Data($0) })
+                )
+                while let row = try rows.next() {
+                    let key = [UInt8](row["key_hash"] as Data)
+                    let version: Int = row["version"]
+                    if let existing = result[key], existing.version >= version { continue }
+                    result[key] = CurrentRecord(
+                        sequence: row["seq"], version: version, sourceUnit: row["source_unit"], contentHash: [UInt8](row["content_hash"] as Data),
+                        batchID: row["batch_id"], rowNumber: row["row_number"]
+                    )
+                }
+            }
+            let head = try Int64.fetchOne(db, sql: "SELECT COALESCE(MAX(seq), 0) FROM records") ?? 0
+            return (result, head)
+        }
+    }
+
+    func openConflicts(keyHashes: [[UInt8]]) async throws -> [ConflictIdentity: String] {
+        try await pool.read { db in
+            var result: [ConflictIdentity: String] = [:]
+            for group in Self.groups(Array(Set(keyHashes))) {
+                let placeholders = Array(repeating: "?", count: group.count).joined(separator: ",")
+                let rows = try Row.fetchAll(
+                    db,
+                    sql: "SELECT id, key_hash, incoming_source_unit, incoming_content_hash FROM conflicts WHERE status = 'open' AND key_hash IN (\(placeholders))",
+                    arguments: StatementArguments(group.map { Data($0) })
+                )
+                for row in rows {
+                    let identity = ConflictIdentity(
+                        keyHash: [UInt8](row["key_hash"] as Data), incomingSource: row["incoming_source_unit"], incomingContentHash: [UInt8](row["incoming_content_hash"] as Data)
+                    )
+                    result[identity] = row["id"]
+                }
+            }
+            return result
+        }
+    }
+
+    /// Groups of parameters small enough for one statement.
+    static func groups<T>(_ items: [T], size: Int = 500) -> [[T]] {
+        stride(from: 0, to: items.count, by: size).map { Array(items[$0..<min(items.count, $0 + size)]) }
+    }
+
+    func commitChunk(_ chunk: ChunkCommit) async throws {
+        let conflictJSON = try chunk.conflicts.map { try StorageCoding.encode(IncomingRecordJSON($0.incoming)) }
+        let problemJSON = try chunk.problems.map { problem in
+            (try StorageCoding.encode(problem.problem.issues), try StorageCoding.encode(problem.originalCells), try problem.problem.conflict.map { try StorageCoding.encode($0) })
+        }
+        try await pool.write { db in
+            let processed = try Int.fetchOne(db, sql: "SELECT processed_rows FROM batches WHERE id = ?", arguments: [chunk.batchID]) ?? -1
+            guard processed == chunk.processedRowsBefore else {
+                throw BatchProgressMismatch(batchID: chunk.batchID, expected: chunk.processedRowsBefore, found: processed)
+            }
+            if !chunk.keyHashes.isEmpty {
+                let keys = Set(chunk.keyHashes)
+                let changed = try Row.fetchCursor(db, sql: "SELECT key_hash FROM records WHERE seq > ?", arguments: [chunk.observedHead])
+                while let row = try changed.next() {
+                    if keys.contains([UInt8](row["key_hash"] as Data)) { throw StaleChunkError() }
+                }
+            }
+            let insert = try db.cachedStatement(
+                sql: """
+                    INSERT INTO records (resource_id, key_hash, business_key, version, operation, subject_code, subject_type, subject_name,
+                        division, source_unit, batch_id, row_number, content_hash, data, recorded_at, supersedes)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    """
+            )
+            for version in chunk.versions {
+                try insert.execute(arguments: Self.arguments(version))
+            }
+            for (index, conflict) in chunk.conflicts.enumerated() {
+                try db.execute(
+                    sql: """
+                        INSERT OR IGNORE INTO conflicts (id, resource_id, key_hash, business_key, stored_seq, stored_version, stored_source_unit,
+                            stored_batch_id, stored_row_number, incoming, incoming_source_unit, incoming_content_hash, status, created_at)
+                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'open', ?)
+                        """,
+                    arguments: [
+                        conflict.id, conflict.resourceID, Data(conflict.keyHash), conflict.businessKey, conflict.storedSequence, conflict.storedVersion,
+                        conflict.storedSourceUnit, conflict.storedBatchID, conflict.storedRowNumber, conflictJSON[index], conflict.incoming.sourceUnit,
+                        Data(conflict.incoming.contentHash), conflict.createdAt.timeIntervalSince1970,
+                    ]
+                )
+            }
+            let problem = try db.cachedStatement(
+                sql: "INSERT OR REPLACE INTO batch_problems (batch_id, row_number, status, issues, cells, conflict) VALUES (?, ?, ?, ?, ?, ?)"
+            )
+            for (index, stored) in chunk.problems.enumerated() {
+                try problem.execute(arguments: [
+                    chunk.batchID, stored.problem.row, stored.problem.status.rawValue, problemJSON[index].0, problemJSON[index].1, problemJSON[index].2,
+                ])
+            }
+            let now = Date().timeIntervalSince1970
+            for subject in chunk.subjects {
+                try Self.upsertSubject(db, subject, now: now)
+            }
+            try db.execute(
+                sql: """
+                    UPDATE batches SET processed_rows = ?, total = total + ?, accepted = accepted + ?, fixed = fixed + ?, rejected = rejected + ?,
+                        duplicate = duplicate + ?, conflict = conflict + ?, complete_rows = complete_rows + ?, valid_rows = valid_rows + ?,
+                        dated_rows = dated_rows + ?, timely_rows = timely_rows + ?
+                    WHERE id = ?
+                    """,
+                arguments: [
+                    chunk.processedRowsAfter, chunk.counts.total, chunk.counts.accepted, chunk.counts.fixed, chunk.counts.rejected, chunk.counts.duplicate,
+                    chunk.counts.conflict, chunk.tally.completeRows, chunk.tally.validRows, chunk.tally.datedRows, chunk.tally.timelyRows, chunk.batchID,
+                ]
+            )
+        }
+    }
+
+    static func arguments(_ version: RecordVersion) -> StatementArguments {
+        [
+            version.resourceID, Data(version.keyHash), version.businessKey, version.version, version.operation.rawValue, version.subjectCode,
+            version.subjectType?.rawValue, version.subjectName, version.division, version.sourceUnit, version.batchID, version.rowNumber,
+            Data(version.contentHash), version.data, version.recordedAt.timeIntervalSince1970, version.supersedes,
+        ]
+    }
+
+    static func upsertSubject(_ db: Database, _ subject: SubjectDelta, now: Double) throws {
+        try db.execute(
+            sql: """
+                INSERT INTO subject_summaries (subject_code, resource_id, subject_name, subject_type, record_count, latest_event_date, updated_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?)
+                ON CONFLICT (subject_code, resource_id) DO UPDATE SET
+                    subject_name = excluded.subject_name,
+                    subject_type = COALESCE(excluded.subject_type, subject_type),
+                    record_count = record_count + excluded.record_count,
+                    latest_event_date = CASE WHEN excluded.latest_event_date IS NOT NULL
+                        AND (latest_event_date IS NULL OR excluded.latest_event_date > latest_event_date)
+                        THEN excluded.latest_event_date ELSE latest_event_date END,
+                    updated_at = excluded.updated_at
+                """,
+            arguments: [subject.subjectCode, subject.resourceID, subject.subjectName, subject.subjectType?.rawValue, subject.newRecords, subject.latestEventDate, now]
+        )
+    }
+
+    func problems(batchID: String) async throws -> [StoredProblem] {
+        try await pool.read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM batch_problems WHERE batch_id = ? ORDER BY row_number", arguments: [batchID]).map { row in
+                let conflict: String? = row["conflict"]
+                return StoredProblem(
+                    problem: ProblemRow(
+                        row: row["row_number"], status: RowStatus(rawValue: row["status"]) ?? .rejected,
+                        issues: try StorageCoding.decode([Issue].self, row["issues"]),
+                        conflict: try conflict.map { try StorageCoding.decode(ConflictReference.self, $0) }
+                    ),
+                    originalCells: try StorageCoding.decode([String].self, row["cells"])
+                )
+            }
+        }
+    }
+
+    static func version(_ row: Row) -> RecordVersion {
+        RecordVersion(
+            sequence: row["seq"], resourceID: row["resource_id"], keyHash: [UInt8](row["key_hash"] as Data), businessKey: row["business_key"],
+            version: row["version"], operation: RecordOperation(rawValue: row["operation"]) ?? .create, subjectCode: row["subject_code"],
+            subjectType: (row["subject_type"] as String?).flatMap(SubjectType.init(rawValue:)), subjectName: row["subject_name"],
+            division: row["division"], sourceUnit: row["source_unit"], batchID: row["batch_id"], rowNumber: row["row_number"],
+            contentHash: [UInt8](row["content_hash"] as Data), data: row["data"], recordedAt: Date(timeIntervalSince1970: row["recorded_at"]),
+            supersedes: row["supersedes"]
+        )
+    }
+
+    func recordHistory(resourceID: String, businessKey: String) async throws -> [RecordVersion] {
+        try await pool.read { db in
+            try Row.fetchAll(
+                db, sql: "SELECT * FROM records WHERE resource_id = ? AND business_key = ? ORDER BY version", arguments: [resourceID, businessKey]
+            ).map(Self.version)
+        }
+    }
+
+    func changes(after sequence: Int64, limit: Int, resourceIDs: [String]?, division: String?) async throws -> [RecordVersion] {
+        try await pool.read { db in
+            var sql = "SELECT * FROM records WHERE seq > ?"
+            var arguments: StatementArguments = [sequence]
+            if let resourceIDs, !resourceIDs.isEmpty {
+                sql += " AND resource_id IN (\(Array(repeating: "?", count: resourceIDs.count).joined(separator: ",")))"
+                arguments += StatementArguments(resourceIDs)
+            }
+            if let division, !division.isEmpty {
+                // A prefix selects a province (2 digits), a city (4) or a county (6).
+                sql += " AND division LIKE ?"
+                arguments += [division + "%"]
+            }
+            sql += " ORDER BY seq LIMIT ?"
+            arguments += [limit]
+            return try Row.fetchAll(db, sql: sql, arguments: arguments).map(Self.version)
+        }
+    }
+
+    // MARK: - Conflicts
+
+    static func conflict(_ row: Row) throws -> ConflictRecord {
+        var incoming = try StorageCoding.decode(IncomingRecordJSON.self, row["incoming"]).version
+        incoming.keyHash = [UInt8](row["key_hash"] as Data)
+        return ConflictRecord(
+            id: row["id"], resourceID: row["resource_id"], keyHash: incoming.keyHash, businessKey: row["business_key"], storedSequence: row["stored_seq"],
+            storedVersion: row["stored_version"], storedSourceUnit: row["stored_source_unit"], storedBatchID: row["stored_batch_id"],
+            storedRowNumber: row["stored_row_number"], incoming: incoming, status: ConflictStatus(rawValue: row["status"]) ?? .open,
+            createdAt: Date(timeIntervalSince1970: row["created_at"]), resolvedBy: row["resolved_by"],
+            resolvedAt: (row["resolved_at"] as Double?).map(Date.init(timeIntervalSince1970:)), reason: row["reason"]
+        )
+    }
+
+    func conflicts(status: ConflictStatus?, limit: Int) async throws -> [ConflictRecord] {
+        try await pool.read { db in
+            if let status {
+                return try Row.fetchAll(db, sql: "SELECT * FROM conflicts WHERE status = ? ORDER BY created_at LIMIT ?", arguments: [status.rawValue, limit]).map(Self.conflict)
+            }
+            return try Row.fetchAll(db, sql: "SELECT * FROM conflicts ORDER BY created_at LIMIT ?", arguments: [limit]).map(Self.conflict)
+        }
+    }
+
+    func conflict(id: String) async throws -> ConflictRecord? {
+        try await pool.read { db in try Row.fetchOne(db, sql: "SELECT * FROM conflicts WHERE id = ?", arguments: [id]).map(Self.conflict) }
+    }
+
+    func resolveConflict(id: String, keepIncoming: Bool, resolvedBy: String, reason: String, at time: Date) async throws -> ConflictRecord {
+        try await pool.write { db in
+            guard let row = try Row.fetchOne(db, sql: "SELECT * FROM conflicts WHERE id = ?", arguments: [id]) else {
+                throw CreditHubError(code: "conflict_not_found", message: "no conflict \(id)")
+            }
+            var conflict = try Self.conflict(row)
+            guard conflict.status == .open else {
+                throw CreditHubError(code: "conflict_resolved", message: "conflict \(id) was already resolved (\(conflict.status.rawValue)) by \(conflict.resolvedBy ?? "?")")
+            }
+            if keepIncoming {
+                let current = try Row.fetchOne(
+                    db, sql: "SELECT seq, version FROM records WHERE key_hash = ? ORDER BY version DESC LIMIT 1", arguments: [Data(conflict.keyHash)]
+                )
+                var version = conflict.incoming
+                version.version = (current?["version"] as Int? ?? 0) + 1
+                version.supersedes = current?["seq"]
+                version.operation = .conflictResolution
+                version.recordedAt = time
+                try db.execute(
+                    sql: """
+                        INSERT INTO records (resource_id, key_hash, business_key, version, operation, subject_code, subject_type, subject_name,
+                            division, source_unit, batch_id, row_number, content_hash, data, recorded_at, supersedes)
+                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                        """,
+                    arguments: Self.arguments(version)
+                )
+                try Self.upsertSubject(
+                    db,
+                    SubjectDelta(subjectCode: version.subjectCode, resourceID: version.resourceID, subjectName: version.subjectName, subjectType: version.subjectType, newRecords: 0, latestEventDate: nil),
+                    now: time.timeIntervalSince1970
+                )
+            }
+            conflict.status = keepIncoming ? .acceptedIncoming : .keptStored
+            conflict.resolvedBy = resolvedBy
+            conflict.resolvedAt = time
+            conflict.reason = reason
+            try db.execute(
+                sql: "UPDATE conflicts SET status = ?, resolved_by = ?, resolved_at = ?, reason = ? WHERE id = ?",
+                arguments: [conflict.status.rawValue, resolvedBy, time.timeIntervalSince1970, reason, id]
+            )
+            return conflict
+        }
+    }
+
+    // MARK: - Theme and quality
+
+    func subjectSummary(subjectCode: String) async throws -> [SubjectResourceSummary] {
+        try await pool.read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM subject_summaries WHERE subject_code = ? ORDER BY resource_id", arguments: [subjectCode]).map { row in
+                SubjectResourceSummary(
+                    subjectCode: row["subject_code"], resourceID: row["resource_id"], subjectName: row["subject_name"],
+                    subjectType: (row["subject_type"] as String?).flatMap(SubjectType.init(rawValue:)), recordCount: row["record_count"],
+                    latestEventDate: row["latest_event_date"], updatedAt: Date(timeIntervalSince1970: row["updated_at"])
+                )
+            }
+        }
+    }
+
+    func qualityHistory(sourceUnit: String?, resourceID: String?, from: Date?, to: Date?) async throws -> [QualityPoint] {
+        try await pool.read { db in
+            var sql = "SELECT * FROM batches WHERE status = 'completed' AND total > 0"
+            var arguments: StatementArguments = []
+            if let sourceUnit {
+                sql += " AND source_unit = ?"
+                arguments += [sourceUnit]
+            }
+            if let resourceID {
+                sql += " AND resource_id = ?"
+                arguments += [resourceID]
+            }
+            if let from {
+                sql += " AND completed_at >= ?"
+                arguments += [from.timeIntervalSince1970]
+            }
+            if let to {
+                sql += " AND completed_at < ?"
+                arguments += [to.timeIntervalSince1970]
+            }
+            sql += " ORDER BY completed_at"
+            return try Row.fetchAll(db, sql: sql, arguments: arguments).compactMap { row in
+                let batch = try Self.batch(row)
+                guard let scores = batch.quality, let completedAt = batch.completedAt else { return nil }
+                return QualityPoint(batchID: batch.batch.id, sourceUnit: batch.batch.sourceUnit, resourceID: batch.batch.resourceID, completedAt: completedAt, rows: batch.rows, scores: scores)
+            }
+        }
+    }
+}
+

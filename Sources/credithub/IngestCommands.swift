@@ -1,0 +1,128 @@
+import ArgumentParser
+import CreditKernel
+import Foundation
+import Governance
+import Ingestion
+import Logging
+import Storage
+
+/// Receipt JSON as the API and the CLI print it.
+enum ReceiptJSON {
+    static func encode<T: Encodable>(_ value: T) throws -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        encoder.dateEncodingStrategy = .iso8601
+        return String(decoding: try encoder.encode(value), as: UTF8.self)
+    }
+}
+
+/// Options naming what a file holds.
+struct ArtefactOptions: ParsableArguments {
+    @Option(help: "Resource id from the catalogue, e.g. admin_penalty.")
+    var resource: String
+
+    @Option(help: "Text encoding when it should not be detected: utf-8, gb18030 (also gbk), utf-16le, utf-16be.")
+    var encoding: String?
+
+    @Option(help: "Format when it should not be taken from the file name: csv, jsonl, json, xlsx.")
+    var format: String?
+
+    @Argument(help: "Files to read.")
+    var files: [String]
+
+    func declaredEncoding() throws -> TextEncoding? {
+        guard let encoding else { return nil }
+        guard let value = TextEncoding(label: encoding) else { throw ValidationError("unknown encoding '\(encoding)'") }
+        return value
+    }
+
+    func declaredFormat() throws -> ArtefactFormat? {
+        guard let format else { return nil }
+        guard let value = ArtefactFormat(rawValue: format) else { throw ValidationError("unknown format '\(format)'") }
+        return value
+    }
+}
+
+struct Ingest: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Collect files through the pipeline into the configured store and print each receipt (回执) as JSON.",
+        discussion: """
+            Each file is stored verbatim in the raw store, acknowledged as a batch, governed and written. Submitting the same \
+            bytes again returns the existing batch; if that batch was interrupted (a crash), it is resumed after its last \
+            committed row. Exits 1 if a file could not be read at all.
+            """
+    )
+
+    @OptionGroup var global: GlobalOptions
+    @OptionGroup var artefact: ArtefactOptions
+
+    @Option(name: .customLong("source-unit"), help: "Unified social credit code of the submitting unit.")
+    var sourceUnit: String
+
+    func run() async throws {
+        let reader = try await global.reader()
+        let logger = LoggingSetup.bootstrap(reader: reader)
+        let storeConfiguration = StoreConfiguration(reader: reader)
+        let ingestion = IngestionConfiguration(reader: reader)
+        let raw = RawStore(directory: storeConfiguration.rawDirectory)
+        let encoding = try artefact.declaredEncoding()
+        let format = try artefact.declaredFormat()
+        let (files, resource, sourceUnit) = (artefact.files, artefact.resource, self.sourceUnit)
+        let user = ProcessInfo.processInfo.environment["USER"] ?? "cli"
+        let receipts = try await storeConfiguration.withPreparedStore(logger: logger) { store in
+            let collector = Collector(store: store, raw: raw, configuration: ingestion, logger: logger)
+            var receipts: [Receipt] = []
+            for file in files {
+                let acknowledgement = try await collector.submit(
+                    Submission(
+                        sourceUnit: sourceUnit, resourceID: resource, channel: .commandLine, artefact: .file(path: file),
+                        fileName: (file as NSString).lastPathComponent, format: format, declaredEncoding: encoding, submittedBy: "cli:\(user)"
+                    )
+                )
+                try await collector.process(batchID: acknowledgement.batch)
+                if let receipt = try await collector.receipt(batch: acknowledgement.batch) { receipts.append(receipt) }
+            }
+            return receipts
+        }
+        print(receipts.count == 1 ? try ReceiptJSON.encode(receipts[0]) : try ReceiptJSON.encode(receipts))
+        if receipts.contains(where: { $0.status == .failed }) { throw ExitCode.failure }
+    }
+}
+
+struct Validate: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Decode and govern files without storing anything; print the receipt each would get.",
+        discussion: "Duplicates and conflicts are judged within each file only, since nothing is compared with the store."
+    )
+
+    @OptionGroup var global: GlobalOptions
+    @OptionGroup var artefact: ArtefactOptions
+
+    @Option(name: .customLong("source-unit"), help: "Unified social credit code of the submitting unit (for source comparisons).")
+    var sourceUnit: String = "validation"
+
+    @Option(name: .customLong("catalog"), help: "Validate against these catalogue files instead of the built-in catalogue.")
+    var catalogFiles: [String] = []
+
+    func run() async throws {
+        let catalogue: Catalogue
+        if catalogFiles.isEmpty {
+            catalogue = .standard
+        } else {
+            do {
+                catalogue = try Catalogue.load(paths: catalogFiles)
+            } catch {
+                throw ValidationError(error.description)
+            }
+        }
+        guard let resource = catalogue.resource(artefact.resource) else {
+            throw ValidationError("no resource '\(artefact.resource)'; known: \(catalogue.resources.map(\.id).joined(separator: ", "))")
+        }
+        var receipts: [Receipt] = []
+        for file in artefact.files {
+            receipts.append(try FileValidation.validate(path: file, resource: resource, sourceUnit: sourceUnit, format: try artefact.declaredFormat(), encoding: try artefact.declaredEncoding()))
+        }
+        print(receipts.count == 1 ? try ReceiptJSON.encode(receipts[0]) : try ReceiptJSON.encode(receipts))
+        if receipts.contains(where: { $0.status == .failed }) { throw ExitCode.failure }
+    }
+}
