@@ -27,6 +27,8 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
         .package(url: "https://github.com/apple/swift-async-algorithms.git", from: "1.1.4"),
+        .package(url: "https://github.com/vapor/multipart-kit.git", from: "4.7.1"),
+        .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
     ],
     targets: [
         .systemLibrary(
@@ -67,6 +69,18 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
+            name: "InterfaceAdapter",
+            dependencies: [
+                "CreditKernel",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "MultipartKit", package: "multipart-kit"),
+                .product(name: "AsyncAlgorithms", package: "swift-async-algorithms"),
+            ],
+            path: "Sources/Adapters/Interface",
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "SampleData",
             dependencies: ["CreditKernel"],
             swiftSettings: swiftSettings
@@ -103,6 +117,7 @@ let package = Package(
                 "CreditKernel",
                 "Storage",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Configuration", package: "swift-configuration"),
                 .product(name: "Logging", package: "swift-log"),
@@ -118,6 +133,7 @@ let package = Package(
                 "CreditKernel",
                 "Governance",
                 "Ingestion",
+                "InterfaceAdapter",
                 "SampleData",
                 "Storage",
                 "StorageSQLite",

@@ -198,6 +198,10 @@ public final class Collector: CollectionService, Sendable {
         try await store.collection.batch(id: batch).map(Self.summary)
     }
 
+    public func summaries(sourceUnit: String, limit: Int) async throws -> [BatchSummary] {
+        try await store.collection.batches(sourceUnit: sourceUnit, limit: limit).map(Self.summary)
+    }
+
     static func summary(_ stored: StoredBatch) -> BatchSummary {
         BatchSummary(
             batch: stored.batch.id, resource: stored.batch.resourceID, sourceUnit: stored.batch.sourceUnit, channel: stored.batch.channel,

@@ -1,5 +1,8 @@
 import ArgumentParser
 import Configuration
+import CreditKernel
+import Ingestion
+import InterfaceAdapter
 import Logging
 import Metrics
 import Prometheus
@@ -24,10 +27,14 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Port to listen on (key http.port, default 8080).")
     var port: Int?
 
+    @Flag(help: "Development mode: accept X-CreditHub-Source-Unit instead of authentication (key server.development).")
+    var development = false
+
     func run() async throws {
         var extra: [AbsoluteConfigKey: ConfigValue] = [:]
         if let host { extra[AbsoluteConfigKey(["http", "host"])] = .init(.string(host), isSecret: false) }
         if let port { extra[AbsoluteConfigKey(["http", "port"])] = .init(.int(port), isSecret: false) }
+        if development { extra[AbsoluteConfigKey(["server", "development"])] = .init(.bool(true), isSecret: false) }
         let reader = try await global.reader(extra: extra)
         let logger = LoggingSetup.bootstrap(reader: reader)
         let registry = PrometheusCollectorRegistry()
@@ -39,11 +46,22 @@ struct Serve: AsyncParsableCommand {
         let store = opened.store
         logger.info("starting CreditHub", metadata: ["version": "\(CreditHubVersion.current)", "store": "\(storeConfiguration.redactedDescription)"])
 
+        let collector = Collector(
+            store: store, raw: RawStore(directory: storeConfiguration.rawDirectory), configuration: IngestionConfiguration(reader: reader), logger: logger
+        )
         var services: [any Service] = []
         if let postgres = opened.postgres { services.append(postgres) }
+        services.append(IngestionWorker(collector: collector, logger: logger))
+        if serverConfiguration.developmentMode {
+            logger.warning("development mode: submissions are accepted on the X-CreditHub-Source-Unit header without authentication")
+        }
+        let submitter = DevelopmentSubmitter(enabled: serverConfiguration.developmentMode)
+        let interface = InterfaceAdapter<CreditRequestContext>(
+            collection: collector, maximumUploadBytes: serverConfiguration.maximumUploadBytes
+        ) { request, _ in try submitter.submitter(request) }
         var application = buildApplication(
             configuration: serverConfiguration,
-            dependencies: ApplicationDependencies(store: store, metrics: registry),
+            dependencies: ApplicationDependencies(store: store, metrics: registry, routes: [{ interface.register(on: $0) }]),
             services: services,
             logger: logger
         )

@@ -8,6 +8,8 @@ public protocol CollectionService: Sendable {
     /// Waits until the batch has a result or `timeout` passes, then returns its current summary.
     func waitForCompletion(batch: String, timeout: Duration) async throws -> BatchSummary?
     func summary(batch: String) async throws -> BatchSummary?
+    /// A unit's batches, newest first.
+    func summaries(sourceUnit: String, limit: Int) async throws -> [BatchSummary]
     func receipt(batch: String) async throws -> Receipt?
     /// The rejected rows as CSV (UTF-8 with BOM, the original columns plus a reason column) for the
     /// provider to fix in Excel and submit again.

@@ -51,7 +51,7 @@ public enum Artefact: Sendable {
     /// A file the pipeline copies into the raw store; the adapter may delete it afterwards.
     case file(path: String)
     /// A stream of chunks (an HTTP body); the pipeline writes it to the raw store as it arrives.
-    case stream(AsyncThrowingStream<Data, any Error>)
+    case stream(any AsyncSequence<Data, any Error> & Sendable)
 }
 
 /// The data formats the pipeline decodes.

@@ -12,10 +12,13 @@ public struct ApplicationDependencies: Sendable {
     public var store: any CreditStore
     /// Where `/metrics` reads from: the registry behind the process's `MetricsSystem`.
     public var metrics: PrometheusCollectorRegistry
+    /// Routes contributed by adapters and other modules the executable wires in.
+    public var routes: [@Sendable (Router<CreditRequestContext>) -> Void]
 
-    public init(store: any CreditStore, metrics: PrometheusCollectorRegistry) {
+    public init(store: any CreditStore, metrics: PrometheusCollectorRegistry, routes: [@Sendable (Router<CreditRequestContext>) -> Void] = []) {
         self.store = store
         self.metrics = metrics
+        self.routes = routes
     }
 }
 
@@ -25,8 +28,10 @@ public func buildRouter(_ dependencies: ApplicationDependencies, configuration: 
     router.addMiddleware {
         LogRequestsMiddleware(.debug)
         MetricsMiddleware()
+        APIErrorMiddleware()
     }
     HealthRoutes(store: dependencies.store, readyTimeout: configuration.readyTimeout, metrics: dependencies.metrics).register(on: router)
+    for register in dependencies.routes { register(router) }
     return router
 }
 

@@ -1,0 +1,43 @@
+import CreditKernel
+import Foundation
+import Hummingbird
+import Logging
+
+/// Turns errors into JSON a client can act on: `{"error": {"code": "…", "message": "…"}}` with a
+/// fitting status. Unexpected errors become a 500 that names the request id, never a stack trace.
+struct APIErrorMiddleware<Context: RequestContext>: RouterMiddleware {
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        do {
+            return try await next(request, context)
+        } catch let error as CreditHubError {
+            return Self.response(status: Self.status(for: error.code), code: error.code, message: error.message)
+        } catch let error as any HTTPResponseError {
+            throw error
+        } catch {
+            context.logger.error("request failed", metadata: ["error": "\(error)"])
+            return Self.response(
+                status: .internalServerError, code: "internal_error",
+                message: "the server could not complete the request; quote request id \(context.id) to the operators"
+            )
+        }
+    }
+
+    /// Status by error code; codes not listed are client errors (400).
+    static func status(for code: String) -> HTTPResponse.Status {
+        switch code {
+        case "unauthenticated", "invalid_signature", "expired_session": .unauthorized
+        case "forbidden", "not_permitted": .forbidden
+        case "batch_not_found", "unknown_resource", "conflict_not_found", "not_found": .notFound
+        case "conflict_resolved", "already_exists": .conflict
+        case "payload_too_large": .contentTooLarge
+        case "timeout", "store_unavailable": .serviceUnavailable
+        default: .badRequest
+        }
+    }
+
+    static func response(status: HTTPResponse.Status, code: String, message: String) -> Response {
+        let body = ["error": ["code": code, "message": message]]
+        let data = (try? JSONSerialization.data(withJSONObject: body, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data()
+        return Response(status: status, headers: [.contentType: "application/json; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(bytes: data)))
+    }
+}
