@@ -168,6 +168,15 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
+            name: "IngestionTests",
+            dependencies: [
+                "Ingestion", "Governance", "SampleData", "InterfaceAdapter", "Server", "CreditHubTestSupport",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
             name: "StorageTests",
             dependencies: ["CreditHubTestSupport", "Storage"],
             swiftSettings: swiftSettings

@@ -12,7 +12,7 @@ struct PostgresCatalogueRepository: CatalogueRepository {
         let encoded = try resources.map { resource in
             (id: resource.id, digest: resource.contentDigest, json: try CatalogueJSON.encode(resource))
         }
-        return try await client.withTransaction(logger: logger) { connection in
+        return try await client.transaction(logger: logger) { connection in
             var outcomes: [CatalogueImportOutcome] = []
             for item in encoded {
                 // Serialise concurrent imports of the same resource so versions stay gapless.

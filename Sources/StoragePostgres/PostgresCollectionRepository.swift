@@ -18,7 +18,7 @@ struct PostgresCollectionRepository: CollectionRepository {
     // MARK: - Batches
 
     func createBatch(_ batch: NewBatch) async throws -> (batch: StoredBatch, created: Bool) {
-        try await client.withTransaction(logger: logger) { connection in
+        try await client.transaction(logger: logger) { connection in
             // Serialise creation per unit so two uploads of the same bytes cannot both be new.
             try await connection.query("SELECT pg_advisory_xact_lock(hashtext(\(batch.sourceUnit)))", logger: logger)
             if let key = batch.idempotencyKey,
@@ -130,7 +130,7 @@ struct PostgresCollectionRepository: CollectionRepository {
 
     func currentRecords(keyHashes: [[UInt8]]) async throws -> (records: [[UInt8]: CurrentRecord], head: Int64) {
         let keys = Array(Set(keyHashes)).map { ByteBuffer(bytes: $0) }
-        return try await client.withTransaction(logger: logger) { connection in
+        return try await client.transaction(logger: logger) { connection in
             // One snapshot for the records and the head they are consistent with.
             try await connection.query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ", logger: logger)
             var result: [[UInt8]: CurrentRecord] = [:]
@@ -209,7 +209,7 @@ struct PostgresCollectionRepository: CollectionRepository {
         }
         let keys = chunk.keyHashes.map { ByteBuffer(bytes: $0) }
         let logger = self.logger
-        try await client.withTransaction(logger: logger) { connection in
+        try await client.transaction(logger: logger) { connection in
             try await connection.query("SELECT pg_advisory_xact_lock(\(PostgresSchema.changeFeedLockKey))", logger: logger)
             var processed: Int64 = -1
             for try await value in try await connection.query(
@@ -405,7 +405,7 @@ struct PostgresCollectionRepository: CollectionRepository {
 
     func resolveConflict(id: String, keepIncoming: Bool, resolvedBy: String, reason: String, at time: Date) async throws -> ConflictRecord {
         let logger = self.logger
-        return try await client.withTransaction(logger: logger) { connection in
+        return try await client.transaction(logger: logger) { connection in
             try await connection.query("SELECT pg_advisory_xact_lock(\(PostgresSchema.changeFeedLockKey))", logger: logger)
             guard var conflict = try await fetchConflicts(
                 "SELECT \(unescaped: Self.conflictColumns) FROM conflicts WHERE id = \(id) FOR UPDATE", on: connection

@@ -42,7 +42,7 @@ public final class PostgresStore: CreditStore, Service {
     }
 
     public func migrate() async throws -> MigrationOutcome {
-        try await client.withTransaction(logger: logger) { connection in
+        try await client.transaction(logger: logger) { connection in
             // One migrator at a time across every replica sharing the database.
             try await connection.query("SELECT pg_advisory_xact_lock(\(PostgresSchema.migrationLockKey))", logger: logger)
             try await connection.query(

@@ -94,50 +94,68 @@ public struct Transcoder: ~Copyable {
             joined = pending + Array(input)
             pending.removeAll(keepingCapacity: true)
         }
-        func run(_ bytes: UnsafeRawBufferPointer) {
-            var index = 0
-            let count = bytes.count
-            output.reserveCapacity(output.count + count)
-            var runStart = 0
-            while index < count {
-                let lead = bytes[index]
-                if lead < 0x80 {
-                    index += 1
-                    continue
-                }
-                let length: Int
-                switch lead {
-                case 0xC2...0xDF: length = 2
-                case 0xE0...0xEF: length = 3
-                case 0xF0...0xF4: length = 4
-                default: length = 0
-                }
-                if length > 0, index + length > count, !final {
-                    // Cut by the chunk boundary: finish with the next chunk.
-                    var complete = true
-                    for offset in 1..<(count - index) where bytes[index + offset] & 0xC0 != 0x80 { complete = false }
-                    if complete {
-                        output.append(contentsOf: bytes[runStart..<index])
-                        pending.append(contentsOf: bytes[index..<count])
-                        return
-                    }
-                }
-                if length > 0, index + length <= count, EncodingDetector.isValidUTF8(bytes[index..<(index + length)], allowTruncatedEnd: false) {
-                    index += length
-                    continue
-                }
-                output.append(contentsOf: bytes[runStart..<index])
-                output.append(contentsOf: [0xEF, 0xBF, 0xBD])
-                replacements += 1
-                index += 1
-                runStart = index
-            }
-            output.append(contentsOf: bytes[runStart..<count])
-        }
         if joined.isEmpty {
-            run(input)
+            validate(input, final: final, into: &output)
         } else {
-            joined.withUnsafeBytes { run($0) }
+            joined.withUnsafeBytes { validate($0, final: final, into: &output) }
         }
+    }
+
+    private mutating func validate(_ bytes: UnsafeRawBufferPointer, final: Bool, into output: inout [UInt8]) {
+        let count = bytes.count
+        output.reserveCapacity(output.count + count)
+        var index = 0
+        var runStart = 0
+        while index < count {
+            let lead = bytes[index]
+            if lead < 0x80 {
+                index += 1
+                continue
+            }
+            let length: Int
+            var lower: UInt8 = 0x80
+            var upper: UInt8 = 0xBF
+            switch lead {
+            case 0xC2...0xDF: length = 2
+            case 0xE0: length = 3; lower = 0xA0
+            case 0xE1...0xEC, 0xEE...0xEF: length = 3
+            case 0xED: length = 3; upper = 0x9F
+            case 0xF0: length = 4; lower = 0x90
+            case 0xF1...0xF3: length = 4
+            case 0xF4: length = 4; upper = 0x8F
+            default: length = 0
+            }
+            var valid = length > 0
+            var available = 1
+            if valid {
+                // The second byte has the tighter range; the others are plain continuations.
+                for offset in 1..<length {
+                    guard index + offset < count else { break }
+                    let byte = bytes[index + offset]
+                    let ok = offset == 1 ? (byte >= lower && byte <= upper) : (byte & 0xC0 == 0x80)
+                    guard ok else {
+                        valid = false
+                        break
+                    }
+                    available += 1
+                }
+            }
+            if valid, available == length {
+                index += length
+                continue
+            }
+            if valid, !final {
+                // A sequence cut by the chunk boundary: finish it with the next chunk.
+                output.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[runStart..<index]))
+                pending.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[index..<count]))
+                return
+            }
+            output.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[runStart..<index]))
+            output.append(contentsOf: [0xEF, 0xBF, 0xBD])
+            replacements += 1
+            index += 1
+            runStart = index
+        }
+        output.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[runStart..<count]))
     }
 }

@@ -39,23 +39,27 @@ public struct GovernedRow: Sendable {
 
 /// Applies a resource's catalogue rules to rows: normalise what can be fixed, say what was fixed,
 /// reject what cannot be, and compute what one-data-one-source needs.
+///
+/// The catalogue is compiled once into index-based fields and rules, so governing a row touches
+/// no dictionaries keyed by field id and copies no field definitions; the definitions are read
+/// only to word an issue.
 public struct ResourceGovernor: Sendable {
     public let resource: Resource
     public let today: CalendarDate
     let fields: [FieldDefinition]
+    let compiled: [CompiledField]
+    let rules: [CompiledRule]
     let matcher: HeaderMatcher
-    let indexByID: [String: Int]
-    let codeLists: [CodeList?]
-    let documentTypeIndex: [Int?]
     let keyIndexes: [Int]
     let subjectCodeIndexes: [Int]
     let subjectNameIndex: Int?
     let subjectTypeIndex: Int?
+    let subjectTypes: [String: SubjectType]
     let sourceUnitIndex: Int?
     let eventDateIndex: Int?
-    /// Placeholder values allowed per field index (from `placeholder` rules).
-    let placeholders: [Int: String]
     let resourceKeyPrefix: [UInt8]
+    /// `"FIELD_ID":` for each field, ready to append to a record's JSON.
+    let jsonKeys: [[UInt8]]
 
     public init(resource: Resource, today: CalendarDate = .today()) {
         self.resource = resource
@@ -63,21 +67,36 @@ public struct ResourceGovernor: Sendable {
         fields = resource.fields
         matcher = HeaderMatcher(fields: resource.fields)
         let indexByID = Dictionary(resource.fields.enumerated().map { ($1.id, $0) }, uniquingKeysWith: { first, _ in first })
-        self.indexByID = indexByID
-        codeLists = resource.fields.map { field in field.codeList.flatMap { resource.codeLists[$0] } }
-        documentTypeIndex = resource.fields.map { $0.documentTypeField.flatMap { indexByID[$0] } }
-        keyIndexes = resource.businessKey.fields.compactMap { indexByID[$0] }
-        subjectCodeIndexes = resource.subject.codeFields.compactMap { indexByID[$0] }
-        subjectNameIndex = indexByID[resource.subject.nameField]
-        subjectTypeIndex = resource.subject.typeField.flatMap { indexByID[$0] }
-        sourceUnitIndex = resource.sourceUnitField.flatMap { indexByID[$0] }
-        eventDateIndex = resource.timeliness.flatMap { indexByID[$0.dateField] }
         var placeholders: [Int: String] = [:]
         for rule in resource.rules {
             if case .placeholder(_, let field, let value, _, _) = rule, let index = indexByID[field] { placeholders[index] = value }
         }
-        self.placeholders = placeholders
+        compiled = resource.fields.enumerated().map { index, field in
+            CompiledField(
+                type: field.type,
+                maximumLength: field.maximumLength,
+                multipleValues: field.multipleValues,
+                codeList: field.codeList.flatMap { resource.codeLists[$0] }.map(CompiledCodeList.init),
+                documentTypeIndex: field.documentTypeField.flatMap { indexByID[$0] },
+                placeholder: placeholders[index],
+                unit: field.unit ?? .tenThousandYuan
+            )
+        }
+        rules = resource.rules.compactMap { CompiledRule($0, indexByID: indexByID) }
+        keyIndexes = resource.businessKey.fields.compactMap { indexByID[$0] }
+        subjectCodeIndexes = resource.subject.codeFields.compactMap { indexByID[$0] }
+        subjectNameIndex = indexByID[resource.subject.nameField]
+        subjectTypeIndex = resource.subject.typeField.flatMap { indexByID[$0] }
+        subjectTypes = resource.subject.typeValues
+        sourceUnitIndex = resource.sourceUnitField.flatMap { indexByID[$0] }
+        eventDateIndex = resource.timeliness.flatMap { indexByID[$0.dateField] }
         resourceKeyPrefix = Array((resource.id + "\u{1F}").utf8)
+        jsonKeys = resource.fields.map { field in
+            var key: [UInt8] = []
+            JSONText.appendString(field.id, to: &key)
+            key.append(UInt8(ascii: ":"))
+            return key
+        }
     }
 
     // MARK: - Headers
@@ -89,13 +108,16 @@ public struct ResourceGovernor: Sendable {
 
     /// Whether a row is a template instruction (表格说明 / 填表说明) rather than data.
     public static func isInstructionRow(_ cells: [String]) -> Bool {
-        guard let first = cells.first(where: { !TextNormalisation.trim($0).isEmpty }) else { return false }
+        guard let first = cells.first(where: { !TextNormalisation.isBlank($0) }) else { return false }
+        let utf8 = first.utf8
+        // Every marker starts with 表 (E8 A1 A8) or 填 (E5 A1 AB): skip the string work otherwise.
+        guard let lead = utf8.first, lead == 0xE8 || lead == 0xE5 || TextNormalisation.needsTrim(first) else { return false }
         let text = TextNormalisation.trim(first)
         return text.hasPrefix("表格说明") || text.hasPrefix("填表说明") || text.hasPrefix("填报说明")
     }
 
     public static func isBlank(_ cells: [String]) -> Bool {
-        cells.allSatisfy { TextNormalisation.trim($0).isEmpty }
+        cells.allSatisfy(TextNormalisation.isBlank)
     }
 
     // MARK: - Rows
@@ -104,17 +126,17 @@ public struct ResourceGovernor: Sendable {
     public func govern(cells: [String], mapping: HeaderMapping, position: Int, submittingUnit: String, damagedText: Bool = false) -> GovernedRow {
         var values = [String](repeating: "", count: fields.count)
         var issues: [Issue] = []
+        let columns = mapping.columnFields
         for (column, cell) in cells.enumerated() {
-            if column < mapping.columnFields.count {
-                if let field = mapping.columnFields[column], values[field].isEmpty { values[field] = cell }
-            } else if !TextNormalisation.trim(cell).isEmpty {
-                issues.append(IssueMessages.extraCells(count: cells.count, columns: mapping.columnFields.count))
+            if column < columns.count {
+                if let field = columns[column], values[field].isEmpty { values[field] = cell }
+            } else if !TextNormalisation.isBlank(cell) {
+                issues.append(IssueMessages.extraCells(count: cells.count, columns: columns.count))
                 break
             }
         }
-        if damagedText, cells.contains(where: { $0.contains("\u{FFFD}") }) {
-            let column = cells.firstIndex { $0.contains("\u{FFFD}") }
-            let field = column.flatMap { $0 < mapping.columnFields.count ? mapping.columnFields[$0] : nil }.map { fields[$0] }
+        if damagedText, let column = cells.firstIndex(where: { $0.unicodeScalars.contains("\u{FFFD}") }) {
+            let field = column < columns.count ? columns[column].map { fields[$0] } : nil
             issues.append(IssueMessages.encoding(field))
         }
         return govern(values: values, originalCells: cells, preIssues: issues, position: position, submittingUnit: submittingUnit)
@@ -145,16 +167,16 @@ public struct ResourceGovernor: Sendable {
         var complete = true
 
         // 1. Each value on its own: padding, full-width forms, case, spellings of dates and amounts.
-        for index in fields.indices where !values[index].isEmpty {
+        for index in compiled.indices where !values[index].isEmpty {
             normalise(index, &values, &errors, &fixes)
         }
         // 2. Values taken from elsewhere when missing (许可编号 for a missing 文书号).
-        for rule in resource.rules {
-            if case .fillFrom(_, let field, let source) = rule, let target = indexByID[field], let from = indexByID[source],
-                values[target].isEmpty, !values[from].isEmpty
-            {
-                values[target] = values[from]
-                fixes.append(IssueMessages.fixed(fields[target], "为空，已取「\(fields[from].label)」的值", "was empty; took the value of \(fields[from].id)", original: "", value: values[from]))
+        for rule in rules {
+            if case .fillFrom(let target, let source) = rule, values[target].isEmpty, !values[source].isEmpty {
+                values[target] = values[source]
+                fixes.append(
+                    IssueMessages.fixed(fields[target], "为空，已取「\(fields[source].label)」的值", "was empty; took the value of \(fields[source].id)", original: "", value: values[source])
+                )
             }
         }
         // 3. Required values.
@@ -163,42 +185,36 @@ public struct ResourceGovernor: Sendable {
             complete = false
         }
         // 4. Cross-field rules.
-        for rule in resource.rules {
+        for rule in rules {
             switch rule {
-            case .conditionalRequired(_, let condition, let required):
-                guard let conditionIndex = indexByID[condition.field], let matched = matchingValue(condition, values[conditionIndex], conditionIndex) else { continue }
-                for id in required {
-                    guard let index = indexByID[id], values[index].isEmpty else { continue }
-                    errors.append(IssueMessages.conditionalRequired(fields[index], because: condition, label: fields[conditionIndex].label, value: matched))
+            case .conditionalRequired(let condition, let required):
+                guard let matched = condition.match(values[condition.field], multiple: compiled[condition.field].multipleValues) else { continue }
+                for index in required where values[index].isEmpty {
+                    errors.append(IssueMessages.conditionalRequired(fields[index], because: condition.source, label: fields[condition.field].label, value: matched))
                     complete = false
                 }
-            case .dateOrder(_, let earlier, let later):
-                guard let earlierIndex = indexByID[earlier], let laterIndex = indexByID[later] else { continue }
-                let a = values[earlierIndex]
-                let b = values[laterIndex]
-                if a.count == 10, b.count == 10, CalendarDate(iso: a) != nil, CalendarDate(iso: b) != nil, b < a {
-                    errors.append(IssueMessages.dateOrder(earlier: fields[earlierIndex], later: fields[laterIndex], earlierValue: a, laterValue: b))
+            case .dateOrder(let earlier, let later):
+                let a = values[earlier]
+                let b = values[later]
+                // Both already normalised to ISO: string order is date order.
+                if a.utf8.count == 10, b.utf8.count == 10, b < a, CalendarDate(iso: a) != nil, CalendarDate(iso: b) != nil {
+                    errors.append(IssueMessages.dateOrder(earlier: fields[earlier], later: fields[later], earlierValue: a, laterValue: b))
                 }
-            case .notInFuture(_, let field):
-                guard let index = indexByID[field], let date = CalendarDate(iso: values[index]), date > today else { continue }
+            case .notInFuture(let index):
+                guard values[index].utf8.count == 10, let date = CalendarDate(iso: values[index]), date > today else { continue }
                 errors.append(IssueMessages.futureDate(fields[index], values[index], today: today))
-            case .placeholder(_, let field, let placeholder, let condition, let requires):
-                guard let index = indexByID[field], values[index] == placeholder else { continue }
-                let conditionIndex = indexByID[condition.field]
-                if let conditionIndex, matchingValue(condition, values[conditionIndex], conditionIndex) != nil {
-                    for id in requires {
-                        if let companion = indexByID[id], values[companion].isEmpty {
-                            errors.append(IssueMessages.placeholderCompanion(fields[companion], placeholderField: fields[index]))
-                            complete = false
-                        }
+            case .placeholder(let index, let placeholder, let condition, let requires):
+                guard values[index] == placeholder else { continue }
+                if condition.match(values[condition.field], multiple: compiled[condition.field].multipleValues) != nil {
+                    for companion in requires where values[companion].isEmpty {
+                        errors.append(IssueMessages.placeholderCompanion(fields[companion], placeholderField: fields[index]))
+                        complete = false
                     }
                 } else {
-                    errors.append(IssueMessages.placeholderNotAllowed(fields[index], value: placeholder, condition: condition, label: conditionIndex.map { fields[$0].label } ?? condition.field))
+                    errors.append(IssueMessages.placeholderNotAllowed(fields[index], value: placeholder, condition: condition.source, label: fields[condition.field].label))
                 }
-            case .amountMatchesText(_, let amountField, let textField):
-                guard let amountIndex = indexByID[amountField], let textIndex = indexByID[textField], !values[amountIndex].isEmpty,
-                    let issue = amountMismatch(fields[amountIndex], values[amountIndex], fields[textIndex], values[textIndex])
-                else { continue }
+            case .amountMatchesText(let amountIndex, let textIndex):
+                guard !values[amountIndex].isEmpty, let issue = amountMismatch(fields[amountIndex], values[amountIndex], fields[textIndex], values[textIndex]) else { continue }
                 errors.append(issue)
             case .fillFrom:
                 continue
@@ -207,6 +223,7 @@ public struct ResourceGovernor: Sendable {
         let structurallyValid = !errors.contains { !Self.missingValueCodes.contains($0.code) }
 
         let rejected = !errors.isEmpty
+        let eventDate = eventDateIndex.map { values[$0] }.flatMap { $0.isEmpty ? nil : $0 }
         var row = GovernedRow(
             position: position,
             status: rejected ? .rejected : (fixes.isEmpty ? .accepted : .fixed),
@@ -218,7 +235,7 @@ public struct ResourceGovernor: Sendable {
             subjectType: nil,
             subjectName: subjectNameIndex.map { values[$0] } ?? "",
             sourceUnit: submittingUnit,
-            eventDate: eventDateIndex.map { values[$0] }.flatMap { $0.isEmpty ? nil : $0 },
+            eventDate: eventDate,
             complete: complete,
             valid: structurallyValid,
             timely: nil,
@@ -226,7 +243,7 @@ public struct ResourceGovernor: Sendable {
             contentHash: [],
             dataJSON: ""
         )
-        if let eventDate = row.eventDate, let date = CalendarDate(iso: eventDate), let window = resource.timeliness {
+        if let eventDate, let window = resource.timeliness, let date = CalendarDate(iso: eventDate) {
             row.timely = today.daysSinceEpoch - date.daysSinceEpoch <= window.maximumDays
         }
         guard !rejected else { return row }
@@ -236,46 +253,44 @@ public struct ResourceGovernor: Sendable {
 
     static let missingValueCodes: Set<IssueCode> = [.required, .conditionalRequired]
 
-    /// The condition's matching value, if the field's value (or one of its values) matches.
-    private func matchingValue(_ condition: FieldCondition, _ value: String, _ index: Int) -> String? {
-        guard !value.isEmpty else { return nil }
-        if fields[index].multipleValues {
-            return value.split(separator: ";").map(String.init).first(where: condition.matches)
-        }
-        return condition.matches(value) ? value : nil
-    }
-
     /// Business key, subject, source and hashes of an accepted row.
     private func identify(_ row: inout GovernedRow) {
         let values = row.values
         var subject = ""
         for index in subjectCodeIndexes {
             let value = values[index]
-            if !value.isEmpty, placeholders[index] != value {
+            if !value.isEmpty, compiled[index].placeholder != value {
                 subject = value
                 break
             }
         }
         row.subjectCode = subject
-        if let typeIndex = subjectTypeIndex { row.subjectType = resource.subject.typeValues[values[typeIndex]] }
+        if let typeIndex = subjectTypeIndex { row.subjectType = subjectTypes[values[typeIndex]] }
         if let sourceIndex = sourceUnitIndex, !values[sourceIndex].isEmpty { row.sourceUnit = values[sourceIndex] }
-        var key = keyIndexes.map { values[$0] }.joined(separator: "\u{1F}")
-        if resource.businessKey.includesSubjectCode { key += "\u{1F}" + subject }
-        row.businessKey = key
 
+        var key: [UInt8] = []
+        key.reserveCapacity(96)
+        for (offset, index) in keyIndexes.enumerated() {
+            if offset > 0 { key.append(0x1F) }
+            key.append(contentsOf: values[index].utf8)
+        }
+        if resource.businessKey.includesSubjectCode {
+            key.append(0x1F)
+            key.append(contentsOf: subject.utf8)
+        }
+        row.businessKey = String(decoding: key, as: UTF8.self)
         var keyHasher = SHA256()
         keyHasher.update(data: resourceKeyPrefix)
-        keyHasher.update(data: Array(key.utf8))
+        keyHasher.update(data: key)
         row.keyHash = Array(keyHasher.finalize().prefix(16))
 
         var json: [UInt8] = [UInt8(ascii: "{")]
-        json.reserveCapacity(1024)
+        json.reserveCapacity(2048)
         var first = true
-        for (index, field) in fields.enumerated() where !values[index].isEmpty {
+        for index in compiled.indices where !values[index].isEmpty {
             if !first { json.append(UInt8(ascii: ",")) }
             first = false
-            JSONText.appendString(field.id, to: &json)
-            json.append(UInt8(ascii: ":"))
+            json.append(contentsOf: jsonKeys[index])
             JSONText.appendString(values[index], to: &json)
         }
         json.append(UInt8(ascii: "}"))
@@ -286,8 +301,16 @@ public struct ResourceGovernor: Sendable {
     // MARK: - Values
 
     private func normalise(_ index: Int, _ values: inout [String], _ errors: inout [Issue], _ fixes: inout [Issue]) {
-        let field = fields[index]
+        let rule = compiled[index]
         let original = values[index]
+        // The common case for free text: nothing to do but count characters.
+        if rule.type == .string || rule.type == .text, !TextNormalisation.needsTrim(original) {
+            if let maximum = rule.maximumLength, original.utf8.count > maximum {
+                let length = TextNormalisation.scalarCount(original)
+                if length > maximum { errors.append(IssueMessages.length(fields[index], length: length, maximum: maximum)) }
+            }
+            return
+        }
         var value = TextNormalisation.trim(original)
         var fixNotes: [(String, String)] = []
         if value != original { fixNotes.append(("去除首尾空白", "removed surrounding spaces")) }
@@ -296,19 +319,20 @@ public struct ResourceGovernor: Sendable {
             // A cell of only spaces is simply empty, not worth a note.
             if !fixNotes.isEmpty, !value.isEmpty {
                 fixes.append(
-                    IssueMessages.fixed(field, fixNotes.map(\.0).joined(separator: "，"), fixNotes.map(\.1).joined(separator: ", "), original: original, value: value)
+                    IssueMessages.fixed(fields[index], fixNotes.map(\.0).joined(separator: "，"), fixNotes.map(\.1).joined(separator: ", "), original: original, value: value)
                 )
             }
         }
         guard !value.isEmpty else { return }
+        let field = fields[index]
 
-        switch field.type {
+        switch rule.type {
         case .string, .text:
             break
         case .code:
             let halfWidth = TextNormalisation.halfWidth(value)
-            guard let list = codeLists[index] else { return }
-            if field.multipleValues {
+            guard let list = rule.codeList else { return }
+            if rule.multipleValues, halfWidth.utf8.contains(where: { $0 == UInt8(ascii: ";") || $0 >= 0x80 }), CompiledCodeList.hasSeparator(halfWidth) {
                 let parts = halfWidth.split(whereSeparator: { $0 == ";" || $0 == "；" || $0 == "、" }).map { TextNormalisation.trim(String($0)) }.filter { !$0.isEmpty }
                 var canonical: [String] = []
                 for part in parts {
@@ -318,7 +342,7 @@ public struct ResourceGovernor: Sendable {
                         canonical.append(mapped)
                         fixNotes.append(("「\(part)」已规范为「\(mapped)」", "'\(part)' normalised to '\(mapped)'"))
                     } else {
-                        errors.append(IssueMessages.notInCodeList(field, part, list: list))
+                        errors.append(IssueMessages.notInCodeList(field, part, list: list.list))
                         canonical.append(part)
                     }
                 }
@@ -330,7 +354,7 @@ public struct ResourceGovernor: Sendable {
                 fixNotes.append(("「\(halfWidth)」已规范为「\(mapped)」", "'\(halfWidth)' normalised to '\(mapped)'"))
                 value = mapped
             } else {
-                errors.append(IssueMessages.notInCodeList(field, value, list: list))
+                errors.append(IssueMessages.notInCodeList(field, value, list: list.list))
             }
         case .date:
             let halfWidth = TextNormalisation.halfWidth(value)
@@ -347,19 +371,19 @@ public struct ResourceGovernor: Sendable {
         case .amount, .decimal, .integer:
             let halfWidth = TextNormalisation.halfWidth(value)
             if halfWidth != value { fixNotes.append(("全角字符已转为半角", "full-width characters converted")) }
-            let unit = field.unit ?? .tenThousandYuan
-            switch AmountNormaliser.normalise(halfWidth, unit: field.type == .amount ? unit : .tenThousandYuan) {
+            let unit = rule.unit
+            switch AmountNormaliser.normalise(halfWidth, unit: rule.type == .amount ? unit : .tenThousandYuan) {
             case .canonical(let number):
                 value = number
             case .converted(let number):
-                if field.type == .amount {
+                if rule.type == .amount {
                     fixNotes.append(("「\(halfWidth)」已换算为 \(number)（\(unit.rawValue)）", "'\(halfWidth)' converted to \(number) \(unit.rawValue)"))
                     value = number
                 } else {
                     errors.append(IssueMessages.notANumber(field, value, unit: nil))
                 }
             case .negative(let number):
-                if field.type == .amount {
+                if rule.type == .amount {
                     errors.append(IssueMessages.negative(field, number))
                 } else {
                     value = number
@@ -367,15 +391,15 @@ public struct ResourceGovernor: Sendable {
             case .tooPrecise:
                 errors.append(IssueMessages.tooPrecise(field, value))
             case .invalid:
-                errors.append(IssueMessages.notANumber(field, value, unit: field.type == .amount ? unit.rawValue : nil))
+                errors.append(IssueMessages.notANumber(field, value, unit: rule.type == .amount ? unit.rawValue : nil))
             }
-            if field.type == .integer, value.contains(".") {
+            if rule.type == .integer, value.utf8.contains(UInt8(ascii: ".")) {
                 errors.append(IssueMessages.notANumber(field, value, unit: nil))
             }
         case .uscc:
             let cleaned = codeForm(value, &fixNotes)
             value = cleaned
-            if placeholders[index] == cleaned { return }
+            if rule.placeholder == cleaned { return }
             checkUSCC(field, cleaned, &errors)
         case .organisationCode:
             let cleaned = codeForm(value, &fixNotes, keepHyphen: true)
@@ -384,9 +408,8 @@ public struct ResourceGovernor: Sendable {
         case .residentID:
             value = residentID(field, value, &fixNotes, &errors)
         case .documentNumber:
-            let typeValue = documentTypeIndex[index].map { TextNormalisation.halfWidth(TextNormalisation.trim(values[$0])) } ?? ""
-            let typeList = documentTypeIndex[index].flatMap { codeLists[$0] }
-            let canonicalType = typeList?.canonical(typeValue) ?? typeValue
+            let typeValue = rule.documentTypeIndex.map { TextNormalisation.halfWidth(TextNormalisation.trim(values[$0])) } ?? ""
+            let canonicalType = rule.documentTypeIndex.flatMap { compiled[$0].codeList?.canonical(typeValue) } ?? typeValue
             if canonicalType == "身份证" {
                 value = residentID(field, value, &fixNotes, &errors)
             } else {
@@ -395,14 +418,16 @@ public struct ResourceGovernor: Sendable {
                 value = halfWidth
             }
         }
-        if let maximum = field.maximumLength {
-            let length = value.unicodeScalars.count
+        if let maximum = rule.maximumLength, value.utf8.count > maximum {
+            let length = TextNormalisation.scalarCount(value)
             if length > maximum { errors.append(IssueMessages.length(field, length: length, maximum: maximum)) }
         }
     }
 
     /// Half-width, upper case, no inner spaces (or hyphens unless kept): how codes are stored.
     private func codeForm(_ value: String, _ notes: inout [(String, String)], keepHyphen: Bool = false) -> String {
+        // Already clean: uppercase ASCII letters and digits only.
+        if value.utf8.allSatisfy({ ($0 >= 0x30 && $0 <= 0x39) || ($0 >= 0x41 && $0 <= 0x5A) }) { return value }
         let halfWidth = TextNormalisation.halfWidth(value)
         if halfWidth != value { notes.append(("全角字符已转为半角", "full-width characters converted")) }
         let upper = TextNormalisation.upperASCII(halfWidth)
@@ -451,9 +476,8 @@ public struct ResourceGovernor: Sendable {
             let body = Array(number.utf8.prefix(6)) + Array("19".utf8) + Array(number.utf8.dropFirst(6))
             var sum = 0
             for (offset, byte) in body.enumerated() { sum += Int(byte - 0x30) * [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2][offset] }
-            let upgraded = String(decoding: body, as: UTF8.self) + String(Array("10X98765432")[sum % 11])
             notes.append(("15 位身份证号已升级为 18 位", "15-digit ID number upgraded to 18 digits"))
-            number = upgraded
+            number = String(decoding: body, as: UTF8.self) + String(Array("10X98765432")[sum % 11])
         }
         switch ResidentIdentityNumber.validate(number, today: today.compactValue) {
         case nil:
@@ -485,12 +509,12 @@ public struct ResourceGovernor: Sendable {
         let scalars = Array(TextNormalisation.halfWidth(text).unicodeScalars)
         var index = 0
         while index < scalars.count {
-            guard scalars[index].properties.numericType != nil, scalars[index].isASCII else {
+            guard ("0"..."9").contains(scalars[index]) else {
                 index += 1
                 continue
             }
             var end = index
-            while end < scalars.count, scalars[end].isASCII, scalars[end] == "." || scalars[end] == "," || ("0"..."9").contains(scalars[end]) { end += 1 }
+            while end < scalars.count, scalars[end] == "." || scalars[end] == "," || ("0"..."9").contains(scalars[end]) { end += 1 }
             let number = String(String.UnicodeScalarView(scalars[index..<end])).filter { $0 != "," }
             var unitIndex = end
             while unitIndex < scalars.count, scalars[unitIndex] == " " { unitIndex += 1 }
@@ -506,22 +530,131 @@ public struct ResourceGovernor: Sendable {
     }
 }
 
+/// A field's rules in the form the hot path reads: no strings but the placeholder.
+struct CompiledField: Sendable {
+    var type: FieldType
+    var maximumLength: Int?
+    var multipleValues: Bool
+    var codeList: CompiledCodeList?
+    var documentTypeIndex: Int?
+    var placeholder: String?
+    var unit: AmountUnit
+}
+
+/// A code list with constant-time lookups.
+struct CompiledCodeList: Sendable {
+    let list: CodeList
+    let values: Set<String>
+    let aliases: [String: String]
+    let qualifiable: [String]
+
+    init(_ list: CodeList) {
+        self.list = list
+        values = Set(list.values.map(\.value))
+        var aliases: [String: String] = [:]
+        for value in list.values {
+            for alias in value.aliases where aliases[alias] == nil { aliases[alias] = value.value }
+        }
+        self.aliases = aliases
+        qualifiable = list.values.filter(\.allowsQualifier).map { $0.value + "-" }
+    }
+
+    func accepts(_ text: String) -> Bool {
+        values.contains(text) || qualifiable.contains { text.hasPrefix($0) && text.count > $0.count }
+    }
+
+    func canonical(_ text: String) -> String? {
+        values.contains(text) ? text : aliases[text]
+    }
+
+    /// Whether the text holds one of the multi-value separators `;`, `；` or `、`.
+    static func hasSeparator(_ text: String) -> Bool {
+        text.utf8.contains(UInt8(ascii: ";")) || text.unicodeScalars.contains { $0 == "；" || $0 == "、" }
+    }
+}
+
+/// A condition on a field, by index.
+struct CompiledCondition: Sendable {
+    let field: Int
+    let values: Set<String>
+    let containsMatch: Bool
+    let source: FieldCondition
+
+    /// The value (or one of several) that satisfies the condition.
+    func match(_ value: String, multiple: Bool) -> String? {
+        guard !value.isEmpty else { return nil }
+        if multiple, value.utf8.contains(UInt8(ascii: ";")) {
+            return value.split(separator: ";").lazy.map(String.init).first(where: matches)
+        }
+        return matches(value) ? value : nil
+    }
+
+    private func matches(_ value: String) -> Bool {
+        containsMatch ? values.contains { TextNormalisation.contains(value, $0) } : values.contains(value)
+    }
+}
+
+/// A catalogue rule by field index.
+enum CompiledRule: Sendable {
+    case conditionalRequired(CompiledCondition, [Int])
+    case dateOrder(Int, Int)
+    case notInFuture(Int)
+    case placeholder(Int, String, CompiledCondition, [Int])
+    case fillFrom(Int, Int)
+    case amountMatchesText(Int, Int)
+
+    /// Nil when the rule names a field the resource lacks (the catalogue validator refuses those).
+    init?(_ rule: CatalogueRule, indexByID: [String: Int]) {
+        func condition(_ source: FieldCondition) -> CompiledCondition? {
+            indexByID[source.field].map { CompiledCondition(field: $0, values: Set(source.anyOf), containsMatch: source.containsMatch, source: source) }
+        }
+        switch rule {
+        case .conditionalRequired(_, let when, let fields):
+            guard let condition = condition(when) else { return nil }
+            self = .conditionalRequired(condition, fields.compactMap { indexByID[$0] })
+        case .dateOrder(_, let earlier, let later):
+            guard let a = indexByID[earlier], let b = indexByID[later] else { return nil }
+            self = .dateOrder(a, b)
+        case .notInFuture(_, let field):
+            guard let index = indexByID[field] else { return nil }
+            self = .notInFuture(index)
+        case .placeholder(_, let field, let value, let when, let requires):
+            guard let index = indexByID[field], let condition = condition(when) else { return nil }
+            self = .placeholder(index, value, condition, requires.compactMap { indexByID[$0] })
+        case .fillFrom(_, let field, let source):
+            guard let target = indexByID[field], let from = indexByID[source] else { return nil }
+            self = .fillFrom(target, from)
+        case .amountMatchesText(_, let amount, let text):
+            guard let a = indexByID[amount], let b = indexByID[text] else { return nil }
+            self = .amountMatchesText(a, b)
+        }
+    }
+}
+
 /// JSON string escaping without Foundation's encoder, for the hot path.
 public enum JSONText {
     public static func appendString(_ string: String, to output: inout [UInt8]) {
         output.append(UInt8(ascii: "\""))
-        for byte in string.utf8 {
-            switch byte {
-            case UInt8(ascii: "\""): output += [0x5C, 0x22]
-            case UInt8(ascii: "\\"): output += [0x5C, 0x5C]
-            case 0x0A: output += [0x5C, UInt8(ascii: "n")]
-            case 0x0D: output += [0x5C, UInt8(ascii: "r")]
-            case 0x09: output += [0x5C, UInt8(ascii: "t")]
-            case 0x00..<0x20:
-                let hex = Array("0123456789abcdef".utf8)
-                output += [0x5C, UInt8(ascii: "u"), 0x30, 0x30, hex[Int(byte >> 4)], hex[Int(byte & 0xF)]]
-            default: output.append(byte)
+        var string = string
+        string.withUTF8 { bytes in
+            var runStart = 0
+            for index in 0..<bytes.count {
+                let byte = bytes[index]
+                guard byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") else { continue }
+                output.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[runStart..<index]))
+                runStart = index + 1
+                switch byte {
+                case UInt8(ascii: "\""): output.append(contentsOf: [0x5C, 0x22])
+                case UInt8(ascii: "\\"): output.append(contentsOf: [0x5C, 0x5C])
+                case 0x0A: output.append(contentsOf: [0x5C, UInt8(ascii: "n")])
+                case 0x0D: output.append(contentsOf: [0x5C, UInt8(ascii: "r")])
+                case 0x09: output.append(contentsOf: [0x5C, UInt8(ascii: "t")])
+                default:
+                    let hex = Array("0123456789abcdef".utf8)
+                    output.append(contentsOf: [0x5C, UInt8(ascii: "u"), 0x30, 0x30, hex[Int(byte >> 4)], hex[Int(byte & 0xF)]])
+                }
             }
+            output.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[runStart..<bytes.count]))
         }
         output.append(UInt8(ascii: "\""))
     }

@@ -1,6 +1,7 @@
-/// Character-level clean-ups every value goes through.
+/// Character-level clean-ups every value goes through, written against UTF-8 so the common case
+/// (a value that needs nothing) costs a scan and no allocation.
 enum TextNormalisation {
-    /// Whitespace a value may be padded with: ASCII, ideographic space (U+3000), no-break space, BOM.
+    /// Whitespace a value may be padded with: ASCII, ideographic space (U+3000), no-break space, BOM, zero-width space.
     @inline(__always)
     static func isPadding(_ scalar: Unicode.Scalar) -> Bool {
         switch scalar.value {
@@ -9,15 +10,32 @@ enum TextNormalisation {
         }
     }
 
+    /// Whether the value starts or ends with padding, judged from its first and last bytes.
+    @inline(__always)
+    static func needsTrim(_ value: String) -> Bool {
+        let utf8 = value.utf8
+        guard let first = utf8.first, let last = utf8.last else { return false }
+        // ASCII whitespace, or the lead bytes of U+00A0 (C2), U+200B (E2), U+3000 (E3), U+FEFF (EF).
+        if first <= 0x20 || first == 0xC2 || first == 0xE2 || first == 0xE3 || first == 0xEF { return true }
+        // Last bytes of those: A0, 8B, 80, BF.
+        if last <= 0x20 || last == 0xA0 || last == 0x8B || last == 0x80 || last == 0xBF { return true }
+        return false
+    }
+
     /// Removes padding at both ends.
     static func trim(_ value: String) -> String {
+        guard needsTrim(value) else { return value }
         let scalars = value.unicodeScalars
-        guard let first = scalars.first, let last = scalars.last, isPadding(first) || isPadding(last) else { return value }
         var start = scalars.startIndex
         var end = scalars.endIndex
         while start < end, isPadding(scalars[start]) { start = scalars.index(after: start) }
         while end > start, isPadding(scalars[scalars.index(before: end)]) { end = scalars.index(before: end) }
         return String(scalars[start..<end])
+    }
+
+    /// Whether the value is empty once trimmed.
+    static func isBlank(_ value: String) -> Bool {
+        value.isEmpty || (needsTrim(value) && trim(value).isEmpty)
     }
 
     /// Whether the value has full-width ASCII forms (U+FF01–U+FF5E) or ideographic spaces, by a
@@ -61,5 +79,35 @@ enum TextNormalisation {
 
     static func isASCIIDigits(_ value: Substring.UTF8View) -> Bool {
         !value.isEmpty && value.allSatisfy { $0 >= 0x30 && $0 <= 0x39 }
+    }
+
+    /// Characters (Unicode scalars) in the value, counted from its UTF-8 without decoding.
+    @inline(__always)
+    static func scalarCount(_ value: String) -> Int {
+        var count = 0
+        for byte in value.utf8 where byte & 0xC0 != 0x80 { count += 1 }
+        return count
+    }
+
+    /// Whether `needle` occurs in `haystack`, comparing UTF-8 bytes (exact, no normalisation).
+    static func contains(_ haystack: String, _ needle: String) -> Bool {
+        let needleBytes = Array(needle.utf8)
+        guard let first = needleBytes.first else { return true }
+        let bytes = Array(haystack.utf8)
+        guard bytes.count >= needleBytes.count else { return false }
+        var index = 0
+        let last = bytes.count - needleBytes.count
+        while index <= last {
+            if bytes[index] == first {
+                var matched = true
+                for offset in 1..<needleBytes.count where bytes[index + offset] != needleBytes[offset] {
+                    matched = false
+                    break
+                }
+                if matched { return true }
+            }
+            index += 1
+        }
+        return false
     }
 }

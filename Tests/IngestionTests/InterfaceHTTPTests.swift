@@ -1,0 +1,167 @@
+import CreditHubTestSupport
+import CreditKernel
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import Ingestion
+import InterfaceAdapter
+import Prometheus
+import Server
+import Storage
+import Testing
+
+/// The interface adapter over a real socket, with the ingestion worker running.
+@Suite("Interface adapter over HTTP")
+struct InterfaceHTTPTests {
+    static func withServer(_ backend: StoreBackend, development: Bool = true, _ body: @Sendable (any TestClientProtocol) async throws -> Void) async throws {
+        try await TestStores.withStore(backend) { store in
+            try await store.prepare(automaticMigration: true, logger: TestStores.logger)
+            let raw = FileManager.default.temporaryDirectory.appendingPathComponent("raw-\(UUID().uuidString)").path
+            defer { try? FileManager.default.removeItem(atPath: raw) }
+            let collector = Collector(store: store, raw: RawStore(directory: raw), configuration: .init(chunkRows: 3), logger: TestStores.logger)
+            let submitter = DevelopmentSubmitter(enabled: development)
+            let adapter = InterfaceAdapter<CreditRequestContext>(collection: collector, maximumUploadBytes: 1 << 20) { request, _ in try submitter.submitter(request) }
+            let application = buildApplication(
+                configuration: ServerConfiguration(host: "127.0.0.1", port: 0),
+                dependencies: ApplicationDependencies(store: store, metrics: PrometheusCollectorRegistry(), routes: [{ adapter.register(on: $0) }]),
+                services: [IngestionWorker(collector: collector, logger: TestStores.logger)],
+                logger: TestStores.logger
+            )
+            try await application.test(.live) { client in try await body(client) }
+        }
+    }
+
+    static let unit: HTTPFields = [DevelopmentSubmitter.unitHeader: PenaltyRows.submitter]
+
+    static func json(_ buffer: ByteBuffer) throws -> [String: Any] {
+        try #require(try JSONSerialization.jsonObject(with: Data(buffer: buffer)) as? [String: Any])
+    }
+
+    static func multipart(fields: [(String, String)], fileName: String, file: [UInt8], boundary: String = "----credithub-test") -> ByteBuffer {
+        var body: [UInt8] = []
+        for (name, value) in fields {
+            body += Array("--\(boundary)\r\nContent-Disposition: form-data; name=\"\(name)\"\r\n\r\n\(value)\r\n".utf8)
+        }
+        body += Array("--\(boundary)\r\nContent-Disposition: form-data; name=\"file\"; filename=\"\(fileName)\"\r\nContent-Type: text/csv\r\n\r\n".utf8)
+        body += file
+        body += Array("\r\n--\(boundary)--\r\n".utf8)
+        return ByteBuffer(bytes: body)
+    }
+
+    @Test("Multipart upload of a GB18030 file, then status, receipt and rejected rows", arguments: StoreBackend.allCases)
+    func multipartUpload(backend: StoreBackend) async throws {
+        try await Self.withServer(backend) { client in
+            let csv = SampleCodes.gb18030(PenaltyRows.csv([PenaltyRows.record(1), PenaltyRows.record(2, ["CF_WSH": ""]), PenaltyRows.record(3), PenaltyRows.record(4)]))
+            var headers = Self.unit
+            headers[.contentType] = "multipart/form-data; boundary=----credithub-test"
+            let batch = try await client.execute(
+                uri: "/api/v1/submissions?wait=30", method: .post, headers: headers,
+                body: Self.multipart(fields: [("resource", "admin_penalty")], fileName: "行政处罚.csv", file: csv)
+            ) { response in
+                #expect(response.status == .ok)
+                #expect(response.headers[.location]?.hasPrefix("/api/v1/submissions/B") == true)
+                let body = try Self.json(response.body)
+                #expect(body["status"] as? String == "completed")
+                #expect(body["file_name"] as? String == "行政处罚.csv")
+                #expect((body["rows"] as? [String: Int])?["rejected"] == 1)
+                return try #require(body["batch"] as? String)
+            }
+            try await client.execute(uri: "/api/v1/submissions/\(batch)", method: .get, headers: Self.unit) { response in
+                #expect(response.status == .ok)
+                let body = try Self.json(response.body)
+                #expect(body["processed_rows"] as? Int == 4)
+            }
+            try await client.execute(uri: "/api/v1/submissions/\(batch)/receipt", method: .get, headers: Self.unit) { response in
+                #expect(response.status == .ok)
+                let receipt = try Self.json(response.body)
+                #expect(receipt["encoding"] as? String == "gb18030")
+                let problems = try #require(receipt["problems"] as? [[String: Any]])
+                #expect(problems.first?["row"] as? Int == 2)
+                #expect(problems.first?["status"] as? String == "rejected")
+            }
+            try await client.execute(uri: "/api/v1/submissions/\(batch)/rejected.csv", method: .get, headers: Self.unit) { response in
+                #expect(response.status == .ok)
+                #expect(response.headers[.contentType] == "text/csv; charset=utf-8")
+                #expect(String(buffer: response.body).contains("「行政处罚决定书文号」为必填项"))
+            }
+            try await client.execute(uri: "/api/v1/submissions", method: .get, headers: Self.unit) { response in
+                let body = try Self.json(response.body)
+                #expect((body["submissions"] as? [Any])?.count == 1)
+            }
+            // Another unit cannot see the batch.
+            try await client.execute(uri: "/api/v1/submissions/\(batch)/receipt", method: .get, headers: [DevelopmentSubmitter.unitHeader: PenaltyRows.dataBureau]) { response in
+                #expect(response.status == .notFound)
+            }
+        }
+    }
+
+    @Test("A raw CSV body and a JSON body; Idempotency-Key returns the same batch", arguments: StoreBackend.allCases)
+    func rawAndJSON(backend: StoreBackend) async throws {
+        try await Self.withServer(backend) { client in
+            var csvHeaders = Self.unit
+            csvHeaders[.contentType] = "text/csv; charset=utf-8"
+            try await client.execute(
+                uri: "/api/v1/submissions?resource=admin_penalty&wait=30", method: .post, headers: csvHeaders,
+                body: ByteBuffer(string: PenaltyRows.csv([PenaltyRows.record(1)]))
+            ) { response in
+                #expect(response.status == .ok)
+                let body = try Self.json(response.body)
+                #expect((body["rows"] as? [String: Int])?["accepted"] == 1)
+            }
+            var jsonHeaders = Self.unit
+            jsonHeaders[.contentType] = "application/json"
+            jsonHeaders[HTTPField.Name("Idempotency-Key")!] = "order-42"
+            let body = try JSONSerialization.data(withJSONObject: ["records": [PenaltyRows.record(7)]])
+            let first = try await client.execute(uri: "/api/v1/submissions?resource=admin_penalty&wait=30", method: .post, headers: jsonHeaders, body: ByteBuffer(bytes: body)) { response in
+                #expect(response.status == .ok)
+                let json = try Self.json(response.body)
+                #expect(json["existing"] as? Bool == false)
+                return json["batch"] as? String
+            }
+            try await client.execute(uri: "/api/v1/submissions?resource=admin_penalty", method: .post, headers: jsonHeaders, body: ByteBuffer(bytes: body)) { response in
+                let json = try Self.json(response.body)
+                #expect(json["batch"] as? String == first)
+                #expect(json["existing"] as? Bool == true)
+            }
+        }
+    }
+
+    @Test("Bad requests get a code and a message, never a crash", arguments: StoreBackend.allCases)
+    func errors(backend: StoreBackend) async throws {
+        try await Self.withServer(backend) { client in
+            try await client.execute(uri: "/api/v1/submissions", method: .post, headers: Self.unit, body: ByteBuffer(string: "x")) { response in
+                #expect(response.status == .badRequest)
+                let error = try Self.json(response.body)["error"] as? [String: String]
+                #expect(error?["code"] == "bad_request")
+            }
+            try await client.execute(uri: "/api/v1/submissions?resource=nothing", method: .post, headers: Self.unit, body: ByteBuffer(string: "x")) { response in
+                #expect(response.status == .notFound)
+            }
+            try await client.execute(uri: "/api/v1/submissions?resource=admin_penalty", method: .post, headers: [DevelopmentSubmitter.unitHeader: "123"], body: ByteBuffer(string: "x")) { response in
+                #expect(response.status == .badRequest)
+                let error = try Self.json(response.body)["error"] as? [String: String]
+                #expect(error?["code"] == "invalid_source_unit")
+            }
+            var tooBig = Self.unit
+            tooBig[.contentType] = "text/csv"
+            try await client.execute(
+                uri: "/api/v1/submissions?resource=admin_penalty", method: .post, headers: tooBig, body: ByteBuffer(bytes: [UInt8](repeating: 0x41, count: (1 << 20) + 10))
+            ) { response in
+                #expect(response.status == .contentTooLarge)
+            }
+            try await client.execute(uri: "/api/v1/submissions/B-none", method: .get, headers: Self.unit) { response in
+                #expect(response.status == .notFound)
+            }
+        }
+    }
+
+    @Test("Without development mode, the source-unit header is refused")
+    func noDevelopmentMode() async throws {
+        try await Self.withServer(.sqlite, development: false) { client in
+            try await client.execute(uri: "/api/v1/submissions?resource=admin_penalty", method: .post, headers: Self.unit, body: ByteBuffer(string: "x")) { response in
+                #expect(response.status == .unauthorized)
+            }
+        }
+    }
+}

@@ -1,0 +1,281 @@
+import CreditHubTestSupport
+import CreditKernel
+import Foundation
+import Governance
+import Ingestion
+import Logging
+import SampleData
+import Storage
+import Testing
+
+/// The pipeline end to end, on both stores.
+@Suite("Collection pipeline")
+struct PipelineTests {
+    /// A collector over a fresh store and raw directory.
+    static func withCollector(_ backend: StoreBackend, chunkRows: Int = 5000, _ body: @Sendable (Collector) async throws -> Void) async throws {
+        try await TestStores.withStore(backend) { store in
+            try await store.prepare(automaticMigration: true, logger: TestStores.logger)
+            let raw = FileManager.default.temporaryDirectory.appendingPathComponent("raw-\(UUID().uuidString)").path
+            defer { try? FileManager.default.removeItem(atPath: raw) }
+            try await body(Collector(store: store, raw: RawStore(directory: raw), configuration: .init(chunkRows: chunkRows), logger: TestStores.logger))
+        }
+    }
+
+    static func ingest(
+        _ collector: Collector, _ bytes: [UInt8], unit: String = PenaltyRows.submitter, resource: String = "admin_penalty",
+        fileName: String = "处罚.csv", format: ArtefactFormat? = nil
+    ) async throws -> Receipt {
+        let acknowledgement = try await collector.submit(
+            Submission(sourceUnit: unit, resourceID: resource, channel: .interface, artefact: .bytes(Data(bytes)), fileName: fileName, format: format, submittedBy: "test")
+        )
+        try await collector.process(batchID: acknowledgement.batch)
+        return try #require(try await collector.receipt(batch: acknowledgement.batch))
+    }
+
+    @Test("A GB18030 file with an instruction row, multi-line cells and defects gets an exact receipt", arguments: StoreBackend.allCases)
+    func receipt(backend: StoreBackend) async throws {
+        try await Self.withCollector(backend, chunkRows: 2) { collector in
+            let rows = [
+                PenaltyRows.record(1),
+                PenaltyRows.record(2, ["CF_XDR_SHXYM": "91330100716105852E"]),
+                PenaltyRows.record(3, ["CF_JDRQ": "2023年5月6日", "CF_SY": "第一行\n第二行，含\"引号\""]),
+                PenaltyRows.record(1),
+                PenaltyRows.record(5, ["CF_NR_FK": "-1"]),
+            ]
+            let receipt = try await Self.ingest(collector, SampleCodes.gb18030(PenaltyRows.csv(rows, instructionRow: true)))
+            #expect(receipt.status == .completed)
+            #expect(receipt.encoding == .gb18030)
+            #expect(receipt.rows == RowCounts(total: 5, accepted: 2, fixed: 1, rejected: 2, duplicate: 1, conflict: 0))
+            #expect(receipt.problems.map(\.row) == [2, 3, 4, 5])
+            #expect(receipt.problems.map(\.status) == [.rejected, .fixed, .duplicate, .rejected])
+            #expect(receipt.problems[0].issues.map(\.code) == [.checksum])
+            #expect(receipt.problems[3].issues.map(\.code) == [.negativeAmount])
+            let quality = try #require(receipt.quality)
+            #expect(quality.uniqueness == 0.8)
+            #expect(quality.validity == 0.6)
+            #expect(quality.completeness == 1)
+
+            let json = String(decoding: try JSONEncoder().encode(receipt), as: UTF8.self)
+            for key in ["\"batch\"", "\"resource\":\"admin_penalty\"", "\"encoding\":\"gb18030\"", "\"status\":\"completed\"", "\"message_en\""] {
+                #expect(json.contains(key))
+            }
+        }
+    }
+
+    @Test("Identical bytes again return the existing batch; an idempotency key does too", arguments: StoreBackend.allCases)
+    func resubmission(backend: StoreBackend) async throws {
+        try await Self.withCollector(backend) { collector in
+            let bytes = Array(PenaltyRows.csv([PenaltyRows.record(1)]).utf8)
+            let first = try await collector.submit(Submission(sourceUnit: PenaltyRows.submitter, resourceID: "admin_penalty", channel: .interface, artefact: .bytes(Data(bytes)), submittedBy: "t"))
+            let second = try await collector.submit(Submission(sourceUnit: PenaltyRows.submitter, resourceID: "admin_penalty", channel: .interface, artefact: .bytes(Data(bytes)), submittedBy: "t"))
+            #expect(first.batch == second.batch)
+            #expect(!first.existing && second.existing)
+            let other = try await collector.submit(Submission(sourceUnit: PenaltyRows.dataBureau, resourceID: "admin_penalty", channel: .interface, artefact: .bytes(Data(bytes)), submittedBy: "t"))
+            #expect(other.batch != first.batch, "another unit's identical file is its own batch")
+            let keyed = try await collector.submit(
+                Submission(sourceUnit: PenaltyRows.submitter, resourceID: "admin_penalty", channel: .interface, artefact: .bytes(Data("a".utf8)), idempotencyKey: "k-1", submittedBy: "t")
+            )
+            let retried = try await collector.submit(
+                Submission(sourceUnit: PenaltyRows.submitter, resourceID: "admin_penalty", channel: .interface, artefact: .bytes(Data("b".utf8)), idempotencyKey: "k-1", submittedBy: "t")
+            )
+            #expect(keyed.batch == retried.batch)
+            #expect(FileManager.default.fileExists(atPath: collector.raw.path(sha256: first.sha256)))
+        }
+    }
+
+    @Test("Duplicates, new versions and conflicts across batches and sources, and their resolution", arguments: StoreBackend.allCases)
+    func oneDataOneSource(backend: StoreBackend) async throws {
+        try await Self.withCollector(backend) { collector in
+            let collection = collector.store.collection
+            let original = PenaltyRows.record(1)
+            let first = try await Self.ingest(collector, Array(PenaltyRows.csv([original, PenaltyRows.record(2)]).utf8))
+            #expect(first.rows.accepted == 2)
+
+            // The same record again from its source: a duplicate.
+            let again = try await Self.ingest(collector, Array(PenaltyRows.csv([original, PenaltyRows.record(3)]).utf8))
+            #expect(again.rows == RowCounts(total: 2, accepted: 1, duplicate: 1))
+
+            // Its source corrects it: version 2.
+            let corrected = PenaltyRows.record(1, ["CF_NR_FK": "0.3", "CF_NR": "罚款3000元"])
+            let update = try await Self.ingest(collector, Array(PenaltyRows.csv([corrected]).utf8))
+            #expect(update.rows.accepted == 1)
+            let key = "杭市监罚〔2023〕1号\u{1F}\(PenaltyRows.company)"
+            let history = try await collection.recordHistory(resourceID: "admin_penalty", businessKey: key)
+            #expect(history.map(\.version) == [1, 2])
+            #expect(history.map(\.operation) == [.create, .update])
+            #expect(history[1].supersedes == history[0].sequence)
+            #expect(history[1].data.contains(#""CF_NR_FK":"0.3""#))
+            #expect(history[0].batchID == first.batch && history[0].rowNumber == 1)
+
+            // Another data-source unit reports the same decision differently: a conflict.
+            let disputed = PenaltyRows.record(1, ["CF_NR_FK": "0.5", "CF_NR": "罚款5000元", "CF_SJLYDM": PenaltyRows.otherBureau, "CF_SJLY": "区数据局"])
+            let conflicting = try await Self.ingest(collector, Array(PenaltyRows.csv([disputed]).utf8), unit: PenaltyRows.otherBureau)
+            #expect(conflicting.rows == RowCounts(total: 1, conflict: 1))
+            let reference = try #require(conflicting.problems.first?.conflict)
+            #expect(reference.storedBatch == update.batch)
+            #expect(reference.storedSourceUnit == PenaltyRows.dataBureau)
+            #expect(try await collection.recordHistory(resourceID: "admin_penalty", businessKey: key).count == 2, "the stored record stays")
+
+            // Sent again, it is reported again but queued once.
+            let repeated = try await Self.ingest(collector, Array((PenaltyRows.csv([disputed]) + "\r\n").utf8), unit: PenaltyRows.otherBureau)
+            #expect(repeated.rows.conflict == 1)
+            let open = try await collection.conflicts(status: .open, limit: 10)
+            #expect(open.count == 1)
+            #expect(open.first?.id == reference.id)
+            #expect(open.first?.incoming.sourceUnit == PenaltyRows.otherBureau)
+
+            // Platform staff choose the incoming side: it becomes version 3.
+            let resolved = try await collection.resolveConflict(id: reference.id, keepIncoming: true, resolvedBy: "reviewer-1", reason: "核实后以区数据局为准", at: Date())
+            #expect(resolved.status == .acceptedIncoming)
+            let after = try await collection.recordHistory(resourceID: "admin_penalty", businessKey: key)
+            #expect(after.map(\.version) == [1, 2, 3])
+            #expect(after.last?.operation == .conflictResolution)
+            #expect(after.last?.sourceUnit == PenaltyRows.otherBureau)
+            await #expect(throws: CreditHubError.self) {
+                _ = try await collection.resolveConflict(id: reference.id, keepIncoming: false, resolvedBy: "x", reason: "", at: Date())
+            }
+
+            // The subject theme counts facts, not versions.
+            let theme = try await collection.subjectSummary(subjectCode: PenaltyRows.company)
+            #expect(theme.count == 1)
+            #expect(theme.first?.recordCount == 3)
+            #expect(theme.first?.latestEventDate == "2023-05-06")
+
+            // The change feed has every accepted change in order, filterable.
+            let feed = try await collection.changes(after: 0, limit: 100, resourceIDs: nil, division: nil)
+            #expect(feed.count == 5)
+            #expect(feed.map(\.sequence) == feed.map(\.sequence).sorted())
+            #expect(try await collection.changes(after: feed[2].sequence, limit: 100, resourceIDs: ["admin_penalty"], division: "33").count == 2)
+            #expect(try await collection.changes(after: 0, limit: 100, resourceIDs: ["admin_license"], division: nil).isEmpty)
+            #expect(try await collection.changes(after: 0, limit: 100, resourceIDs: nil, division: "5101").isEmpty)
+
+            // Keeping the stored side changes nothing.
+            let other = PenaltyRows.record(2, ["CF_FRDB": "王五", "CF_SJLYDM": PenaltyRows.otherBureau])
+            let second = try await Self.ingest(collector, Array(PenaltyRows.csv([other]).utf8), unit: PenaltyRows.otherBureau)
+            let kept = try await collection.resolveConflict(id: try #require(second.problems.first?.conflict?.id), keepIncoming: false, resolvedBy: "reviewer-2", reason: "原记录无误", at: Date())
+            #expect(kept.status == .keptStored)
+            #expect(try await collection.conflicts(status: .open, limit: 10).isEmpty)
+            #expect(try await collection.conflicts(status: nil, limit: 10).count == 2)
+        }
+    }
+
+    @Test("Quality history per source unit and resource", arguments: StoreBackend.allCases)
+    func qualityHistory(backend: StoreBackend) async throws {
+        try await Self.withCollector(backend) { collector in
+            let start = Date().addingTimeInterval(-1)
+            _ = try await Self.ingest(collector, Array(PenaltyRows.csv([PenaltyRows.record(1), PenaltyRows.record(2, ["CF_WSH": ""])]).utf8))
+            _ = try await Self.ingest(collector, Array(PenaltyRows.csv([PenaltyRows.record(3)]).utf8), unit: PenaltyRows.dataBureau)
+            let mine = try await collector.store.collection.qualityHistory(sourceUnit: PenaltyRows.submitter, resourceID: "admin_penalty", from: start, to: nil)
+            #expect(mine.count == 1)
+            #expect(mine.first?.scores.completeness == 0.5)
+            #expect(try await collector.store.collection.qualityHistory(sourceUnit: nil, resourceID: nil, from: nil, to: nil).count == 2)
+            #expect(try await collector.store.collection.qualityHistory(sourceUnit: nil, resourceID: "admin_license", from: nil, to: nil).isEmpty)
+            #expect(try await collector.store.collection.qualityHistory(sourceUnit: nil, resourceID: nil, from: nil, to: start).isEmpty)
+        }
+    }
+
+    @Test("Rejected rows download as CSV with reasons, and the fixed file is accepted", arguments: StoreBackend.allCases)
+    func rejectedRoundTrip(backend: StoreBackend) async throws {
+        try await Self.withCollector(backend) { collector in
+            let receipt = try await Self.ingest(
+                collector, Array(PenaltyRows.csv([PenaltyRows.record(1), PenaltyRows.record(2, ["CF_XDR_MC": ""]), PenaltyRows.record(3, ["CF_JDRQ": "2023/02/30"])]).utf8)
+            )
+            #expect(receipt.rows.rejected == 2)
+            let csv = try #require(try await collector.rejectedRowsCSV(batch: receipt.batch))
+            #expect(csv.starts(with: [0xEF, 0xBB, 0xBF]))
+            let text = String(decoding: csv.dropFirst(3), as: UTF8.self)
+            let lines = text.components(separatedBy: "\r\n").filter { !$0.isEmpty }
+            #expect(lines.first?.hasSuffix("原行号 (row),错误原因 (reason)") == true)
+            #expect(lines.count == 3)
+            #expect(text.contains("「行政相对人名称」为必填项"))
+            // The provider fixes the two cells in Excel and sends the file back.
+            let fixed = text.replacingOccurrences(of: "\r\n,法人及非法人组织", with: "\r\n杭州某某科技有限公司,法人及非法人组织").replacingOccurrences(of: "2023/02/30", with: "2023/02/28")
+            let again = try await Self.ingest(collector, [0xEF, 0xBB, 0xBF] + Array(fixed.utf8), fileName: "rejected.csv")
+            #expect(again.rows == RowCounts(total: 2, accepted: 2))
+            #expect(again.unknownColumns == ["原行号 (row)", "错误原因 (reason)"])
+        }
+    }
+
+    @Test("JSON, JSON Lines and XLSX go through the same pipeline", arguments: StoreBackend.allCases)
+    func formats(backend: StoreBackend) async throws {
+        try await Self.withCollector(backend) { collector in
+            let jsonRecords = [PenaltyRows.record(1), PenaltyRows.record(2, ["CF_JDRQ": "20230506"])]
+            let json = try JSONSerialization.data(withJSONObject: ["records": jsonRecords])
+            let viaJSON = try await Self.ingest(collector, Array(json), fileName: "body.json")
+            #expect(viaJSON.rows == RowCounts(total: 2, accepted: 2, fixed: 1))
+            #expect(viaJSON.format == .json)
+
+            var lines = try [PenaltyRows.record(11), PenaltyRows.record(12, ["CF_JDRQ": "20230506"])].map { record in
+                var object = record
+                object["extra"] = "1"
+                return String(decoding: try JSONSerialization.data(withJSONObject: object), as: UTF8.self)
+            }
+            lines.append("{broken")
+            let viaLines = try await Self.ingest(collector, Array(lines.joined(separator: "\n").utf8), fileName: "records.jsonl")
+            #expect(viaLines.rows == RowCounts(total: 3, accepted: 2, fixed: 1, rejected: 1))
+            #expect(viaLines.unknownColumns == ["extra"])
+
+            let path = FileManager.default.temporaryDirectory.appendingPathComponent("p-\(UUID().uuidString).xlsx").path
+            defer { try? FileManager.default.removeItem(atPath: path) }
+            let record = PenaltyRows.record(9)
+            var cells = PenaltyRows.cells(record).map { XLSXBuilder.Cell.shared($0) }
+            let dateColumn = Catalogue.standard.resource("admin_penalty")!.fields.firstIndex { $0.id == "CF_JDRQ" }!
+            cells[dateColumn] = .number("45052")
+            try XLSXBuilder.write(rows: [PenaltyRows.header.map { .shared($0) }, cells], to: path)
+            let viaXLSX = try await Self.ingest(collector, Array(try Data(contentsOf: URL(fileURLWithPath: path))), fileName: "处罚.xlsx")
+            #expect(viaXLSX.rows == RowCounts(total: 1, accepted: 1, fixed: 1))
+            #expect(viaXLSX.problems.first?.issues.first?.value == "2023-05-06")
+        }
+    }
+
+    @Test("Unreadable files and files without a header fail with a reason; acknowledged bytes stay", arguments: StoreBackend.allCases)
+    func unreadable(backend: StoreBackend) async throws {
+        try await Self.withCollector(backend) { collector in
+            let noHeader = try await Self.ingest(collector, Array("a,b,c\n1,2,3\n".utf8))
+            #expect(noHeader.status == .failed)
+            #expect(noHeader.batchProblems.first?.code == .noHeader)
+            let brokenXLSX = try await Self.ingest(collector, [0x50, 0x4B, 0x03, 0x04, 1, 2, 3], fileName: "x.xlsx")
+            #expect(brokenXLSX.status == .failed)
+            #expect(brokenXLSX.batchProblems.first?.code == .unreadable)
+            let summary = try #require(try await collector.summary(batch: brokenXLSX.batch))
+            #expect(FileManager.default.fileExists(atPath: collector.raw.path(sha256: summary.sha256)))
+        }
+    }
+
+    @Test("Submissions the catalogue does not allow are refused before anything is stored", arguments: StoreBackend.allCases)
+    func refusals(backend: StoreBackend) async throws {
+        try await Self.withCollector(backend) { collector in
+            await #expect(throws: CreditHubError.self) {
+                _ = try await collector.submit(Submission(sourceUnit: "not-a-code", resourceID: "admin_penalty", channel: .interface, artefact: .bytes(Data()), submittedBy: "t"))
+            }
+            await #expect(throws: CreditHubError.self) {
+                _ = try await collector.submit(Submission(sourceUnit: PenaltyRows.submitter, resourceID: "nothing", channel: .interface, artefact: .bytes(Data()), submittedBy: "t"))
+            }
+            do {
+                _ = try await collector.submit(Submission(sourceUnit: PenaltyRows.submitter, resourceID: "black_list", channel: .tablePull, artefact: .bytes(Data()), submittedBy: "t"))
+                Issue.record("a channel the resource does not allow was accepted")
+            } catch let error as CreditHubError {
+                #expect(error.code == "not_permitted")
+            }
+            #expect(try await collector.store.collection.batches(sourceUnit: nil, limit: 10).isEmpty)
+        }
+    }
+
+    @Test("Validation without a store judges duplicates within the file")
+    func validateFile() throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("v-\(UUID().uuidString).csv").path
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        var generator = SampleGenerator(resource: Catalogue.standard.resource("admin_penalty")!, seed: 7, defects: .init(fixable: 0.1, rejected: 0.05, duplicate: 0.02))
+        let sink = try SampleSink(path: path, encoding: .gb18030)
+        try sink.write(generator.header)
+        for _ in 0..<3000 { try sink.write(generator.nextRow()) }
+        try sink.close()
+        let receipt = try FileValidation.validate(path: path, resource: Catalogue.standard.resource("admin_penalty")!, sourceUnit: PenaltyRows.submitter, format: nil, encoding: nil, chunkRows: 700)
+        #expect(receipt.status == .completed)
+        #expect(receipt.encoding == .gb18030)
+        #expect(receipt.rows.total == 3000)
+        #expect(receipt.rows.duplicate > 0 && receipt.rows.rejected > 0 && receipt.rows.fixed > 0)
+        #expect(receipt.rows.accepted + receipt.rows.rejected + receipt.rows.duplicate + receipt.rows.conflict == 3000)
+        #expect(receipt.problems.count == receipt.rows.fixed + receipt.rows.rejected + receipt.rows.duplicate + receipt.rows.conflict)
+    }
+}
