@@ -38,7 +38,8 @@ public struct ChunkClassifier: Sendable {
         makeConflictID: () -> String = { UUID().uuidString.lowercased() }
     ) -> Outcome {
         var outcome = Outcome()
-        var latest = current
+        // The chunk's own changes overlay the store's view (never copied: it may be large).
+        var latest: [[UInt8]: CurrentRecord] = [:]
         var queued = openConflicts
         var subjects: [String: SubjectDelta] = [:]
         var subjectOrder: [String] = []
@@ -56,7 +57,7 @@ public struct ChunkClassifier: Sendable {
                 outcome.problems.append(StoredProblem(problem: ProblemRow(row: row.position, status: .rejected, issues: row.issues), originalCells: row.originalCells))
                 continue
             }
-            let existing = latest[row.keyHash]
+            let existing = latest[row.keyHash] ?? current[row.keyHash]
             if let existing, existing.contentHash == row.contentHash {
                 outcome.counts.duplicate += 1
                 let issue = Issue(
@@ -98,11 +99,10 @@ public struct ChunkClassifier: Sendable {
             }
             // New record, or a new version from the record's own source.
             let number = (existing?.version ?? 0) + 1
-            let storedBefore = existing.flatMap { current[row.keyHash]?.version == $0.version ? $0.sequence : nil }
+            let storedBefore = latest[row.keyHash] == nil ? existing?.sequence : nil
             let record = version(row, number: number, supersedes: storedBefore, operation: existing == nil ? .create : .update)
             outcome.versions.append(record)
             latest[row.keyHash] = CurrentRecord(sequence: 0, version: number, sourceUnit: row.sourceUnit, contentHash: row.contentHash, batchID: batchID, rowNumber: row.position)
-            outcome.current[row.keyHash] = latest[row.keyHash]
             outcome.counts.accepted += 1
             if row.status == .fixed {
                 outcome.counts.fixed += 1
@@ -124,6 +124,7 @@ public struct ChunkClassifier: Sendable {
             }
         }
         outcome.subjects = subjectOrder.map { subjects[$0]! }
+        outcome.current = latest
         return outcome
     }
 

@@ -94,6 +94,7 @@ public final class Collector: CollectionService, Sendable {
         let declaredEncoding = batch.batch.declaredEncoding
         let sourceUnit = batch.batch.sourceUnit
         let chunkRows = configuration.chunkRows
+        let parallelism = configuration.parallelism
         let classifier = ChunkClassifier(resourceID: resource.id, batchID: batchID, recordedAt: Date())
         let started = ContinuousClock.now
         if skip > 0 { logger.info("resuming batch", metadata: ["batch": "\(batchID)", "after_row": "\(skip)"]) }
@@ -113,8 +114,7 @@ public final class Collector: CollectionService, Sendable {
                     }
                     await channel.send(.started(reader.decoding))
                     try reader.skip(skip)
-                    while let chunk = try reader.nextChunk(maximumRows: chunkRows) {
-                        try Task.checkCancellation()
+                    try await reader.governChunks(maximumRows: chunkRows, parallelism: parallelism) { chunk in
                         await channel.send(.chunk(chunk))
                     }
                     await channel.send(.finished(reader.decoding))
@@ -162,11 +162,16 @@ public final class Collector: CollectionService, Sendable {
         let accepted = chunk.rows.filter { $0.status != .rejected }
         let keys = accepted.map(\.keyHash)
         for attempt in 1...5 {
+            let clock = ContinuousClock()
+            let t0 = clock.now
             let (current, head) = keys.isEmpty ? ([:], 0) : try await store.collection.currentRecords(keyHashes: keys)
+            let t1 = clock.now
             // Only rows whose stored record comes from another source can be conflicts.
             let contested = accepted.filter { row in current[row.keyHash].map { $0.sourceUnit != row.sourceUnit && $0.contentHash != row.contentHash } ?? false }
             let open = contested.isEmpty ? [:] : try await store.collection.openConflicts(keyHashes: contested.map(\.keyHash))
             let outcome = classifier.classify(chunk.rows, current: current, openConflicts: open)
+            let t2 = clock.now
+            defer { logger.debug("chunk timings", metadata: ["lookup": "\(t1 - t0)", "classify": "\(t2 - t1)", "commit": "\(clock.now - t2)"]) }
             do {
                 try await store.collection.commitChunk(
                     ChunkCommit(

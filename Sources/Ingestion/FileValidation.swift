@@ -5,7 +5,10 @@ import Storage
 
 /// Decoding and governance of one file without a store: what `credithub validate` prints.
 public enum FileValidation {
-    public static func validate(path: String, resource: Resource, sourceUnit: String, format declared: ArtefactFormat?, encoding: TextEncoding?, chunkRows: Int = 5000) throws -> Receipt {
+    public static func validate(
+        path: String, resource: Resource, sourceUnit: String, format declared: ArtefactFormat?, encoding: TextEncoding?, chunkRows: Int = 5000,
+        parallelism: Int = ProcessInfo.processInfo.activeProcessorCount
+    ) async throws -> Receipt {
         let fileName = (path as NSString).lastPathComponent
         let format = ArtefactDecoding.format(declared: declared, fileName: fileName, path: path)
         let received = Date()
@@ -29,7 +32,7 @@ public enum FileValidation {
         } catch let error as CreditHubError {
             return receipt(status: .failed, decoding: nil, batchProblems: [Issue(field: nil, code: IssueCode(rawValue: error.code) ?? .unreadable, message: error.message, messageEnglish: error.message)])
         }
-        while let chunk = try reader.nextChunk(maximumRows: chunkRows) {
+        try await reader.governChunks(maximumRows: chunkRows, parallelism: parallelism) { chunk in
             let outcome = classifier.classify(chunk.rows, current: current, openConflicts: [:])
             current.merge(outcome.current) { _, new in new }
             counts = counts + outcome.counts

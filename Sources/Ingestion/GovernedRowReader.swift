@@ -81,24 +81,92 @@ public final class GovernedRowReader {
         return try source.next()
     }
 
-    /// Up to `maximumRows` governed rows, or nil at the end of the artefact.
-    public func nextChunk(maximumRows: Int) throws -> Chunk? {
-        var rows: [GovernedRow] = []
-        rows.reserveCapacity(maximumRows)
+    /// Records read but not yet governed, with their positions.
+    public struct RawChunk: Sendable {
+        var records: [(position: Int, record: SourceRecord)]
+        var positionAfter: Int
+        var damagedText: Bool
+    }
+
+    /// Up to `maximumRows` data records, or nil at the end of the artefact. Blank and instruction
+    /// rows are consumed (their positions count) but not returned.
+    public func nextRawChunk(maximumRows: Int) throws -> RawChunk? {
+        var records: [(position: Int, record: SourceRecord)] = []
+        records.reserveCapacity(maximumRows)
         var consumedAny = false
-        while rows.count < maximumRows, let record = try nextRecord() {
+        while records.count < maximumRows, let record = try nextRecord() {
             consumedAny = true
             position += 1
             switch record {
             case .positional(let cells):
-                guard let mapping else { continue }
+                guard mapping != nil else { continue }
                 if ResourceGovernor.isBlank(cells) || ResourceGovernor.isInstructionRow(cells) { continue }
-                rows.append(governor.govern(cells: cells, mapping: mapping, position: position, submittingUnit: submittingUnit, damagedText: source.hadReplacements))
             case .keyed(let pairs):
                 if pairs.isEmpty { continue }
+            }
+            records.append((position, record))
+        }
+        return consumedAny ? RawChunk(records: records, positionAfter: position, damagedText: source.hadReplacements) : nil
+    }
+
+    /// Governs a raw chunk; safe to call from any task.
+    public static func govern(_ raw: RawChunk, governor: ResourceGovernor, mapping: HeaderMapping?, submittingUnit: String) -> (chunk: Chunk, unknownKeys: Set<String>) {
+        var unknownKeys: Set<String> = []
+        var rows: [GovernedRow] = []
+        rows.reserveCapacity(raw.records.count)
+        for (position, record) in raw.records {
+            switch record {
+            case .positional(let cells):
+                guard let mapping else { continue }
+                rows.append(governor.govern(cells: cells, mapping: mapping, position: position, submittingUnit: submittingUnit, damagedText: raw.damagedText))
+            case .keyed(let pairs):
                 rows.append(governor.govern(pairs: pairs, position: position, submittingUnit: submittingUnit, unknownKeys: &unknownKeys))
             }
         }
-        return consumedAny ? Chunk(rows: rows, positionAfter: position) : nil
+        return (Chunk(rows: rows, positionAfter: raw.positionAfter), unknownKeys)
+    }
+
+    /// Up to `maximumRows` governed rows, or nil at the end of the artefact.
+    public func nextChunk(maximumRows: Int) throws -> Chunk? {
+        guard let raw = try nextRawChunk(maximumRows: maximumRows) else { return nil }
+        let (chunk, unknown) = Self.govern(raw, governor: governor, mapping: mapping, submittingUnit: submittingUnit)
+        unknownKeys.formUnion(unknown)
+        return chunk
+    }
+
+    /// Reads the rest of the artefact and hands governed chunks to `deliver` in file order, governing
+    /// up to `parallelism` chunks at once while the next one is read.
+    public func governChunks(maximumRows: Int, parallelism: Int, deliver: (Chunk) async throws -> Void) async throws {
+        let governor = self.governor
+        let mapping = self.mapping
+        let submittingUnit = self.submittingUnit
+        try await withThrowingTaskGroup(of: (Int, Chunk, Set<String>).self) { group in
+            var issued = 0
+            var delivered = 0
+            var inFlight = 0
+            var ready: [Int: Chunk] = [:]
+            func collect() async throws {
+                guard let (index, chunk, unknown) = try await group.next() else { return }
+                inFlight -= 1
+                unknownKeys.formUnion(unknown)
+                ready[index] = chunk
+                while let next = ready.removeValue(forKey: delivered) {
+                    try await deliver(next)
+                    delivered += 1
+                }
+            }
+            while let raw = try nextRawChunk(maximumRows: maximumRows) {
+                try Task.checkCancellation()
+                let index = issued
+                issued += 1
+                inFlight += 1
+                group.addTask {
+                    let (chunk, unknown) = Self.govern(raw, governor: governor, mapping: mapping, submittingUnit: submittingUnit)
+                    return (index, chunk, unknown)
+                }
+                while inFlight >= max(1, parallelism) { try await collect() }
+            }
+            while inFlight > 0 { try await collect() }
+        }
     }
 }

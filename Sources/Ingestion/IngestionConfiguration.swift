@@ -1,3 +1,4 @@
+import Foundation
 import Configuration
 
 /// How the collection pipeline works.
@@ -7,19 +8,24 @@ import Configuration
 ///   default `5000`. A crash loses at most one chunk's work, which is redone on restart.
 /// - `ingest.rescan-seconds` (`CREDITHUB_INGEST_RESCAN_SECONDS`): how often the worker looks for
 ///   unfinished batches (after a failure, or left by another replica), default `60`.
+/// - `ingest.parallelism` (`CREDITHUB_INGEST_PARALLELISM`): chunks governed at once while the
+///   store writes, default the number of CPU cores.
 public struct IngestionConfiguration: Sendable {
     public var chunkRows: Int
     public var rescanInterval: Duration
+    public var parallelism: Int
 
-    public init(chunkRows: Int = 5000, rescanInterval: Duration = .seconds(60)) {
+    public init(chunkRows: Int = 5000, rescanInterval: Duration = .seconds(60), parallelism: Int = ProcessInfo.processInfo.activeProcessorCount) {
         self.chunkRows = max(1, chunkRows)
         self.rescanInterval = rescanInterval
+        self.parallelism = max(1, parallelism)
     }
 
     public init(reader: ConfigReader) {
         self.init(
             chunkRows: reader.int(forKey: "ingest.chunk-rows", default: 5000),
-            rescanInterval: .seconds(reader.int(forKey: "ingest.rescan-seconds", default: 60))
+            rescanInterval: .seconds(reader.int(forKey: "ingest.rescan-seconds", default: 60)),
+            parallelism: reader.int(forKey: "ingest.parallelism", default: ProcessInfo.processInfo.activeProcessorCount)
         )
     }
 }

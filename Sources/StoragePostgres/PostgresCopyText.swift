@@ -9,14 +9,23 @@ struct PostgresCopyText {
     }
 
     mutating func text(_ value: String) {
-        for byte in value.utf8 {
-            switch byte {
-            case 0x5C: buffer.writeBytes([0x5C, 0x5C])
-            case 0x09: buffer.writeBytes([0x5C, UInt8(ascii: "t")])
-            case 0x0A: buffer.writeBytes([0x5C, UInt8(ascii: "n")])
-            case 0x0D: buffer.writeBytes([0x5C, UInt8(ascii: "r")])
-            default: buffer.writeInteger(byte)
+        var value = value
+        value.withUTF8 { bytes in
+            // Copy runs of ordinary bytes in one go; only backslash, tab and line breaks need escaping.
+            var runStart = 0
+            for index in 0..<bytes.count {
+                let byte = bytes[index]
+                guard byte == 0x5C || byte == 0x09 || byte == 0x0A || byte == 0x0D else { continue }
+                buffer.writeBytes(UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(bytes)[runStart..<index]))
+                runStart = index + 1
+                switch byte {
+                case 0x5C: buffer.writeBytes([0x5C, 0x5C])
+                case 0x09: buffer.writeBytes([0x5C, UInt8(ascii: "t")])
+                case 0x0A: buffer.writeBytes([0x5C, UInt8(ascii: "n")])
+                default: buffer.writeBytes([0x5C, UInt8(ascii: "r")])
+                }
             }
+            buffer.writeBytes(UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(bytes)[runStart..<bytes.count]))
         }
         separator()
     }
@@ -36,14 +45,17 @@ struct PostgresCopyText {
 
     /// bytea in hex form (`\x…`), with the backslash escaped for COPY.
     mutating func bytes(_ value: [UInt8]) {
-        let digits = Array("0123456789abcdef".utf8)
-        buffer.writeBytes([0x5C, 0x5C, UInt8(ascii: "x")])
+        var hex: [UInt8] = [0x5C, 0x5C, UInt8(ascii: "x")]
+        hex.reserveCapacity(3 + value.count * 2)
         for byte in value {
-            buffer.writeInteger(digits[Int(byte >> 4)])
-            buffer.writeInteger(digits[Int(byte & 0xF)])
+            hex.append(Self.digits[Int(byte >> 4)])
+            hex.append(Self.digits[Int(byte & 0xF)])
         }
+        buffer.writeBytes(hex)
         separator()
     }
+
+    private static let digits = Array("0123456789abcdef".utf8)
 
     mutating func null() {
         buffer.writeBytes([0x5C, UInt8(ascii: "N")])

@@ -200,8 +200,9 @@ struct SQLiteCollectionRepository: CollectionRepository {
                 ])
             }
             let now = Date().timeIntervalSince1970
+            let upsert = try db.cachedStatement(sql: Self.upsertSubjectSQL)
             for subject in chunk.subjects {
-                try Self.upsertSubject(db, subject, now: now)
+                try upsert.execute(arguments: Self.subjectArguments(subject, now: now))
             }
             try db.execute(
                 sql: """
@@ -227,8 +228,14 @@ struct SQLiteCollectionRepository: CollectionRepository {
     }
 
     static func upsertSubject(_ db: Database, _ subject: SubjectDelta, now: Double) throws {
-        try db.execute(
-            sql: """
+        try db.cachedStatement(sql: upsertSubjectSQL).execute(arguments: subjectArguments(subject, now: now))
+    }
+
+    static func subjectArguments(_ subject: SubjectDelta, now: Double) -> StatementArguments {
+        [subject.subjectCode, subject.resourceID, subject.subjectName, subject.subjectType?.rawValue, subject.newRecords, subject.latestEventDate, now]
+    }
+
+    static let upsertSubjectSQL = """
                 INSERT INTO subject_summaries (subject_code, resource_id, subject_name, subject_type, record_count, latest_event_date, updated_at)
                 VALUES (?, ?, ?, ?, ?, ?, ?)
                 ON CONFLICT (subject_code, resource_id) DO UPDATE SET
@@ -239,10 +246,7 @@ struct SQLiteCollectionRepository: CollectionRepository {
                         AND (latest_event_date IS NULL OR excluded.latest_event_date > latest_event_date)
                         THEN excluded.latest_event_date ELSE latest_event_date END,
                     updated_at = excluded.updated_at
-                """,
-            arguments: [subject.subjectCode, subject.resourceID, subject.subjectName, subject.subjectType?.rawValue, subject.newRecords, subject.latestEventDate, now]
-        )
-    }
+                """
 
     func problems(batchID: String) async throws -> [StoredProblem] {
         try await pool.read { db in

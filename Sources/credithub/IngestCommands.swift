@@ -120,7 +120,9 @@ struct Validate: AsyncParsableCommand {
         }
         var receipts: [Receipt] = []
         for file in artefact.files {
-            receipts.append(try FileValidation.validate(path: file, resource: resource, sourceUnit: sourceUnit, format: try artefact.declaredFormat(), encoding: try artefact.declaredEncoding()))
+            receipts.append(
+                try await FileValidation.validate(path: file, resource: resource, sourceUnit: sourceUnit, format: try artefact.declaredFormat(), encoding: try artefact.declaredEncoding())
+            )
         }
         print(receipts.count == 1 ? try ReceiptJSON.encode(receipts[0]) : try ReceiptJSON.encode(receipts))
         if receipts.contains(where: { $0.status == .failed }) { throw ExitCode.failure }

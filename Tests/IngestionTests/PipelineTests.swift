@@ -262,7 +262,7 @@ struct PipelineTests {
     }
 
     @Test("Validation without a store judges duplicates within the file")
-    func validateFile() throws {
+    func validateFile() async throws {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("v-\(UUID().uuidString).csv").path
         defer { try? FileManager.default.removeItem(atPath: path) }
         var generator = SampleGenerator(resource: Catalogue.standard.resource("admin_penalty")!, seed: 7, defects: .init(fixable: 0.1, rejected: 0.05, duplicate: 0.02))
@@ -270,7 +270,7 @@ struct PipelineTests {
         try sink.write(generator.header)
         for _ in 0..<3000 { try sink.write(generator.nextRow()) }
         try sink.close()
-        let receipt = try FileValidation.validate(path: path, resource: Catalogue.standard.resource("admin_penalty")!, sourceUnit: PenaltyRows.submitter, format: nil, encoding: nil, chunkRows: 700)
+        let receipt = try await FileValidation.validate(path: path, resource: Catalogue.standard.resource("admin_penalty")!, sourceUnit: PenaltyRows.submitter, format: nil, encoding: nil, chunkRows: 700)
         #expect(receipt.status == .completed)
         #expect(receipt.encoding == .gb18030)
         #expect(receipt.rows.total == 3000)

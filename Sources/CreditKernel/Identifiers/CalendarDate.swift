@@ -26,11 +26,21 @@ public struct CalendarDate: Sendable, Hashable, Comparable, Codable, CustomStrin
 
     /// Parses ISO `YYYY-MM-DD`.
     public init?(iso: String) {
-        let parts = iso.split(separator: "-", omittingEmptySubsequences: false)
-        guard parts.count == 3, parts[0].count == 4, parts[1].count == 2, parts[2].count == 2,
-            let year = Int(parts[0]), let month = Int(parts[1]), let day = Int(parts[2])
-        else { return nil }
-        self.init(year: year, month: month, day: day)
+        var text = iso
+        let parsed: (Int, Int, Int)? = text.withUTF8 { bytes in
+            guard bytes.count == 10, bytes[4] == UInt8(ascii: "-"), bytes[7] == UInt8(ascii: "-") else { return nil }
+            var numbers = [0, 0, 0]
+            for (part, range) in [(0, 0..<4), (1, 5..<7), (2, 8..<10)] {
+                for index in range {
+                    let byte = bytes[index]
+                    guard byte >= 0x30 && byte <= 0x39 else { return nil }
+                    numbers[part] = numbers[part] * 10 + Int(byte - 0x30)
+                }
+            }
+            return (numbers[0], numbers[1], numbers[2])
+        }
+        guard let parsed else { return nil }
+        self.init(year: parsed.0, month: parsed.1, day: parsed.2)
     }
 
     public static func isLeap(_ year: Int) -> Bool {

@@ -40,19 +40,26 @@ public enum UnifiedSocialCreditCode {
 
     /// Validates structure, the check character and the embedded organisation code.
     public static func validate(_ code: String) -> Problem? {
-        let bytes = Array(code.utf8)
-        guard code.count == 18, bytes.count == 18 else { return .length(code.count) }
-        for (index, byte) in bytes.enumerated() where byte >= 128 || values[Int(byte)] < 0 {
-            return .character(position: index + 1, Character(Unicode.Scalar(byte)))
+        var utf8 = code
+        return utf8.withUTF8 { validate(bytes: $0, characters: { code.count }) }
+    }
+
+    static func validate(bytes: UnsafeBufferPointer<UInt8>, characters: () -> Int) -> Problem? {
+        guard bytes.count == 18 else { return .length(bytes.allSatisfy { $0 < 0x80 } ? bytes.count : characters()) }
+        var sum = 0
+        for index in 0..<18 {
+            let byte = bytes[index]
+            guard byte < 128, values[Int(byte)] >= 0 else {
+                return byte < 128 ? .character(position: index + 1, Character(Unicode.Scalar(byte))) : .length(characters())
+            }
+            // Positions 3–8 are a division code: digits only.
+            if index >= 2, index < 8, byte > 0x39 { return .character(position: index + 1, Character(Unicode.Scalar(byte))) }
+            if index < 17 { sum += Int(values[Int(byte)]) * weights[index] }
         }
-        // Positions 3–8 are a division code: digits only.
-        for index in 2..<8 where !(bytes[index] >= 0x30 && bytes[index] <= 0x39) {
-            return .character(position: index + 1, Character(Unicode.Scalar(bytes[index])))
-        }
-        guard let expected = checkCharacter(for: bytes.prefix(17)) else { return .length(code.count) }
+        let expected = Character(Unicode.Scalar(alphabet[(31 - sum % 31) % 31]))
         let found = Character(Unicode.Scalar(bytes[17]))
         guard expected == found else { return .checkCharacter(expected: expected, found: found) }
-        if let problem = OrganisationCode.validate(String(decoding: bytes[8..<17], as: UTF8.self)) {
+        if let problem = OrganisationCode.validate(bytes: UnsafeBufferPointer(rebasing: bytes[8..<17])) {
             return .organisationCode(problem)
         }
         return nil
@@ -94,6 +101,12 @@ public enum OrganisationCode {
         var bytes = Array(code.utf8)
         if bytes.count == 10, bytes[8] == UInt8(ascii: "-") { bytes.remove(at: 8) }
         guard bytes.count == 9 else { return .length(code.count) }
+        return bytes.withUnsafeBufferPointer { validate(bytes: $0) }
+    }
+
+    /// Validates exactly nine bytes.
+    static func validate(bytes: UnsafeBufferPointer<UInt8>) -> Problem? {
+        guard bytes.count == 9 else { return .length(bytes.count) }
         var sum = 0
         for index in 0..<8 {
             guard let value = value(of: bytes[index]) else {
@@ -102,7 +115,7 @@ public enum OrganisationCode {
             sum += value * weights[index]
         }
         let remainder = 11 - sum % 11
-        let expected: Character = remainder == 10 ? "X" : remainder == 11 ? "0" : Character(String(remainder))
+        let expected: Character = remainder == 10 ? "X" : remainder == 11 ? "0" : Character(Unicode.Scalar(UInt8(0x30 + remainder)))
         let found = Character(Unicode.Scalar(bytes[8]))
         return expected == found ? nil : .checkCharacter(expected: expected, found: found)
     }
@@ -128,23 +141,26 @@ public enum ResidentIdentityNumber {
     /// Validates an 18-character number, including that positions 7–14 are a real date not in the future.
     /// - Parameter today: `YYYYMMDD` of the reference date.
     public static func validate(_ number: String, today: Int = CalendarDate.today().compactValue) -> Problem? {
-        let bytes = Array(number.utf8)
-        guard number.count == 18, bytes.count == 18 else { return .length(number.count) }
-        var sum = 0
-        for index in 0..<17 {
-            let byte = bytes[index]
-            guard byte >= 0x30 && byte <= 0x39 else {
-                return .character(position: index + 1, Character(Unicode.Scalar(byte)))
+        var utf8 = number
+        return utf8.withUTF8 { bytes in
+            guard bytes.count == 18 else { return .length(bytes.allSatisfy { $0 < 0x80 } ? bytes.count : number.count) }
+            var sum = 0
+            for index in 0..<17 {
+                let byte = bytes[index]
+                guard byte >= 0x30 && byte <= 0x39 else {
+                    return byte < 0x80 ? .character(position: index + 1, Character(Unicode.Scalar(byte))) : .length(number.count)
+                }
+                sum += Int(byte - 0x30) * weights[index]
             }
-            sum += Int(byte - 0x30) * weights[index]
+            var birth = 0
+            for index in 6..<14 { birth = birth * 10 + Int(bytes[index] - 0x30) }
+            guard let date = CalendarDate(year: birth / 10000, month: birth / 100 % 100, day: birth % 100), date.year >= 1850, date.compactValue <= today else {
+                return .birthDate(String(birth))
+            }
+            let expected = checkCharacters[sum % 11]
+            let found = Character(Unicode.Scalar(bytes[17]))
+            return expected == found ? nil : .checkCharacter(expected: expected, found: found)
         }
-        let birth = String(decoding: bytes[6..<14], as: UTF8.self)
-        guard let date = CalendarDate(compact: birth), date.year >= 1850, date.compactValue <= today else {
-            return .birthDate(birth)
-        }
-        let expected = checkCharacters[sum % 11]
-        let found = Character(Unicode.Scalar(bytes[17]))
-        return expected == found ? nil : .checkCharacter(expected: expected, found: found)
     }
 
     public static func isValid(_ number: String) -> Bool {

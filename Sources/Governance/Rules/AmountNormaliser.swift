@@ -18,6 +18,10 @@ enum AmountNormaliser {
     static let scale: Int64 = 1_000_000
 
     static func normalise(_ value: String, unit: AmountUnit) -> Outcome {
+        // The usual case: a plain decimal number.
+        if value.utf8.allSatisfy({ ($0 >= 0x30 && $0 <= 0x39) || $0 == UInt8(ascii: ".") }), let parsed = parse(Substring(value)) {
+            return .canonical(format(parsed))
+        }
         var text = Substring(value)
         var converted = false
         for prefix in ["人民币", "¥", "￥", "RMB"] where text.hasPrefix(prefix) {

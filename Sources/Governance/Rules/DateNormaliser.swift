@@ -40,12 +40,23 @@ enum DateNormaliser {
     static let longTerm = "2099-12-31"
 
     static func normalise(_ value: String) -> Outcome {
-        let utf8 = Array(value.utf8)
-        // Fast path: the two official forms.
-        if utf8.count == 10, utf8[4] == utf8[7], utf8[4] == UInt8(ascii: "-") || utf8[4] == UInt8(ascii: "/") {
-            if let date = date(utf8, 0..<4, 5..<7, 8..<10) { return .canonical(date.description) }
-            return .invalid
+        // Fast path: the two official forms, read in place.
+        var text = value
+        let official: Outcome? = text.withUTF8 { bytes in
+            guard bytes.count == 10, bytes[4] == bytes[7], bytes[4] == UInt8(ascii: "-") || bytes[4] == UInt8(ascii: "/") else { return nil }
+            var numbers = [0, 0, 0]
+            for (part, range) in [(0, 0..<4), (1, 5..<7), (2, 8..<10)] {
+                for index in range {
+                    guard isDigit(bytes[index]) else { return .invalid }
+                    numbers[part] = numbers[part] * 10 + Int(bytes[index] - 0x30)
+                }
+            }
+            guard let date = CalendarDate(year: numbers[0], month: numbers[1], day: numbers[2]) else { return .invalid }
+            // Already ISO: keep the very string.
+            return .canonical(bytes[4] == UInt8(ascii: "-") ? value : date.description)
         }
+        if let official { return official }
+        let utf8 = Array(value.utf8)
         if value == "长期" || value == "永久" || value == "长期有效" { return .converted(longTerm, from: .longTerm) }
         if utf8.count == 8, utf8.allSatisfy(isDigit) {
             return date(utf8, 0..<4, 4..<6, 6..<8).map { .converted($0.description, from: .compact) } ?? .invalid

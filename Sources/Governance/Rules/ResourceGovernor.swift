@@ -504,24 +504,30 @@ public struct ResourceGovernor: Sendable {
     }
 
     /// Amounts written as `罚款2000元` / `罚款人民币2,000.00元` in free text, in millionths of 元.
+    /// Full-width digits count too. Returns nothing when the text also has an amount in 万元.
     static func yuanAmounts(in text: String) -> [Int64] {
+        let bytes = Array(TextNormalisation.halfWidth(text).utf8)
         var amounts: [Int64] = []
-        let scalars = Array(TextNormalisation.halfWidth(text).unicodeScalars)
         var index = 0
-        while index < scalars.count {
-            guard ("0"..."9").contains(scalars[index]) else {
+        while index < bytes.count {
+            guard bytes[index] >= 0x30 && bytes[index] <= 0x39 else {
                 index += 1
                 continue
             }
             var end = index
-            while end < scalars.count, scalars[end] == "." || scalars[end] == "," || ("0"..."9").contains(scalars[end]) { end += 1 }
-            let number = String(String.UnicodeScalarView(scalars[index..<end])).filter { $0 != "," }
-            var unitIndex = end
-            while unitIndex < scalars.count, scalars[unitIndex] == " " { unitIndex += 1 }
-            if unitIndex < scalars.count, scalars[unitIndex] == "元", let value = AmountNormaliser.parse(Substring(number)) {
+            var number: [UInt8] = []
+            while end < bytes.count, (bytes[end] >= 0x30 && bytes[end] <= 0x39) || bytes[end] == UInt8(ascii: ".") || bytes[end] == UInt8(ascii: ",") {
+                if bytes[end] != UInt8(ascii: ",") { number.append(bytes[end]) }
+                end += 1
+            }
+            var unit = end
+            while unit < bytes.count, bytes[unit] == 0x20 { unit += 1 }
+            // 元 is E5 85 83; 万 is E4 B8 87.
+            if unit + 2 < bytes.count, bytes[unit] == 0xE5, bytes[unit + 1] == 0x85, bytes[unit + 2] == 0x83,
+                let value = AmountNormaliser.parse(Substring(decoding: number, as: UTF8.self))
+            {
                 amounts.append(value)
-            } else if unitIndex < scalars.count, scalars[unitIndex] == "万" {
-                // An amount already in 万元 in the text: no cross-check possible.
+            } else if unit + 2 < bytes.count, bytes[unit] == 0xE4, bytes[unit + 1] == 0xB8, bytes[unit + 2] == 0x87 {
                 return []
             }
             index = end
