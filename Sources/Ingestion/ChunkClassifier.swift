@@ -26,23 +26,20 @@ public struct ChunkClassifier: Sendable {
         public var versions: [RecordVersion] = []
         public var conflicts: [ConflictRecord] = []
         public var problems: [StoredProblem] = []
-        public var subjects: [SubjectDelta] = []
         /// The chunk's effect on current records, for the next chunk when no store is involved.
-        public var current: [[UInt8]: CurrentRecord] = [:]
+        public var current: [Digest128: CurrentRecord] = [:]
     }
 
     public func classify(
         _ rows: [GovernedRow],
-        current: [[UInt8]: CurrentRecord],
+        current: [Digest128: CurrentRecord],
         openConflicts: [ConflictIdentity: String],
         makeConflictID: () -> String = { UUID().uuidString.lowercased() }
     ) -> Outcome {
         var outcome = Outcome()
         // The chunk's own changes overlay the store's view (never copied: it may be large).
-        var latest: [[UInt8]: CurrentRecord] = [:]
+        var latest: [Digest128: CurrentRecord] = [:]
         var queued = openConflicts
-        var subjects: [String: SubjectDelta] = [:]
-        var subjectOrder: [String] = []
 
         for row in rows {
             outcome.counts.total += 1
@@ -108,22 +105,7 @@ public struct ChunkClassifier: Sendable {
                 outcome.counts.fixed += 1
                 outcome.problems.append(StoredProblem(problem: ProblemRow(row: row.position, status: .fixed, issues: row.issues), originalCells: []))
             }
-            if !row.subjectCode.isEmpty {
-                if subjects[row.subjectCode] == nil {
-                    subjectOrder.append(row.subjectCode)
-                    subjects[row.subjectCode] = SubjectDelta(
-                        subjectCode: row.subjectCode, resourceID: resourceID, subjectName: row.subjectName, subjectType: row.subjectType,
-                        newRecords: 0, latestEventDate: nil
-                    )
-                }
-                subjects[row.subjectCode]!.subjectName = row.subjectName
-                if number == 1 { subjects[row.subjectCode]!.newRecords += 1 }
-                if let date = row.eventDate, date > (subjects[row.subjectCode]!.latestEventDate ?? "") {
-                    subjects[row.subjectCode]!.latestEventDate = date
-                }
-            }
         }
-        outcome.subjects = subjectOrder.map { subjects[$0]! }
         outcome.current = latest
         return outcome
     }
@@ -132,7 +114,7 @@ public struct ChunkClassifier: Sendable {
         RecordVersion(
             sequence: 0, resourceID: resourceID, keyHash: row.keyHash, businessKey: row.businessKey, version: number, operation: operation,
             subjectCode: row.subjectCode, subjectType: row.subjectType, subjectName: row.subjectName,
-            division: StorageCoding.division(ofSubject: row.subjectCode), sourceUnit: row.sourceUnit, batchID: batchID,
+            division: StorageCoding.division(ofSubject: row.subjectCode), eventDate: row.eventDate, sourceUnit: row.sourceUnit, batchID: batchID,
             rowNumber: row.position, contentHash: row.contentHash, data: row.dataJSON, recordedAt: recordedAt, supersedes: supersedes
         )
     }

@@ -14,6 +14,8 @@ public final class Collector: CollectionService, Sendable {
     let logger: Logger
     /// Batch ids for the worker, in the order they were received.
     let queue: (stream: AsyncStream<String>, continuation: AsyncStream<String>.Continuation)
+    /// Signals after each committed chunk, for the theme projector.
+    public let commits: (stream: AsyncStream<Void>, continuation: AsyncStream<Void>.Continuation)
 
     public init(store: any CreditStore, raw: RawStore, configuration: IngestionConfiguration = .init(), logger: Logger) {
         self.store = store
@@ -21,6 +23,7 @@ public final class Collector: CollectionService, Sendable {
         self.configuration = configuration
         self.logger = logger
         queue = AsyncStream.makeStream(of: String.self)
+        commits = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
     }
 
     // MARK: - Receive
@@ -177,9 +180,10 @@ public final class Collector: CollectionService, Sendable {
                     ChunkCommit(
                         batchID: batchID, processedRowsBefore: processedBefore, processedRowsAfter: chunk.positionAfter, counts: outcome.counts,
                         tally: outcome.tally, observedHead: head, keyHashes: keys, versions: outcome.versions, conflicts: outcome.conflicts,
-                        problems: outcome.problems, subjects: outcome.subjects
+                        problems: outcome.problems
                     )
                 )
+                commits.continuation.yield()
                 return
             } catch is StaleChunkError where attempt < 5 {
                 logger.debug("chunk raced another writer; classifying again", metadata: ["batch": "\(batchID)", "attempt": "\(attempt)"])

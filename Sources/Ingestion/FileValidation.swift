@@ -17,7 +17,7 @@ public enum FileValidation {
         var counts = RowCounts()
         var tally = QualityTally()
         var problems: [ProblemRow] = []
-        var current: [[UInt8]: CurrentRecord] = [:]
+        var current: [Digest128: CurrentRecord] = [:]
         func receipt(status: BatchStatus, decoding: BatchDecoding?, batchProblems: [Issue]) -> Receipt {
             Receipt(
                 batch: "validation", resource: resource.id, sourceUnit: sourceUnit, channel: .commandLine, fileName: fileName, format: format,

@@ -36,8 +36,8 @@ public final class GovernedRowReader {
             case .keyed:
                 pending = record
                 return
-            case .positional(let cells):
-                if let mapping = governor.headerMapping(cells) {
+            case .positional(let row):
+                if let mapping = governor.headerMapping(row.cells) {
                     self.mapping = mapping
                     return
                 }
@@ -98,9 +98,9 @@ public final class GovernedRowReader {
             consumedAny = true
             position += 1
             switch record {
-            case .positional(let cells):
+            case .positional(let row):
                 guard mapping != nil else { continue }
-                if ResourceGovernor.isBlank(cells) || ResourceGovernor.isInstructionRow(cells) { continue }
+                if row.isBlank || ResourceGovernor.isInstructionRow(row) { continue }
             case .keyed(let pairs):
                 if pairs.isEmpty { continue }
             }
@@ -116,9 +116,9 @@ public final class GovernedRowReader {
         rows.reserveCapacity(raw.records.count)
         for (position, record) in raw.records {
             switch record {
-            case .positional(let cells):
+            case .positional(let row):
                 guard let mapping else { continue }
-                rows.append(governor.govern(cells: cells, mapping: mapping, position: position, submittingUnit: submittingUnit, damagedText: raw.damagedText))
+                rows.append(governor.govern(row: row, mapping: mapping, position: position, submittingUnit: submittingUnit, damagedText: raw.damagedText))
             case .keyed(let pairs):
                 rows.append(governor.govern(pairs: pairs, position: position, submittingUnit: submittingUnit, unknownKeys: &unknownKeys))
             }

@@ -17,11 +17,11 @@ public protocol CollectionRepository: Sendable {
 
     /// The current version of each record among `keyHashes`, and the change-feed head the answer
     /// is consistent with.
-    func currentRecords(keyHashes: [[UInt8]]) async throws -> (records: [[UInt8]: CurrentRecord], head: Int64)
+    func currentRecords(keyHashes: [Digest128]) async throws -> (records: [Digest128: CurrentRecord], head: Int64)
     /// The ids of open conflicts among `keyHashes`, by (key hash, incoming source, incoming content hash).
-    func openConflicts(keyHashes: [[UInt8]]) async throws -> [ConflictIdentity: String]
-    /// Writes one chunk's results atomically: new record versions, conflicts, problem rows, theme
-    /// changes and the batch's progress. Throws ``StaleChunkError`` if another writer changed one
+    func openConflicts(keyHashes: [Digest128]) async throws -> [ConflictIdentity: String]
+    /// Writes one chunk's results atomically: new record versions, conflicts, problem rows and the
+    /// batch's progress. Throws ``StaleChunkError`` if another writer changed one
     /// of the chunk's records after `observedHead`, so the caller can classify the chunk again.
     func commitChunk(_ chunk: ChunkCommit) async throws
     /// Finishes a batch with its status and quality.
@@ -39,6 +39,11 @@ public protocol CollectionRepository: Sendable {
     /// Resolves an open conflict. Choosing the incoming side writes it as the record's next version.
     func resolveConflict(id: String, keepIncoming: Bool, resolvedBy: String, reason: String, at time: Date) async throws -> ConflictRecord
 
+    /// Brings the per-subject theme up to date with up to `limit` record versions after its
+    /// position in the change feed; returns how many it applied (0 when it is current).
+    func projectSubjectTheme(limit: Int) async throws -> Int
+    /// The change-feed position the per-subject theme reflects.
+    func subjectThemePosition() async throws -> Int64
     /// The per-subject theme: one row per resource the subject has records in.
     func subjectSummary(subjectCode: String) async throws -> [SubjectResourceSummary]
     /// Quality of completed batches, oldest first, filtered by source unit, resource and time.
@@ -162,11 +167,11 @@ public struct CurrentRecord: Sendable, Hashable {
     public var sequence: Int64
     public var version: Int
     public var sourceUnit: String
-    public var contentHash: [UInt8]
+    public var contentHash: Digest128
     public var batchID: String
     public var rowNumber: Int
 
-    public init(sequence: Int64, version: Int, sourceUnit: String, contentHash: [UInt8], batchID: String, rowNumber: Int) {
+    public init(sequence: Int64, version: Int, sourceUnit: String, contentHash: Digest128, batchID: String, rowNumber: Int) {
         self.sequence = sequence
         self.version = version
         self.sourceUnit = sourceUnit
@@ -181,7 +186,7 @@ public struct RecordVersion: Sendable, Hashable {
     /// Position in the change feed (assigned by the store).
     public var sequence: Int64
     public var resourceID: String
-    public var keyHash: [UInt8]
+    public var keyHash: Digest128
     public var businessKey: String
     public var version: Int
     public var operation: RecordOperation
@@ -190,10 +195,12 @@ public struct RecordVersion: Sendable, Hashable {
     public var subjectName: String
     /// 6-digit administrative division of the subject (from its code), for regional feeds.
     public var division: String
+    /// The record's dated event (decision date), `YYYY-MM-DD`, for the theme.
+    public var eventDate: String?
     public var sourceUnit: String
     public var batchID: String
     public var rowNumber: Int
-    public var contentHash: [UInt8]
+    public var contentHash: Digest128
     /// JSON object of field id → value.
     public var data: String
     public var recordedAt: Date
@@ -201,9 +208,9 @@ public struct RecordVersion: Sendable, Hashable {
     public var supersedes: Int64?
 
     public init(
-        sequence: Int64, resourceID: String, keyHash: [UInt8], businessKey: String, version: Int, operation: RecordOperation,
-        subjectCode: String, subjectType: SubjectType?, subjectName: String, division: String, sourceUnit: String, batchID: String,
-        rowNumber: Int, contentHash: [UInt8], data: String, recordedAt: Date, supersedes: Int64?
+        sequence: Int64, resourceID: String, keyHash: Digest128, businessKey: String, version: Int, operation: RecordOperation,
+        subjectCode: String, subjectType: SubjectType?, subjectName: String, division: String, eventDate: String? = nil, sourceUnit: String,
+        batchID: String, rowNumber: Int, contentHash: Digest128, data: String, recordedAt: Date, supersedes: Int64?
     ) {
         self.sequence = sequence
         self.resourceID = resourceID
@@ -215,6 +222,7 @@ public struct RecordVersion: Sendable, Hashable {
         self.subjectType = subjectType
         self.subjectName = subjectName
         self.division = division
+        self.eventDate = eventDate
         self.sourceUnit = sourceUnit
         self.batchID = batchID
         self.rowNumber = rowNumber
@@ -237,11 +245,11 @@ public enum RecordOperation: String, Sendable, Hashable, Codable, CaseIterable {
 
 /// Identifies an open conflict so the same disagreement is queued once.
 public struct ConflictIdentity: Sendable, Hashable {
-    public var keyHash: [UInt8]
+    public var keyHash: Digest128
     public var incomingSource: String
-    public var incomingContentHash: [UInt8]
+    public var incomingContentHash: Digest128
 
-    public init(keyHash: [UInt8], incomingSource: String, incomingContentHash: [UInt8]) {
+    public init(keyHash: Digest128, incomingSource: String, incomingContentHash: Digest128) {
         self.keyHash = keyHash
         self.incomingSource = incomingSource
         self.incomingContentHash = incomingContentHash
@@ -260,7 +268,7 @@ public enum ConflictStatus: String, Sendable, Hashable, Codable, CaseIterable {
 public struct ConflictRecord: Sendable, Hashable {
     public var id: String
     public var resourceID: String
-    public var keyHash: [UInt8]
+    public var keyHash: Digest128
     public var businessKey: String
     /// The stored version at the time.
     public var storedSequence: Int64
@@ -277,7 +285,7 @@ public struct ConflictRecord: Sendable, Hashable {
     public var reason: String?
 
     public init(
-        id: String, resourceID: String, keyHash: [UInt8], businessKey: String, storedSequence: Int64, storedVersion: Int, storedSourceUnit: String,
+        id: String, resourceID: String, keyHash: Digest128, businessKey: String, storedSequence: Int64, storedVersion: Int, storedSourceUnit: String,
         storedBatchID: String, storedRowNumber: Int, incoming: RecordVersion, status: ConflictStatus, createdAt: Date, resolvedBy: String?,
         resolvedAt: Date?, reason: String?
     ) {
@@ -312,27 +320,6 @@ public struct StoredProblem: Sendable, Hashable {
     public init(problem: ProblemRow, originalCells: [String]) {
         self.problem = problem
         self.originalCells = originalCells
-    }
-}
-
-/// A change to the per-subject theme from one chunk.
-public struct SubjectDelta: Sendable, Hashable {
-    public var subjectCode: String
-    public var resourceID: String
-    public var subjectName: String
-    public var subjectType: SubjectType?
-    /// New records (first versions) for the subject.
-    public var newRecords: Int
-    /// The latest event date among the chunk's rows, `YYYY-MM-DD`.
-    public var latestEventDate: String?
-
-    public init(subjectCode: String, resourceID: String, subjectName: String, subjectType: SubjectType?, newRecords: Int, latestEventDate: String?) {
-        self.subjectCode = subjectCode
-        self.resourceID = resourceID
-        self.subjectName = subjectName
-        self.subjectType = subjectType
-        self.newRecords = newRecords
-        self.latestEventDate = latestEventDate
     }
 }
 
@@ -385,16 +372,15 @@ public struct ChunkCommit: Sendable {
     public var counts: RowCounts
     public var tally: QualityTally
     public var observedHead: Int64
-    public var keyHashes: [[UInt8]]
+    public var keyHashes: [Digest128]
     /// New versions; `sequence` is ignored and assigned by the store.
     public var versions: [RecordVersion]
     public var conflicts: [ConflictRecord]
     public var problems: [StoredProblem]
-    public var subjects: [SubjectDelta]
 
     public init(
         batchID: String, processedRowsBefore: Int, processedRowsAfter: Int, counts: RowCounts, tally: QualityTally, observedHead: Int64,
-        keyHashes: [[UInt8]], versions: [RecordVersion], conflicts: [ConflictRecord], problems: [StoredProblem], subjects: [SubjectDelta]
+        keyHashes: [Digest128], versions: [RecordVersion], conflicts: [ConflictRecord], problems: [StoredProblem]
     ) {
         self.batchID = batchID
         self.processedRowsBefore = processedRowsBefore
@@ -406,7 +392,6 @@ public struct ChunkCommit: Sendable {
         self.versions = versions
         self.conflicts = conflicts
         self.problems = problems
-        self.subjects = subjects
     }
 }
 

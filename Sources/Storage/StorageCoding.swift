@@ -71,6 +71,7 @@ public struct IncomingRecordJSON: Codable, Sendable {
     var subjectType: SubjectType?
     var subjectName: String
     var division: String
+    var eventDate: String?
     var sourceUnit: String
     var batchID: String
     var rowNumber: Int
@@ -85,19 +86,20 @@ public struct IncomingRecordJSON: Codable, Sendable {
         subjectType = version.subjectType
         subjectName = version.subjectName
         division = version.division
+        eventDate = version.eventDate
         sourceUnit = version.sourceUnit
         batchID = version.batchID
         rowNumber = version.rowNumber
-        contentHash = StorageCoding.hex(version.contentHash)
+        contentHash = StorageCoding.hex(version.contentHash.bytes)
         data = version.data
         recordedAt = version.recordedAt
     }
 
     public var version: RecordVersion {
         RecordVersion(
-            sequence: 0, resourceID: resourceID, keyHash: [], businessKey: businessKey, version: 0, operation: .conflictResolution,
-            subjectCode: subjectCode, subjectType: subjectType, subjectName: subjectName, division: division, sourceUnit: sourceUnit,
-            batchID: batchID, rowNumber: rowNumber, contentHash: StorageCoding.bytes(hex: contentHash), data: data, recordedAt: recordedAt, supersedes: nil
+            sequence: 0, resourceID: resourceID, keyHash: Digest128(high: 0, low: 0), businessKey: businessKey, version: 0, operation: .conflictResolution,
+            subjectCode: subjectCode, subjectType: subjectType, subjectName: subjectName, division: division, eventDate: eventDate, sourceUnit: sourceUnit,
+            batchID: batchID, rowNumber: rowNumber, contentHash: Digest128(bytes: StorageCoding.bytes(hex: contentHash)), data: data, recordedAt: recordedAt, supersedes: nil
         )
     }
 }

@@ -128,12 +128,16 @@ struct PostgresCollectionRepository: CollectionRepository {
 
     // MARK: - Records
 
-    func currentRecords(keyHashes: [[UInt8]]) async throws -> (records: [[UInt8]: CurrentRecord], head: Int64) {
-        let keys = Array(Set(keyHashes)).map { ByteBuffer(bytes: $0) }
-        return try await client.transaction(logger: logger) { connection in
-            // One snapshot for the records and the head they are consistent with.
-            try await connection.query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ", logger: logger)
-            var result: [[UInt8]: CurrentRecord] = [:]
+    func currentRecords(keyHashes: [Digest128]) async throws -> (records: [Digest128: CurrentRecord], head: Int64) {
+        let keys = Array(Set(keyHashes)).map { ByteBuffer(bytes: $0.bytes) }
+        return try await client.withConnection { connection in
+            // The head first: records read afterwards are at least as new, and a writer that
+            // changes one of them after the head is caught when the chunk commits.
+            var head: Int64 = 0
+            for try await value in try await connection.query("SELECT COALESCE(MAX(seq), 0)::bigint FROM records", logger: logger).decode(Int64.self) {
+                head = value
+            }
+            var result: [Digest128: CurrentRecord] = [:]
             if !keys.isEmpty {
                 let rows = try await connection.query(
                     """
@@ -143,21 +147,17 @@ struct PostgresCollectionRepository: CollectionRepository {
                     logger: logger
                 )
                 for try await (key, sequence, version, source, content, batch, row) in rows.decode((ByteBuffer, Int64, Int, String, ByteBuffer, String, Int).self) {
-                    result[Array(buffer: key)] = CurrentRecord(
-                        sequence: sequence, version: version, sourceUnit: source, contentHash: Array(buffer: content), batchID: batch, rowNumber: row
+                    result[Digest128(bytes: key.readableBytesView)] = CurrentRecord(
+                        sequence: sequence, version: version, sourceUnit: source, contentHash: Digest128(bytes: content.readableBytesView), batchID: batch, rowNumber: row
                     )
                 }
-            }
-            var head: Int64 = 0
-            for try await value in try await connection.query("SELECT COALESCE(MAX(seq), 0)::bigint FROM records", logger: logger).decode(Int64.self) {
-                head = value
             }
             return (result, head)
         }
     }
 
-    func openConflicts(keyHashes: [[UInt8]]) async throws -> [ConflictIdentity: String] {
-        let keys = Array(Set(keyHashes)).map { ByteBuffer(bytes: $0) }
+    func openConflicts(keyHashes: [Digest128]) async throws -> [ConflictIdentity: String] {
+        let keys = Array(Set(keyHashes)).map { ByteBuffer(bytes: $0.bytes) }
         guard !keys.isEmpty else { return [:] }
         var result: [ConflictIdentity: String] = [:]
         let rows = try await client.query(
@@ -165,19 +165,19 @@ struct PostgresCollectionRepository: CollectionRepository {
             logger: logger
         )
         for try await (id, key, source, content) in rows.decode((String, ByteBuffer, String, ByteBuffer).self) {
-            result[ConflictIdentity(keyHash: Array(buffer: key), incomingSource: source, incomingContentHash: Array(buffer: content))] = id
+            result[ConflictIdentity(keyHash: Digest128(bytes: key.readableBytesView), incomingSource: source, incomingContentHash: Digest128(bytes: content.readableBytesView))] = id
         }
         return result
     }
 
     static let recordColumns = [
         "resource_id", "key_hash", "business_key", "version", "operation", "subject_code", "subject_type", "subject_name", "division",
-        "source_unit", "batch_id", "row_number", "content_hash", "data", "recorded_at", "supersedes",
+        "event_date", "source_unit", "batch_id", "row_number", "content_hash", "data", "recorded_at", "supersedes",
     ]
 
     static func copyRow(_ version: RecordVersion, into text: inout PostgresCopyText) {
         text.text(version.resourceID)
-        text.bytes(version.keyHash)
+        text.bytes(version.keyHash.bytes)
         text.text(version.businessKey)
         text.integer(version.version)
         text.text(version.operation.rawValue)
@@ -185,10 +185,11 @@ struct PostgresCollectionRepository: CollectionRepository {
         text.optionalText(version.subjectType?.rawValue)
         text.text(version.subjectName)
         text.text(version.division)
+        text.optionalText(version.eventDate)
         text.text(version.sourceUnit)
         text.text(version.batchID)
         text.integer(version.rowNumber)
-        text.bytes(version.contentHash)
+        text.bytes(version.contentHash.bytes)
         text.text(version.data)
         text.text(PostgresTimestamp.text(version.recordedAt))
         text.optionalInteger(version.supersedes)
@@ -207,7 +208,6 @@ struct PostgresCollectionRepository: CollectionRepository {
             problemRows.optionalText(try problem.problem.conflict.map { try StorageCoding.encode($0) })
             problemRows.endRow()
         }
-        let keys = chunk.keyHashes.map { ByteBuffer(bytes: $0) }
         let logger = self.logger
         try await client.transaction(logger: logger) { connection in
             try await connection.query("SELECT pg_advisory_xact_lock(\(PostgresSchema.changeFeedLockKey))", logger: logger)
@@ -220,11 +220,13 @@ struct PostgresCollectionRepository: CollectionRepository {
             guard processed == Int64(chunk.processedRowsBefore) else {
                 throw BatchProgressMismatch(batchID: chunk.batchID, expected: chunk.processedRowsBefore, found: Int(processed))
             }
-            if !keys.isEmpty {
-                let rows = try await connection.query(
-                    "SELECT EXISTS (SELECT 1 FROM records WHERE seq > \(chunk.observedHead) AND key_hash = ANY(\(keys)))", logger: logger
-                )
-                for try await stale in rows.decode(Bool.self) where stale { throw StaleChunkError() }
+            if !chunk.keyHashes.isEmpty {
+                // Usually nothing was written since the head: a range scan of the primary key.
+                let keys = Set(chunk.keyHashes)
+                let rows = try await connection.query("SELECT key_hash FROM records WHERE seq > \(chunk.observedHead)", logger: logger)
+                for try await key in rows.decode(ByteBuffer.self) where keys.contains(Digest128(bytes: key.readableBytesView)) {
+                    throw StaleChunkError()
+                }
             }
             if !chunk.versions.isEmpty {
                 try await connection.copyFrom(table: "records", columns: Self.recordColumns, logger: logger) { writer in
@@ -241,10 +243,10 @@ struct PostgresCollectionRepository: CollectionRepository {
                     """
                     INSERT INTO conflicts (id, resource_id, key_hash, business_key, stored_seq, stored_version, stored_source_unit,
                         stored_batch_id, stored_row_number, incoming, incoming_source_unit, incoming_content_hash, status, created_at)
-                    VALUES (\(conflict.id), \(conflict.resourceID), \(ByteBuffer(bytes: conflict.keyHash)), \(conflict.businessKey),
+                    VALUES (\(conflict.id), \(conflict.resourceID), \(ByteBuffer(bytes: conflict.keyHash.bytes)), \(conflict.businessKey),
                         \(conflict.storedSequence), \(conflict.storedVersion), \(conflict.storedSourceUnit), \(conflict.storedBatchID),
                         \(conflict.storedRowNumber), \(conflictJSON[index]), \(conflict.incoming.sourceUnit),
-                        \(ByteBuffer(bytes: conflict.incoming.contentHash)), 'open', \(conflict.createdAt))
+                        \(ByteBuffer(bytes: conflict.incoming.contentHash.bytes)), 'open', \(conflict.createdAt))
                     ON CONFLICT DO NOTHING
                     """,
                     logger: logger
@@ -255,9 +257,6 @@ struct PostgresCollectionRepository: CollectionRepository {
                 try await connection.copyFrom(
                     table: "batch_problems", columns: ["batch_id", "row_number", "status", "issues", "cells", "conflict"], logger: logger
                 ) { writer in try await writer.write(buffer) }
-            }
-            if !chunk.subjects.isEmpty {
-                try await Self.upsertSubjects(connection, chunk.subjects, now: Date(), logger: logger)
             }
             try await connection.query(
                 """
@@ -271,31 +270,6 @@ struct PostgresCollectionRepository: CollectionRepository {
                 logger: logger
             )
         }
-    }
-
-    /// One statement for all of a chunk's subjects (each subject at most once, as the pipeline sends them).
-    static func upsertSubjects(_ connection: PostgresConnection, _ subjects: [SubjectDelta], now: Date, logger: Logger) async throws {
-        let codes = subjects.map(\.subjectCode)
-        let resources = subjects.map(\.resourceID)
-        let names = subjects.map(\.subjectName)
-        let types = subjects.map { $0.subjectType?.rawValue ?? "" }
-        let counts = subjects.map { Int64($0.newRecords) }
-        let dates = subjects.map { $0.latestEventDate ?? "" }
-        try await connection.query(
-            """
-            INSERT INTO subject_summaries (subject_code, resource_id, subject_name, subject_type, record_count, latest_event_date, updated_at)
-            SELECT code, resource, name, NULLIF(type, ''), count, NULLIF(date, ''), \(now)
-            FROM UNNEST(\(codes)::text[], \(resources)::text[], \(names)::text[], \(types)::text[], \(counts)::bigint[], \(dates)::text[])
-                AS delta(code, resource, name, type, count, date)
-            ON CONFLICT (subject_code, resource_id) DO UPDATE SET
-                subject_name = EXCLUDED.subject_name,
-                subject_type = COALESCE(EXCLUDED.subject_type, subject_summaries.subject_type),
-                record_count = subject_summaries.record_count + EXCLUDED.record_count,
-                latest_event_date = GREATEST(subject_summaries.latest_event_date, EXCLUDED.latest_event_date),
-                updated_at = EXCLUDED.updated_at
-            """,
-            logger: logger
-        )
     }
 
     func problems(batchID: String) async throws -> [StoredProblem] {
@@ -318,8 +292,8 @@ struct PostgresCollectionRepository: CollectionRepository {
     }
 
     static let versionColumns = """
-        seq, resource_id, key_hash, business_key, version, operation, subject_code, subject_type, subject_name, division, source_unit,
-        batch_id, row_number, content_hash, data, recorded_at, supersedes
+        seq, resource_id, key_hash, business_key, version, operation, subject_code, subject_type, subject_name, division, event_date,
+        source_unit, batch_id, row_number, content_hash, data, recorded_at, supersedes
         """
 
     func fetchVersions(_ query: PostgresQuery) async throws -> [RecordVersion] {
@@ -329,12 +303,12 @@ struct PostgresCollectionRepository: CollectionRepository {
             func value<T: PostgresDecodable>(_ name: String, _ type: T.Type = T.self) throws -> T { try row[name].decode(T.self) }
             result.append(
                 RecordVersion(
-                    sequence: try value("seq"), resourceID: try value("resource_id"), keyHash: Array(buffer: try value("key_hash", ByteBuffer.self)),
+                    sequence: try value("seq"), resourceID: try value("resource_id"), keyHash: Digest128(bytes: try value("key_hash", ByteBuffer.self).readableBytesView),
                     businessKey: try value("business_key"), version: try value("version"),
                     operation: RecordOperation(rawValue: try value("operation")) ?? .create, subjectCode: try value("subject_code"),
                     subjectType: (try value("subject_type", String?.self)).flatMap(SubjectType.init(rawValue:)), subjectName: try value("subject_name"),
-                    division: try value("division"), sourceUnit: try value("source_unit"), batchID: try value("batch_id"),
-                    rowNumber: try value("row_number"), contentHash: Array(buffer: try value("content_hash", ByteBuffer.self)),
+                    division: try value("division"), eventDate: try value("event_date"), sourceUnit: try value("source_unit"), batchID: try value("batch_id"),
+                    rowNumber: try value("row_number"), contentHash: Digest128(bytes: try value("content_hash", ByteBuffer.self).readableBytesView),
                     data: try value("data"), recordedAt: try value("recorded_at"), supersedes: try value("supersedes")
                 )
             )
@@ -371,7 +345,7 @@ struct PostgresCollectionRepository: CollectionRepository {
     static func conflict(_ row: PostgresRandomAccessRow) throws -> ConflictRecord {
         func value<T: PostgresDecodable>(_ name: String, _ type: T.Type = T.self) throws -> T { try row[name].decode(T.self) }
         var incoming = try StorageCoding.decode(IncomingRecordJSON.self, try value("incoming")).version
-        incoming.keyHash = Array(buffer: try value("key_hash", ByteBuffer.self))
+        incoming.keyHash = Digest128(bytes: try value("key_hash", ByteBuffer.self).readableBytesView)
         return ConflictRecord(
             id: try value("id"), resourceID: try value("resource_id"), keyHash: incoming.keyHash, businessKey: try value("business_key"),
             storedSequence: try value("stored_seq"), storedVersion: try value("stored_version"), storedSourceUnit: try value("stored_source_unit"),
@@ -418,7 +392,7 @@ struct PostgresCollectionRepository: CollectionRepository {
             if keepIncoming {
                 var current: (Int64, Int)?
                 for try await row in try await connection.query(
-                    "SELECT seq, version FROM records WHERE key_hash = \(ByteBuffer(bytes: conflict.keyHash)) ORDER BY version DESC LIMIT 1", logger: logger
+                    "SELECT seq, version FROM records WHERE key_hash = \(ByteBuffer(bytes: conflict.keyHash.bytes)) ORDER BY version DESC LIMIT 1", logger: logger
                 ).decode((Int64, Int).self) {
                     current = row
                 }
@@ -431,11 +405,6 @@ struct PostgresCollectionRepository: CollectionRepository {
                 Self.copyRow(version, into: &text)
                 let buffer = text.take()
                 try await connection.copyFrom(table: "records", columns: Self.recordColumns, logger: logger) { writer in try await writer.write(buffer) }
-                try await Self.upsertSubjects(
-                    connection,
-                    [SubjectDelta(subjectCode: version.subjectCode, resourceID: version.resourceID, subjectName: version.subjectName, subjectType: version.subjectType, newRecords: 0, latestEventDate: nil)],
-                    now: time, logger: logger
-                )
             }
             conflict.status = keepIncoming ? .acceptedIncoming : .keptStored
             conflict.resolvedBy = resolvedBy
@@ -453,6 +422,63 @@ struct PostgresCollectionRepository: CollectionRepository {
     }
 
     // MARK: - Theme and quality
+
+    func projectSubjectTheme(limit: Int) async throws -> Int {
+        let logger = self.logger
+        return try await client.transaction(logger: logger) { connection in
+            try await connection.query("SELECT pg_advisory_xact_lock(\(PostgresSchema.themeProjectionLockKey))", logger: logger)
+            var cursor: Int64 = 0
+            for try await value in try await connection.query(
+                "SELECT position FROM projection_cursors WHERE name = 'subject_summary'", logger: logger
+            ).decode(Int64.self) {
+                cursor = value
+            }
+            var upTo: Int64?
+            var count = 0
+            for try await (last, rows) in try await connection.query(
+                "SELECT MAX(seq), COUNT(*)::bigint FROM (SELECT seq FROM records WHERE seq > \(cursor) ORDER BY seq LIMIT \(limit)) s", logger: logger
+            ).decode((Int64?, Int64).self) {
+                upTo = last
+                count = Int(rows)
+            }
+            guard let upTo else { return 0 }
+            try await connection.query(
+                """
+                INSERT INTO subject_summaries (subject_code, resource_id, subject_name, subject_type, record_count, latest_event_date, updated_at)
+                SELECT g.subject_code, g.resource_id, x.subject_name, x.subject_type, g.new_records, g.latest, now()
+                FROM (
+                    SELECT subject_code, resource_id, MAX(seq) AS last_seq, COUNT(*) FILTER (WHERE version = 1) AS new_records, MAX(event_date) AS latest
+                    FROM records WHERE seq > \(cursor) AND seq <= \(upTo) AND subject_code <> '' GROUP BY subject_code, resource_id
+                ) g JOIN records x ON x.seq = g.last_seq
+                ON CONFLICT (subject_code, resource_id) DO UPDATE SET
+                    subject_name = EXCLUDED.subject_name,
+                    subject_type = COALESCE(EXCLUDED.subject_type, subject_summaries.subject_type),
+                    record_count = subject_summaries.record_count + EXCLUDED.record_count,
+                    latest_event_date = GREATEST(subject_summaries.latest_event_date, EXCLUDED.latest_event_date),
+                    updated_at = EXCLUDED.updated_at
+                """,
+                logger: logger
+            )
+            try await connection.query(
+                """
+                INSERT INTO projection_cursors (name, position) VALUES ('subject_summary', \(upTo))
+                ON CONFLICT (name) DO UPDATE SET position = EXCLUDED.position
+                """,
+                logger: logger
+            )
+            return count
+        }
+    }
+
+    func subjectThemePosition() async throws -> Int64 {
+        var position: Int64 = 0
+        for try await value in try await client.query(
+            "SELECT position FROM projection_cursors WHERE name = 'subject_summary'", logger: logger
+        ).decode(Int64.self) {
+            position = value
+        }
+        return position
+    }
 
     func subjectSummary(subjectCode: String) async throws -> [SubjectResourceSummary] {
         var result: [SubjectResourceSummary] = []

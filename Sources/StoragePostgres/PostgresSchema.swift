@@ -29,6 +29,8 @@ enum PostgresSchema {
     static let migrationLockKey: Int64 = 0x4372_6564_6974_4875
     /// Held while a transaction appends to the change feed, so sequence numbers commit in order.
     static let changeFeedLockKey: Int64 = 0x4372_6564_6974_4655
+    /// Held while the subject theme is projected, so replicas take turns.
+    static let themeProjectionLockKey: Int64 = 0x4372_6564_6974_5448
 
     static let migrations: [(name: String, sql: String)] = [
         (
@@ -147,6 +149,16 @@ enum PostgresSchema {
                 latest_event_date text,
                 updated_at timestamptz NOT NULL,
                 PRIMARY KEY (subject_code, resource_id)
+            );
+            """
+        ),
+        (
+            "0003_theme_projection",
+            """
+            ALTER TABLE records ADD COLUMN event_date text;
+            CREATE TABLE projection_cursors (
+                name text PRIMARY KEY,
+                position bigint NOT NULL
             );
             """
         ),

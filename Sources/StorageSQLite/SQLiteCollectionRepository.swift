@@ -99,22 +99,22 @@ struct SQLiteCollectionRepository: CollectionRepository {
 
     // MARK: - Records
 
-    func currentRecords(keyHashes: [[UInt8]]) async throws -> (records: [[UInt8]: CurrentRecord], head: Int64) {
+    func currentRecords(keyHashes: [Digest128]) async throws -> (records: [Digest128: CurrentRecord], head: Int64) {
         try await pool.read { db in
-            var result: [[UInt8]: CurrentRecord] = [:]
+            var result: [Digest128: CurrentRecord] = [:]
             for group in Self.groups(Array(Set(keyHashes))) {
                 let placeholders = Array(repeating: "?", count: group.count).joined(separator: ",")
                 let rows = try Row.fetchCursor(
                     db,
                     sql: "SELECT key_hash, seq, version, source_unit, content_hash, batch_id, row_number FROM records WHERE key_hash IN (\(placeholders))",
-                    arguments: StatementArguments(group.map { Data($0) })
+                    arguments: StatementArguments(group.map { Data($0.bytes) })
                 )
                 while let row = try rows.next() {
-                    let key = [UInt8](row["key_hash"] as Data)
+                    let key = Digest128(bytes: row["key_hash"] as Data)
                     let version: Int = row["version"]
                     if let existing = result[key], existing.version >= version { continue }
                     result[key] = CurrentRecord(
-                        sequence: row["seq"], version: version, sourceUnit: row["source_unit"], contentHash: [UInt8](row["content_hash"] as Data),
+                        sequence: row["seq"], version: version, sourceUnit: row["source_unit"], contentHash: Digest128(bytes: row["content_hash"] as Data),
                         batchID: row["batch_id"], rowNumber: row["row_number"]
                     )
                 }
@@ -124,7 +124,7 @@ struct SQLiteCollectionRepository: CollectionRepository {
         }
     }
 
-    func openConflicts(keyHashes: [[UInt8]]) async throws -> [ConflictIdentity: String] {
+    func openConflicts(keyHashes: [Digest128]) async throws -> [ConflictIdentity: String] {
         try await pool.read { db in
             var result: [ConflictIdentity: String] = [:]
             for group in Self.groups(Array(Set(keyHashes))) {
@@ -132,11 +132,12 @@ struct SQLiteCollectionRepository: CollectionRepository {
                 let rows = try Row.fetchAll(
                     db,
                     sql: "SELECT id, key_hash, incoming_source_unit, incoming_content_hash FROM conflicts WHERE status = 'open' AND key_hash IN (\(placeholders))",
-                    arguments: StatementArguments(group.map { Data($0) })
+                    arguments: StatementArguments(group.map { Data($0.bytes) })
                 )
                 for row in rows {
                     let identity = ConflictIdentity(
-                        keyHash: [UInt8](row["key_hash"] as Data), incomingSource: row["incoming_source_unit"], incomingContentHash: [UInt8](row["incoming_content_hash"] as Data)
+                        keyHash: Digest128(bytes: row["key_hash"] as Data), incomingSource: row["incoming_source_unit"],
+                        incomingContentHash: Digest128(bytes: row["incoming_content_hash"] as Data)
                     )
                     result[identity] = row["id"]
                 }
@@ -164,14 +165,14 @@ struct SQLiteCollectionRepository: CollectionRepository {
                 let keys = Set(chunk.keyHashes)
                 let changed = try Row.fetchCursor(db, sql: "SELECT key_hash FROM records WHERE seq > ?", arguments: [chunk.observedHead])
                 while let row = try changed.next() {
-                    if keys.contains([UInt8](row["key_hash"] as Data)) { throw StaleChunkError() }
+                    if keys.contains(Digest128(bytes: row["key_hash"] as Data)) { throw StaleChunkError() }
                 }
             }
             let insert = try db.cachedStatement(
                 sql: """
                     INSERT INTO records (resource_id, key_hash, business_key, version, operation, subject_code, subject_type, subject_name,
-                        division, source_unit, batch_id, row_number, content_hash, data, recorded_at, supersedes)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                        division, event_date, source_unit, batch_id, row_number, content_hash, data, recorded_at, supersedes)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     """
             )
             for version in chunk.versions {
@@ -185,9 +186,9 @@ struct SQLiteCollectionRepository: CollectionRepository {
                         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'open', ?)
                         """,
                     arguments: [
-                        conflict.id, conflict.resourceID, Data(conflict.keyHash), conflict.businessKey, conflict.storedSequence, conflict.storedVersion,
+                        conflict.id, conflict.resourceID, Data(conflict.keyHash.bytes), conflict.businessKey, conflict.storedSequence, conflict.storedVersion,
                         conflict.storedSourceUnit, conflict.storedBatchID, conflict.storedRowNumber, conflictJSON[index], conflict.incoming.sourceUnit,
-                        Data(conflict.incoming.contentHash), conflict.createdAt.timeIntervalSince1970,
+                        Data(conflict.incoming.contentHash.bytes), conflict.createdAt.timeIntervalSince1970,
                     ]
                 )
             }
@@ -198,11 +199,6 @@ struct SQLiteCollectionRepository: CollectionRepository {
                 try problem.execute(arguments: [
                     chunk.batchID, stored.problem.row, stored.problem.status.rawValue, problemJSON[index].0, problemJSON[index].1, problemJSON[index].2,
                 ])
-            }
-            let now = Date().timeIntervalSince1970
-            let upsert = try db.cachedStatement(sql: Self.upsertSubjectSQL)
-            for subject in chunk.subjects {
-                try upsert.execute(arguments: Self.subjectArguments(subject, now: now))
             }
             try db.execute(
                 sql: """
@@ -221,32 +217,11 @@ struct SQLiteCollectionRepository: CollectionRepository {
 
     static func arguments(_ version: RecordVersion) -> StatementArguments {
         [
-            version.resourceID, Data(version.keyHash), version.businessKey, version.version, version.operation.rawValue, version.subjectCode,
-            version.subjectType?.rawValue, version.subjectName, version.division, version.sourceUnit, version.batchID, version.rowNumber,
-            Data(version.contentHash), version.data, version.recordedAt.timeIntervalSince1970, version.supersedes,
+            version.resourceID, Data(version.keyHash.bytes), version.businessKey, version.version, version.operation.rawValue, version.subjectCode,
+            version.subjectType?.rawValue, version.subjectName, version.division, version.eventDate, version.sourceUnit, version.batchID, version.rowNumber,
+            Data(version.contentHash.bytes), version.data, version.recordedAt.timeIntervalSince1970, version.supersedes,
         ]
     }
-
-    static func upsertSubject(_ db: Database, _ subject: SubjectDelta, now: Double) throws {
-        try db.cachedStatement(sql: upsertSubjectSQL).execute(arguments: subjectArguments(subject, now: now))
-    }
-
-    static func subjectArguments(_ subject: SubjectDelta, now: Double) -> StatementArguments {
-        [subject.subjectCode, subject.resourceID, subject.subjectName, subject.subjectType?.rawValue, subject.newRecords, subject.latestEventDate, now]
-    }
-
-    static let upsertSubjectSQL = """
-                INSERT INTO subject_summaries (subject_code, resource_id, subject_name, subject_type, record_count, latest_event_date, updated_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?)
-                ON CONFLICT (subject_code, resource_id) DO UPDATE SET
-                    subject_name = excluded.subject_name,
-                    subject_type = COALESCE(excluded.subject_type, subject_type),
-                    record_count = record_count + excluded.record_count,
-                    latest_event_date = CASE WHEN excluded.latest_event_date IS NOT NULL
-                        AND (latest_event_date IS NULL OR excluded.latest_event_date > latest_event_date)
-                        THEN excluded.latest_event_date ELSE latest_event_date END,
-                    updated_at = excluded.updated_at
-                """
 
     func problems(batchID: String) async throws -> [StoredProblem] {
         try await pool.read { db in
@@ -266,11 +241,11 @@ struct SQLiteCollectionRepository: CollectionRepository {
 
     static func version(_ row: Row) -> RecordVersion {
         RecordVersion(
-            sequence: row["seq"], resourceID: row["resource_id"], keyHash: [UInt8](row["key_hash"] as Data), businessKey: row["business_key"],
+            sequence: row["seq"], resourceID: row["resource_id"], keyHash: Digest128(bytes: row["key_hash"] as Data), businessKey: row["business_key"],
             version: row["version"], operation: RecordOperation(rawValue: row["operation"]) ?? .create, subjectCode: row["subject_code"],
             subjectType: (row["subject_type"] as String?).flatMap(SubjectType.init(rawValue:)), subjectName: row["subject_name"],
-            division: row["division"], sourceUnit: row["source_unit"], batchID: row["batch_id"], rowNumber: row["row_number"],
-            contentHash: [UInt8](row["content_hash"] as Data), data: row["data"], recordedAt: Date(timeIntervalSince1970: row["recorded_at"]),
+            division: row["division"], eventDate: row["event_date"], sourceUnit: row["source_unit"], batchID: row["batch_id"], rowNumber: row["row_number"],
+            contentHash: Digest128(bytes: row["content_hash"] as Data), data: row["data"], recordedAt: Date(timeIntervalSince1970: row["recorded_at"]),
             supersedes: row["supersedes"]
         )
     }
@@ -306,7 +281,7 @@ struct SQLiteCollectionRepository: CollectionRepository {
 
     static func conflict(_ row: Row) throws -> ConflictRecord {
         var incoming = try StorageCoding.decode(IncomingRecordJSON.self, row["incoming"]).version
-        incoming.keyHash = [UInt8](row["key_hash"] as Data)
+        incoming.keyHash = Digest128(bytes: row["key_hash"] as Data)
         return ConflictRecord(
             id: row["id"], resourceID: row["resource_id"], keyHash: incoming.keyHash, businessKey: row["business_key"], storedSequence: row["stored_seq"],
             storedVersion: row["stored_version"], storedSourceUnit: row["stored_source_unit"], storedBatchID: row["stored_batch_id"],
@@ -340,7 +315,7 @@ struct SQLiteCollectionRepository: CollectionRepository {
             }
             if keepIncoming {
                 let current = try Row.fetchOne(
-                    db, sql: "SELECT seq, version FROM records WHERE key_hash = ? ORDER BY version DESC LIMIT 1", arguments: [Data(conflict.keyHash)]
+                    db, sql: "SELECT seq, version FROM records WHERE key_hash = ? ORDER BY version DESC LIMIT 1", arguments: [Data(conflict.keyHash.bytes)]
                 )
                 var version = conflict.incoming
                 version.version = (current?["version"] as Int? ?? 0) + 1
@@ -350,15 +325,10 @@ struct SQLiteCollectionRepository: CollectionRepository {
                 try db.execute(
                     sql: """
                         INSERT INTO records (resource_id, key_hash, business_key, version, operation, subject_code, subject_type, subject_name,
-                            division, source_unit, batch_id, row_number, content_hash, data, recorded_at, supersedes)
-                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                            division, event_date, source_unit, batch_id, row_number, content_hash, data, recorded_at, supersedes)
+                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                         """,
                     arguments: Self.arguments(version)
-                )
-                try Self.upsertSubject(
-                    db,
-                    SubjectDelta(subjectCode: version.subjectCode, resourceID: version.resourceID, subjectName: version.subjectName, subjectType: version.subjectType, newRecords: 0, latestEventDate: nil),
-                    now: time.timeIntervalSince1970
                 )
             }
             conflict.status = keepIncoming ? .acceptedIncoming : .keptStored
@@ -374,6 +344,46 @@ struct SQLiteCollectionRepository: CollectionRepository {
     }
 
     // MARK: - Theme and quality
+
+    func projectSubjectTheme(limit: Int) async throws -> Int {
+        try await pool.write { db in
+            let cursor = try Int64.fetchOne(db, sql: "SELECT position FROM projection_cursors WHERE name = 'subject_summary'") ?? 0
+            guard let upTo = try Int64.fetchOne(
+                db, sql: "SELECT MAX(seq) FROM (SELECT seq FROM records WHERE seq > ? ORDER BY seq LIMIT ?)", arguments: [cursor, limit]
+            ) else { return 0 }
+            try db.execute(
+                sql: """
+                    INSERT INTO subject_summaries (subject_code, resource_id, subject_name, subject_type, record_count, latest_event_date, updated_at)
+                    SELECT g.subject_code, g.resource_id, x.subject_name, x.subject_type, g.new_records, g.latest, ?
+                    FROM (
+                        SELECT subject_code, resource_id, MAX(seq) AS last_seq, SUM(version = 1) AS new_records, MAX(event_date) AS latest
+                        FROM records WHERE seq > ? AND seq <= ? AND subject_code <> '' GROUP BY subject_code, resource_id
+                    ) g JOIN records x ON x.seq = g.last_seq
+                    WHERE true
+                    ON CONFLICT (subject_code, resource_id) DO UPDATE SET
+                        subject_name = excluded.subject_name,
+                        subject_type = COALESCE(excluded.subject_type, subject_type),
+                        record_count = record_count + excluded.record_count,
+                        latest_event_date = CASE WHEN excluded.latest_event_date IS NOT NULL
+                            AND (latest_event_date IS NULL OR excluded.latest_event_date > latest_event_date)
+                            THEN excluded.latest_event_date ELSE latest_event_date END,
+                        updated_at = excluded.updated_at
+                    """,
+                arguments: [Date().timeIntervalSince1970, cursor, upTo]
+            )
+            try db.execute(
+                sql: "INSERT INTO projection_cursors (name, position) VALUES ('subject_summary', ?) ON CONFLICT (name) DO UPDATE SET position = excluded.position",
+                arguments: [upTo]
+            )
+            return try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM records WHERE seq > ? AND seq <= ?", arguments: [cursor, upTo]) ?? 0
+        }
+    }
+
+    func subjectThemePosition() async throws -> Int64 {
+        try await pool.read { db in
+            try Int64.fetchOne(db, sql: "SELECT position FROM projection_cursors WHERE name = 'subject_summary'") ?? 0
+        }
+    }
 
     func subjectSummary(subjectCode: String) async throws -> [SubjectResourceSummary] {
         try await pool.read { db in

@@ -120,6 +120,16 @@ enum SQLiteSchema {
             ) WITHOUT ROWID;
             """
         ),
+        (
+            "0003_theme_projection",
+            """
+            ALTER TABLE records ADD COLUMN event_date TEXT;
+            CREATE TABLE projection_cursors (
+                name TEXT PRIMARY KEY,
+                position INTEGER NOT NULL
+            ) WITHOUT ROWID;
+            """
+        ),
     ]
 
     static let createMigrationsTable = """

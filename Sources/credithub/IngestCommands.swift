@@ -71,18 +71,28 @@ struct Ingest: AsyncParsableCommand {
         let user = ProcessInfo.processInfo.environment["USER"] ?? "cli"
         let receipts = try await storeConfiguration.withPreparedStore(logger: logger) { store in
             let collector = Collector(store: store, raw: raw, configuration: ingestion, logger: logger)
-            var receipts: [Receipt] = []
-            for file in files {
-                let acknowledgement = try await collector.submit(
-                    Submission(
-                        sourceUnit: sourceUnit, resourceID: resource, channel: .commandLine, artefact: .file(path: file),
-                        fileName: (file as NSString).lastPathComponent, format: format, declaredEncoding: encoding, submittedBy: "cli:\(user)"
+            return try await withThrowingTaskGroup(of: [Receipt]?.self) { group in
+                // Themes follow the change feed while the files are collected, on their own connection.
+                group.addTask {
+                    for await _ in collector.commits.stream { try await ThemeProjector.catchUp(store) }
+                    return nil
+                }
+                var receipts: [Receipt] = []
+                for file in files {
+                    let acknowledgement = try await collector.submit(
+                        Submission(
+                            sourceUnit: sourceUnit, resourceID: resource, channel: .commandLine, artefact: .file(path: file),
+                            fileName: (file as NSString).lastPathComponent, format: format, declaredEncoding: encoding, submittedBy: "cli:\(user)"
+                        )
                     )
-                )
-                try await collector.process(batchID: acknowledgement.batch)
-                if let receipt = try await collector.receipt(batch: acknowledgement.batch) { receipts.append(receipt) }
+                    try await collector.process(batchID: acknowledgement.batch)
+                    if let receipt = try await collector.receipt(batch: acknowledgement.batch) { receipts.append(receipt) }
+                }
+                collector.commits.continuation.finish()
+                try await group.waitForAll()
+                try await ThemeProjector.catchUp(store)
+                return receipts
             }
-            return receipts
         }
         print(receipts.count == 1 ? try ReceiptJSON.encode(receipts[0]) : try ReceiptJSON.encode(receipts))
         if receipts.contains(where: { $0.status == .failed }) { throw ExitCode.failure }

@@ -52,6 +52,7 @@ struct Serve: AsyncParsableCommand {
         var services: [any Service] = []
         if let postgres = opened.postgres { services.append(postgres) }
         services.append(IngestionWorker(collector: collector, logger: logger))
+        services.append(ThemeProjector(store: store, wakeUps: collector.commits.stream, logger: logger))
         if serverConfiguration.developmentMode {
             logger.warning("development mode: submissions are accepted on the X-CreditHub-Source-Unit header without authentication")
         }

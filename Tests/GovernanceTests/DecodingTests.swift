@@ -14,7 +14,7 @@ struct CSVParsingTests {
         repeat {
             let end = min(bytes.count, start + max(1, min(chunk, bytes.count)))
             bytes[start..<end].withUnsafeBufferPointer { buffer in
-                parser.parse(buffer, final: end == bytes.count) { records.append($0) }
+                parser.parse(buffer, final: end == bytes.count) { records.append($0.cells) }
             }
             start = end
         } while start < bytes.count
@@ -65,7 +65,7 @@ struct EncodingTests {
         let source = try ArtefactDecoding.open(path: path, format: .csv, declaredEncoding: declared)
         var rows: [[String]] = []
         while let record = try source.next() {
-            if case .positional(let cells) = record { rows.append(cells) }
+            if case .positional(let row) = record { rows.append(row.cells) }
         }
         return (source.encoding, rows)
     }
@@ -173,7 +173,7 @@ struct XLSXTests {
         let source = try ArtefactDecoding.open(path: path, format: .xlsx, declaredEncoding: nil)
         var rows: [[String]] = []
         while let record = try source.next() {
-            if case .positional(let cells) = record { rows.append(cells) }
+            if case .positional(let row) = record { rows.append(row.cells) }
         }
         #expect(rows == [
             ["行政相对人名称", "处罚决定日期", "罚款金额（万元）", "备注"],

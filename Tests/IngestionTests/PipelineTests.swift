@@ -135,17 +135,30 @@ struct PipelineTests {
                 _ = try await collection.resolveConflict(id: reference.id, keepIncoming: false, resolvedBy: "x", reason: "", at: Date())
             }
 
-            // The subject theme counts facts, not versions.
+            // The subject theme follows the change feed and counts facts, not versions.
+            #expect(try await collection.subjectSummary(subjectCode: PenaltyRows.company).isEmpty)
+            #expect(try await ThemeProjector.catchUp(collector.store) == 5)
+            #expect(try await ThemeProjector.catchUp(collector.store) == 0)
+            #expect(try await collection.subjectThemePosition() == (try await collection.changes(after: 0, limit: 100, resourceIDs: nil, division: nil)).last?.sequence)
             let theme = try await collection.subjectSummary(subjectCode: PenaltyRows.company)
             #expect(theme.count == 1)
             #expect(theme.first?.recordCount == 3)
             #expect(theme.first?.latestEventDate == "2023-05-06")
+            #expect(theme.first?.subjectName == "杭州某某科技有限公司")
+            #expect(theme.first?.subjectType == .legalPerson)
+            // A later record moves the latest date and adds to the count.
+            _ = try await Self.ingest(collector, Array(PenaltyRows.csv([PenaltyRows.record(8, ["CF_JDRQ": "2024/01/02", "CF_YXQ": "2025/01/02"])]).utf8))
+            try await ThemeProjector.catchUp(collector.store)
+            let later = try await collection.subjectSummary(subjectCode: PenaltyRows.company)
+            #expect(later.first?.recordCount == 4)
+            #expect(later.first?.latestEventDate == "2024-01-02")
 
             // The change feed has every accepted change in order, filterable.
             let feed = try await collection.changes(after: 0, limit: 100, resourceIDs: nil, division: nil)
-            #expect(feed.count == 5)
+            #expect(feed.count == 6)
+            #expect(feed.first?.eventDate == "2023-05-06")
             #expect(feed.map(\.sequence) == feed.map(\.sequence).sorted())
-            #expect(try await collection.changes(after: feed[2].sequence, limit: 100, resourceIDs: ["admin_penalty"], division: "33").count == 2)
+            #expect(try await collection.changes(after: feed[2].sequence, limit: 100, resourceIDs: ["admin_penalty"], division: "33").count == 3)
             #expect(try await collection.changes(after: 0, limit: 100, resourceIDs: ["admin_license"], division: nil).isEmpty)
             #expect(try await collection.changes(after: 0, limit: 100, resourceIDs: nil, division: "5101").isEmpty)
 

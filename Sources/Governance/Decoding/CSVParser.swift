@@ -2,14 +2,14 @@
 ///
 /// Quoted fields may hold delimiters, doubled quotes and line breaks; a record ends at LF, CRLF or
 /// a lone CR outside quotes. Bytes arrive in chunks of any size; records are emitted as they
-/// complete, so memory stays bounded by the longest record.
+/// complete, each as one ``TextRow``, so memory stays bounded by the longest record.
 public struct CSVParser {
     public let delimiter: UInt8
-    private var fields: [String] = []
-    private var field: [UInt8] = []
+    private var row = TextRow()
     private var state: State = .fieldStart
     /// A CR ended the last record; a following LF belongs to it.
     private var afterCR = false
+    private var lastWidth = (bytes: 256, cells: 16)
 
     enum State {
         case fieldStart
@@ -39,7 +39,7 @@ public struct CSVParser {
 
     /// Parses one chunk, calling `emit` with each completed record. With `final`, the last record is
     /// emitted even without a line break.
-    public mutating func parse(_ bytes: UnsafeBufferPointer<UInt8>, final: Bool, emit: ([String]) throws -> Void) rethrows {
+    public mutating func parse(_ bytes: UnsafeBufferPointer<UInt8>, final: Bool, emit: (TextRow) throws -> Void) rethrows {
         let quote = UInt8(ascii: "\"")
         let lf: UInt8 = 0x0A
         let cr: UInt8 = 0x0D
@@ -53,8 +53,7 @@ public struct CSVParser {
         while index < count {
             switch state {
             case .fieldStart:
-                let byte = bytes[index]
-                if byte == quote {
+                if bytes[index] == quote {
                     state = .quoted
                     index += 1
                     continue
@@ -69,24 +68,15 @@ public struct CSVParser {
                     if byte == delimiter || byte == lf || byte == cr { break }
                     end += 1
                 }
-                if end == count {
-                    field.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[index..<end]))
-                    index = end
-                    continue
-                }
-                if field.isEmpty {
-                    fields.append(String(decoding: UnsafeBufferPointer(rebasing: bytes[index..<end]), as: UTF8.self))
-                } else {
-                    field.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[index..<end]))
-                    fields.append(String(decoding: field, as: UTF8.self))
-                    field.removeAll(keepingCapacity: true)
-                }
+                row.appendToOpenCell(UnsafeBufferPointer(rebasing: bytes[index..<end]))
                 index = end
+                if end == count { continue }
+                row.endCell()
                 try terminate(bytes, &index, emit: emit)
             case .quoted:
                 var end = index
                 while end < count, bytes[end] != quote { end += 1 }
-                field.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[index..<end]))
+                row.appendToOpenCell(UnsafeBufferPointer(rebasing: bytes[index..<end]))
                 if end == count {
                     index = end
                     continue
@@ -96,12 +86,11 @@ public struct CSVParser {
             case .quoteInQuoted:
                 let byte = bytes[index]
                 if byte == quote {
-                    field.append(quote)
+                    row.appendToOpenCell(quote)
                     state = .quoted
                     index += 1
                 } else if byte == delimiter || byte == lf || byte == cr {
-                    fields.append(String(decoding: field, as: UTF8.self))
-                    field.removeAll(keepingCapacity: true)
+                    row.endCell()
                     try terminate(bytes, &index, emit: emit)
                 } else {
                     // Text after a closing quote (`"abc"def`): keep it, as spreadsheet programs do.
@@ -115,7 +104,7 @@ public struct CSVParser {
     }
 
     /// Handles the delimiter or line break at `index`, which ended a field.
-    private mutating func terminate(_ bytes: UnsafeBufferPointer<UInt8>, _ index: inout Int, emit: ([String]) throws -> Void) rethrows {
+    private mutating func terminate(_ bytes: UnsafeBufferPointer<UInt8>, _ index: inout Int, emit: (TextRow) throws -> Void) rethrows {
         let byte = bytes[index]
         index += 1
         state = .fieldStart
@@ -127,24 +116,26 @@ public struct CSVParser {
                 afterCR = true
             }
         }
-        let record = fields
-        fields.removeAll(keepingCapacity: true)
+        try emitRow(emit)
+    }
+
+    private mutating func emitRow(_ emit: (TextRow) throws -> Void) rethrows {
+        let record = row
+        lastWidth = (max(64, record.bytes.count), max(4, record.count))
+        row.removeAll(reservingCapacity: lastWidth.bytes, cells: lastWidth.cells)
         try emit(record)
     }
 
-    private mutating func finish(emit: ([String]) throws -> Void) rethrows {
+    private mutating func finish(emit: (TextRow) throws -> Void) rethrows {
         switch state {
         case .fieldStart:
             // A delimiter just before the end leaves one empty field to add.
-            guard !fields.isEmpty else { return }
-            fields.append("")
+            guard row.count > 0 else { return }
+            row.endCell()
         case .unquoted, .quoted, .quoteInQuoted:
-            fields.append(String(decoding: field, as: UTF8.self))
-            field.removeAll()
+            row.endCell()
         }
         state = .fieldStart
-        let record = fields
-        fields.removeAll()
-        try emit(record)
+        try emitRow(emit)
     }
 }

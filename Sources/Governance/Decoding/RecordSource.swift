@@ -4,7 +4,7 @@ import Foundation
 /// One record as decoded, before any catalogue mapping.
 public enum SourceRecord: Sendable, Hashable {
     /// Cells in column order (CSV, spreadsheets): the first rows hold the header.
-    case positional([String])
+    case positional(TextRow)
     /// Named values (JSON): keys are field ids, labels or aliases.
     case keyed([(String, String)])
 
@@ -77,7 +77,7 @@ final class DelimitedTextReader: RecordSource {
     private let handle: FileHandle
     private var transcoder: Transcoder
     private var parser: CSVParser
-    private var pending: [[String]] = []
+    private var pending: [TextRow] = []
     private var pendingIndex = 0
     private var finished = false
     private var utf8: [UInt8] = []

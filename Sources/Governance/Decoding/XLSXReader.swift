@@ -69,7 +69,7 @@ final class XLSXReader: RecordSource {
             scanner.feed(chunk)
             while let token = scanner.next() { handle(token) }
         }
-        return pendingRows.isEmpty ? nil : .positional(pendingRows.removeFirst())
+        return pendingRows.isEmpty ? nil : .positional(TextRow(cells: pendingRows.removeFirst()))
     }
 
     private func handle(_ token: XMLScanner.Token) {

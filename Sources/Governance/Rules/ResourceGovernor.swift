@@ -9,12 +9,12 @@ public struct GovernedRow: Sendable {
     public var position: Int
     /// `accepted`, `fixed` or `rejected`; duplicates and conflicts are decided against the store.
     public var status: RowStatus
-    /// Normalised values by field index; empty means no value.
-    public var values: [String]
+    /// Normalised values in field order; an empty cell means no value.
+    public var values: TextRow
     /// Errors for a rejected row; what was fixed for a fixed row.
     public var issues: [Issue]
     /// The cells as submitted, in the file's column order, for the rejected-rows download.
-    public var originalCells: [String]
+    public var original: TextRow
     public var businessKey: String
     public var subjectCode: String
     public var subjectType: SubjectType?
@@ -29,12 +29,18 @@ public struct GovernedRow: Sendable {
     public var valid: Bool
     /// Collected within the resource's timeliness window; nil when the resource has none or the row no date.
     public var timely: Bool?
-    /// 16-byte hash of resource and business key: the store's lookup key.
-    public var keyHash: [UInt8]
-    /// 16-byte hash of the normalised content: equal content, equal hash.
-    public var contentHash: [UInt8]
+    /// Hash of resource and business key: the store's lookup key.
+    public var keyHash: Digest128
+    /// Hash of the normalised content: equal content, equal hash.
+    public var contentHash: Digest128
     /// The normalised record as a JSON object of field id → value (empty values left out).
     public var dataJSON: String
+
+    /// The normalised value of field `index`.
+    public func value(_ index: Int) -> String { values.cell(index) }
+
+    /// The cells as submitted.
+    public var originalCells: [String] { original.cells }
 }
 
 /// Applies a resource's catalogue rules to rows: normalise what can be fixed, say what was fixed,
@@ -107,39 +113,51 @@ public struct ResourceGovernor: Sendable {
     }
 
     /// Whether a row is a template instruction (表格说明 / 填表说明) rather than data.
-    public static func isInstructionRow(_ cells: [String]) -> Bool {
-        guard let first = cells.first(where: { !TextNormalisation.isBlank($0) }) else { return false }
-        let utf8 = first.utf8
+    public static func isInstructionRow(_ row: TextRow) -> Bool {
+        guard let column = (0..<row.count).first(where: { !row.cellIsEmpty($0) }) else { return false }
         // Every marker starts with 表 (E8 A1 A8) or 填 (E5 A1 AB): skip the string work otherwise.
-        guard let lead = utf8.first, lead == 0xE8 || lead == 0xE5 || TextNormalisation.needsTrim(first) else { return false }
-        let text = TextNormalisation.trim(first)
+        let lead = row.withCell(column) { $0.first ?? 0 }
+        guard lead == 0xE8 || lead == 0xE5 || lead <= 0x20 || lead == 0xE3 else { return false }
+        let text = TextNormalisation.trim(row.cell(column))
+        if text.isEmpty, column + 1 < row.count {
+            return isInstructionRow(TextRow(cells: Array(row.cells.dropFirst(column + 1))))
+        }
         return text.hasPrefix("表格说明") || text.hasPrefix("填表说明") || text.hasPrefix("填报说明")
     }
 
+    public static func isInstructionRow(_ cells: [String]) -> Bool {
+        isInstructionRow(TextRow(cells: cells))
+    }
+
     public static func isBlank(_ cells: [String]) -> Bool {
-        cells.allSatisfy(TextNormalisation.isBlank)
+        TextRow(cells: cells).isBlank
     }
 
     // MARK: - Rows
 
     /// Governs one positional row mapped by `mapping`.
-    public func govern(cells: [String], mapping: HeaderMapping, position: Int, submittingUnit: String, damagedText: Bool = false) -> GovernedRow {
-        var values = [String](repeating: "", count: fields.count)
+    public func govern(row: TextRow, mapping: HeaderMapping, position: Int, submittingUnit: String, damagedText: Bool = false) -> GovernedRow {
+        var working = WorkingRow(input: row, fields: compiled.count)
         var issues: [Issue] = []
         let columns = mapping.columnFields
-        for (column, cell) in cells.enumerated() {
+        for column in 0..<row.count {
             if column < columns.count {
-                if let field = columns[column], values[field].isEmpty { values[field] = cell }
-            } else if !TextNormalisation.isBlank(cell) {
-                issues.append(IssueMessages.extraCells(count: cells.count, columns: columns.count))
+                if let field = columns[column], working.source[field] < 0 || row.cellIsEmpty(working.source[field]) { working.source[field] = column }
+            } else if !row.cellIsEmpty(column), !TextNormalisation.isBlank(row.cell(column)) {
+                issues.append(IssueMessages.extraCells(count: row.count, columns: columns.count))
                 break
             }
         }
-        if damagedText, let column = cells.firstIndex(where: { $0.unicodeScalars.contains("\u{FFFD}") }) {
+        if damagedText, let column = (0..<row.count).first(where: { row.cell($0).unicodeScalars.contains("\u{FFFD}") }) {
             let field = column < columns.count ? columns[column].map { fields[$0] } : nil
             issues.append(IssueMessages.encoding(field))
         }
-        return govern(values: values, originalCells: cells, preIssues: issues, position: position, submittingUnit: submittingUnit)
+        return govern(&working, preIssues: issues, position: position, submittingUnit: submittingUnit)
+    }
+
+    /// Governs one positional row given as separate cells.
+    public func govern(cells: [String], mapping: HeaderMapping, position: Int, submittingUnit: String, damagedText: Bool = false) -> GovernedRow {
+        govern(row: TextRow(cells: cells), mapping: mapping, position: position, submittingUnit: submittingUnit, damagedText: damagedText)
     }
 
     /// Governs one keyed record (JSON); unknown keys are returned for the receipt.
@@ -157,30 +175,30 @@ public struct ResourceGovernor: Sendable {
                 unknownKeys.insert(key)
             }
         }
-        return govern(values: values, originalCells: values, preIssues: issues, position: position, submittingUnit: submittingUnit)
+        var working = WorkingRow(input: TextRow(cells: values), fields: compiled.count)
+        for index in compiled.indices { working.source[index] = index }
+        return govern(&working, preIssues: issues, position: position, submittingUnit: submittingUnit)
     }
 
-    func govern(values raw: [String], originalCells: [String], preIssues: [Issue], position: Int, submittingUnit: String) -> GovernedRow {
-        var values = raw
+    func govern(_ row: inout WorkingRow, preIssues: [Issue], position: Int, submittingUnit: String) -> GovernedRow {
         var errors = preIssues
         var fixes: [Issue] = []
         var complete = true
 
         // 1. Each value on its own: padding, full-width forms, case, spellings of dates and amounts.
-        for index in compiled.indices where !values[index].isEmpty {
-            normalise(index, &values, &errors, &fixes)
+        for index in compiled.indices where !row.isEmpty(index) {
+            normalise(index, &row, &errors, &fixes)
         }
         // 2. Values taken from elsewhere when missing (许可编号 for a missing 文书号).
         for rule in rules {
-            if case .fillFrom(let target, let source) = rule, values[target].isEmpty, !values[source].isEmpty {
-                values[target] = values[source]
-                fixes.append(
-                    IssueMessages.fixed(fields[target], "为空，已取「\(fields[source].label)」的值", "was empty; took the value of \(fields[source].id)", original: "", value: values[source])
-                )
+            if case .fillFrom(let target, let source) = rule, row.isEmpty(target), !row.isEmpty(source) {
+                let value = row.value(source)
+                row.replaced[target] = value
+                fixes.append(IssueMessages.fixed(fields[target], "为空，已取「\(fields[source].label)」的值", "was empty; took the value of \(fields[source].id)", original: "", value: value))
             }
         }
         // 3. Required values.
-        for (index, field) in fields.enumerated() where field.required && values[index].isEmpty {
+        for (index, field) in fields.enumerated() where field.required && row.isEmpty(index) {
             errors.append(IssueMessages.required(field))
             complete = false
         }
@@ -188,25 +206,26 @@ public struct ResourceGovernor: Sendable {
         for rule in rules {
             switch rule {
             case .conditionalRequired(let condition, let required):
-                guard let matched = condition.match(values[condition.field], multiple: compiled[condition.field].multipleValues) else { continue }
-                for index in required where values[index].isEmpty {
+                guard let matched = condition.match(row.value(condition.field), multiple: compiled[condition.field].multipleValues) else { continue }
+                for index in required where row.isEmpty(index) {
                     errors.append(IssueMessages.conditionalRequired(fields[index], because: condition.source, label: fields[condition.field].label, value: matched))
                     complete = false
                 }
             case .dateOrder(let earlier, let later):
-                let a = values[earlier]
-                let b = values[later]
+                let a = row.value(earlier)
+                let b = row.value(later)
                 // Both already normalised to ISO: string order is date order.
                 if a.utf8.count == 10, b.utf8.count == 10, b < a, CalendarDate(iso: a) != nil, CalendarDate(iso: b) != nil {
                     errors.append(IssueMessages.dateOrder(earlier: fields[earlier], later: fields[later], earlierValue: a, laterValue: b))
                 }
             case .notInFuture(let index):
-                guard values[index].utf8.count == 10, let date = CalendarDate(iso: values[index]), date > today else { continue }
-                errors.append(IssueMessages.futureDate(fields[index], values[index], today: today))
+                let value = row.value(index)
+                guard value.utf8.count == 10, let date = CalendarDate(iso: value), date > today else { continue }
+                errors.append(IssueMessages.futureDate(fields[index], value, today: today))
             case .placeholder(let index, let placeholder, let condition, let requires):
-                guard values[index] == placeholder else { continue }
-                if condition.match(values[condition.field], multiple: compiled[condition.field].multipleValues) != nil {
-                    for companion in requires where values[companion].isEmpty {
+                guard row.value(index) == placeholder else { continue }
+                if condition.match(row.value(condition.field), multiple: compiled[condition.field].multipleValues) != nil {
+                    for companion in requires where row.isEmpty(companion) {
                         errors.append(IssueMessages.placeholderCompanion(fields[companion], placeholderField: fields[index]))
                         complete = false
                     }
@@ -214,7 +233,7 @@ public struct ResourceGovernor: Sendable {
                     errors.append(IssueMessages.placeholderNotAllowed(fields[index], value: placeholder, condition: condition.source, label: fields[condition.field].label))
                 }
             case .amountMatchesText(let amountIndex, let textIndex):
-                guard !values[amountIndex].isEmpty, let issue = amountMismatch(fields[amountIndex], values[amountIndex], fields[textIndex], values[textIndex]) else { continue }
+                guard !row.isEmpty(amountIndex), let issue = amountMismatch(fields[amountIndex], row.value(amountIndex), fields[textIndex], row.value(textIndex)) else { continue }
                 errors.append(issue)
             case .fillFrom:
                 continue
@@ -223,32 +242,33 @@ public struct ResourceGovernor: Sendable {
         let structurallyValid = !errors.contains { !Self.missingValueCodes.contains($0.code) }
 
         let rejected = !errors.isEmpty
-        let eventDate = eventDateIndex.map { values[$0] }.flatMap { $0.isEmpty ? nil : $0 }
-        var row = GovernedRow(
+        let values = row.normalisedRow()
+        let eventDate = eventDateIndex.flatMap { values.cellIsEmpty($0) ? nil : values.cell($0) }
+        var governed = GovernedRow(
             position: position,
             status: rejected ? .rejected : (fixes.isEmpty ? .accepted : .fixed),
             values: values,
             issues: rejected ? errors : fixes,
-            originalCells: originalCells,
+            original: row.input,
             businessKey: "",
             subjectCode: "",
             subjectType: nil,
-            subjectName: subjectNameIndex.map { values[$0] } ?? "",
+            subjectName: subjectNameIndex.map { values.cell($0) } ?? "",
             sourceUnit: submittingUnit,
             eventDate: eventDate,
             complete: complete,
             valid: structurallyValid,
             timely: nil,
-            keyHash: [],
-            contentHash: [],
+            keyHash: Digest128(high: 0, low: 0),
+            contentHash: Digest128(high: 0, low: 0),
             dataJSON: ""
         )
         if let eventDate, let window = resource.timeliness, let date = CalendarDate(iso: eventDate) {
-            row.timely = today.daysSinceEpoch - date.daysSinceEpoch <= window.maximumDays
+            governed.timely = today.daysSinceEpoch - date.daysSinceEpoch <= window.maximumDays
         }
-        guard !rejected else { return row }
-        identify(&row)
-        return row
+        guard !rejected else { return governed }
+        identify(&governed)
+        return governed
     }
 
     static let missingValueCodes: Set<IssueCode> = [.required, .conditionalRequired]
@@ -257,22 +277,22 @@ public struct ResourceGovernor: Sendable {
     private func identify(_ row: inout GovernedRow) {
         let values = row.values
         var subject = ""
-        for index in subjectCodeIndexes {
-            let value = values[index]
-            if !value.isEmpty, compiled[index].placeholder != value {
+        for index in subjectCodeIndexes where !values.cellIsEmpty(index) {
+            let value = values.cell(index)
+            if compiled[index].placeholder != value {
                 subject = value
                 break
             }
         }
         row.subjectCode = subject
-        if let typeIndex = subjectTypeIndex { row.subjectType = subjectTypes[values[typeIndex]] }
-        if let sourceIndex = sourceUnitIndex, !values[sourceIndex].isEmpty { row.sourceUnit = values[sourceIndex] }
+        if let typeIndex = subjectTypeIndex { row.subjectType = subjectTypes[values.cell(typeIndex)] }
+        if let sourceIndex = sourceUnitIndex, !values.cellIsEmpty(sourceIndex) { row.sourceUnit = values.cell(sourceIndex) }
 
         var key: [UInt8] = []
         key.reserveCapacity(96)
         for (offset, index) in keyIndexes.enumerated() {
             if offset > 0 { key.append(0x1F) }
-            key.append(contentsOf: values[index].utf8)
+            values.withCell(index) { key.append(contentsOf: $0) }
         }
         if resource.businessKey.includesSubjectCode {
             key.append(0x1F)
@@ -282,40 +302,44 @@ public struct ResourceGovernor: Sendable {
         var keyHasher = SHA256()
         keyHasher.update(data: resourceKeyPrefix)
         keyHasher.update(data: key)
-        row.keyHash = Array(keyHasher.finalize().prefix(16))
+        row.keyHash = Digest128(bytes: keyHasher.finalize())
 
         var json: [UInt8] = [UInt8(ascii: "{")]
-        json.reserveCapacity(2048)
+        json.reserveCapacity(values.bytes.count + jsonKeys.count * 16 + 64)
         var first = true
-        for index in compiled.indices where !values[index].isEmpty {
+        for index in compiled.indices where !values.cellIsEmpty(index) {
             if !first { json.append(UInt8(ascii: ",")) }
             first = false
             json.append(contentsOf: jsonKeys[index])
-            JSONText.appendString(values[index], to: &json)
+            values.withCell(index) { JSONText.appendString(bytes: $0, to: &json) }
         }
         json.append(UInt8(ascii: "}"))
-        row.contentHash = Array(SHA256.hash(data: json).prefix(16))
+        row.contentHash = Digest128(bytes: SHA256.hash(data: json))
         row.dataJSON = String(decoding: json, as: UTF8.self)
     }
 
     // MARK: - Values
 
-    private func normalise(_ index: Int, _ values: inout [String], _ errors: inout [Issue], _ fixes: inout [Issue]) {
+    private func normalise(_ index: Int, _ row: inout WorkingRow, _ errors: inout [Issue], _ fixes: inout [Issue]) {
         let rule = compiled[index]
-        let original = values[index]
-        // The common case for free text: nothing to do but count characters.
-        if rule.type == .string || rule.type == .text, !TextNormalisation.needsTrim(original) {
-            if let maximum = rule.maximumLength, original.utf8.count > maximum {
-                let length = TextNormalisation.scalarCount(original)
-                if length > maximum { errors.append(IssueMessages.length(fields[index], length: length, maximum: maximum)) }
+        // The common case for free text: nothing to do but count characters, in place.
+        if rule.type == .string || rule.type == .text, let column = row.column(index) {
+            let clean: Bool = row.input.withCell(column) { cell in
+                guard !TextNormalisation.needsTrim(cell) else { return false }
+                if let maximum = rule.maximumLength, cell.count > maximum {
+                    let length = TextNormalisation.scalarCount(cell)
+                    if length > maximum { errors.append(IssueMessages.length(fields[index], length: length, maximum: maximum)) }
+                }
+                return true
             }
-            return
+            if clean { return }
         }
+        let original = row.value(index)
         var value = TextNormalisation.trim(original)
         var fixNotes: [(String, String)] = []
         if value != original { fixNotes.append(("去除首尾空白", "removed surrounding spaces")) }
         defer {
-            values[index] = value
+            row.replaced[index] = value
             // A cell of only spaces is simply empty, not worth a note.
             if !fixNotes.isEmpty, !value.isEmpty {
                 fixes.append(
@@ -324,7 +348,7 @@ public struct ResourceGovernor: Sendable {
             }
         }
         guard !value.isEmpty else { return }
-        let field = fields[index]
+        var field: FieldDefinition { fields[index] }
 
         switch rule.type {
         case .string, .text:
@@ -408,7 +432,7 @@ public struct ResourceGovernor: Sendable {
         case .residentID:
             value = residentID(field, value, &fixNotes, &errors)
         case .documentNumber:
-            let typeValue = rule.documentTypeIndex.map { TextNormalisation.halfWidth(TextNormalisation.trim(values[$0])) } ?? ""
+            let typeValue = rule.documentTypeIndex.map { TextNormalisation.halfWidth(TextNormalisation.trim(row.value($0))) } ?? ""
             let canonicalType = rule.documentTypeIndex.flatMap { compiled[$0].codeList?.canonical(typeValue) } ?? typeValue
             if canonicalType == "身份证" {
                 value = residentID(field, value, &fixNotes, &errors)
@@ -536,41 +560,107 @@ public struct ResourceGovernor: Sendable {
     }
 }
 
-/// A field's rules in the form the hot path reads: no strings but the placeholder.
-struct CompiledField: Sendable {
-    var type: FieldType
-    var maximumLength: Int?
-    var multipleValues: Bool
-    var codeList: CompiledCodeList?
-    var documentTypeIndex: Int?
-    var placeholder: String?
-    var unit: AmountUnit
+/// A row being governed: the submitted cells, which column feeds each field, and the values that
+/// normalisation changed (the rest are read from the submitted cells in place).
+struct WorkingRow {
+    let input: TextRow
+    /// Column of `input` for each field, -1 when the file has none.
+    var source: [Int]
+    /// Values normalisation produced, by field; nil means "as submitted".
+    var replaced: [String?]
+
+    init(input: TextRow, fields: Int) {
+        self.input = input
+        source = Array(repeating: -1, count: fields)
+        replaced = Array(repeating: nil, count: fields)
+    }
+
+    func column(_ field: Int) -> Int? {
+        source[field] >= 0 ? source[field] : nil
+    }
+
+    func isEmpty(_ field: Int) -> Bool {
+        if let value = replaced[field] { return value.isEmpty }
+        return source[field] < 0 || input.cellIsEmpty(source[field])
+    }
+
+    func value(_ field: Int) -> String {
+        if let value = replaced[field] { return value }
+        return source[field] < 0 ? "" : input.cell(source[field])
+    }
+
+    /// The normalised values in field order, copying unchanged cells byte for byte.
+    func normalisedRow() -> TextRow {
+        var row = TextRow()
+        for field in source.indices {
+            if let value = replaced[field] {
+                row.append(value)
+            } else if source[field] >= 0 {
+                row.append(cell: source[field], of: input)
+            } else {
+                row.append("")
+            }
+        }
+        return row
+    }
 }
 
-/// A code list with constant-time lookups.
-struct CompiledCodeList: Sendable {
+/// A field's rules in the form the hot path reads. A class, so reading one costs a single
+/// reference count rather than one per member.
+final class CompiledField: Sendable {
+    let type: FieldType
+    let maximumLength: Int?
+    let multipleValues: Bool
+    let codeList: CompiledCodeList?
+    let documentTypeIndex: Int?
+    let placeholder: String?
+    let unit: AmountUnit
+
+    init(type: FieldType, maximumLength: Int?, multipleValues: Bool, codeList: CompiledCodeList?, documentTypeIndex: Int?, placeholder: String?, unit: AmountUnit) {
+        self.type = type
+        self.maximumLength = maximumLength
+        self.multipleValues = multipleValues
+        self.codeList = codeList
+        self.documentTypeIndex = documentTypeIndex
+        self.placeholder = placeholder
+        self.unit = unit
+    }
+}
+
+/// A code list compiled for lookups. Code lists are short, so values are compared as UTF-8 bytes
+/// in a loop: cheaper than hashing Chinese strings, which Swift normalises first.
+final class CompiledCodeList: Sendable {
     let list: CodeList
-    let values: Set<String>
-    let aliases: [String: String]
+    /// Each value and alias with the canonical value it stands for.
+    let entries: [(bytes: [UInt8], canonical: String, isAlias: Bool)]
     let qualifiable: [String]
 
     init(_ list: CodeList) {
         self.list = list
-        values = Set(list.values.map(\.value))
-        var aliases: [String: String] = [:]
+        var entries: [(bytes: [UInt8], canonical: String, isAlias: Bool)] = list.values.map { (Array($0.value.utf8), $0.value, false) }
         for value in list.values {
-            for alias in value.aliases where aliases[alias] == nil { aliases[alias] = value.value }
+            for alias in value.aliases where !entries.contains(where: { $0.bytes.elementsEqual(alias.utf8) }) {
+                entries.append((Array(alias.utf8), value.value, true))
+            }
         }
-        self.aliases = aliases
+        self.entries = entries
         qualifiable = list.values.filter(\.allowsQualifier).map { $0.value + "-" }
     }
 
+    private func entry(_ text: String) -> (bytes: [UInt8], canonical: String, isAlias: Bool)? {
+        var text = text
+        return text.withUTF8 { bytes in
+            entries.first { $0.bytes.count == bytes.count && $0.bytes.elementsEqual(bytes) }
+        }
+    }
+
     func accepts(_ text: String) -> Bool {
-        values.contains(text) || qualifiable.contains { text.hasPrefix($0) && text.count > $0.count }
+        if let entry = entry(text), !entry.isAlias { return true }
+        return qualifiable.contains { text.hasPrefix($0) && text.count > $0.count }
     }
 
     func canonical(_ text: String) -> String? {
-        values.contains(text) ? text : aliases[text]
+        entry(text)?.canonical
     }
 
     /// Whether the text holds one of the multi-value separators `;`, `；` or `、`.
@@ -580,11 +670,18 @@ struct CompiledCodeList: Sendable {
 }
 
 /// A condition on a field, by index.
-struct CompiledCondition: Sendable {
+final class CompiledCondition: Sendable {
     let field: Int
     let values: Set<String>
     let containsMatch: Bool
     let source: FieldCondition
+
+    init(field: Int, values: Set<String>, containsMatch: Bool, source: FieldCondition) {
+        self.field = field
+        self.values = values
+        self.containsMatch = containsMatch
+        self.source = source
+    }
 
     /// The value (or one of several) that satisfies the condition.
     func match(_ value: String, multiple: Bool) -> String? {
@@ -640,28 +737,30 @@ enum CompiledRule: Sendable {
 /// JSON string escaping without Foundation's encoder, for the hot path.
 public enum JSONText {
     public static func appendString(_ string: String, to output: inout [UInt8]) {
-        output.append(UInt8(ascii: "\""))
         var string = string
-        string.withUTF8 { bytes in
-            var runStart = 0
-            for index in 0..<bytes.count {
-                let byte = bytes[index]
-                guard byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") else { continue }
-                output.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[runStart..<index]))
-                runStart = index + 1
-                switch byte {
-                case UInt8(ascii: "\""): output.append(contentsOf: [0x5C, 0x22])
-                case UInt8(ascii: "\\"): output.append(contentsOf: [0x5C, 0x5C])
-                case 0x0A: output.append(contentsOf: [0x5C, UInt8(ascii: "n")])
-                case 0x0D: output.append(contentsOf: [0x5C, UInt8(ascii: "r")])
-                case 0x09: output.append(contentsOf: [0x5C, UInt8(ascii: "t")])
-                default:
-                    let hex = Array("0123456789abcdef".utf8)
-                    output.append(contentsOf: [0x5C, UInt8(ascii: "u"), 0x30, 0x30, hex[Int(byte >> 4)], hex[Int(byte & 0xF)]])
-                }
+        string.withUTF8 { appendString(bytes: $0, to: &output) }
+    }
+
+    public static func appendString(bytes: UnsafeBufferPointer<UInt8>, to output: inout [UInt8]) {
+        output.append(UInt8(ascii: "\""))
+        var runStart = 0
+        for index in 0..<bytes.count {
+            let byte = bytes[index]
+            guard byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") else { continue }
+            output.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[runStart..<index]))
+            runStart = index + 1
+            switch byte {
+            case UInt8(ascii: "\""): output.append(contentsOf: [0x5C, 0x22])
+            case UInt8(ascii: "\\"): output.append(contentsOf: [0x5C, 0x5C])
+            case 0x0A: output.append(contentsOf: [0x5C, UInt8(ascii: "n")])
+            case 0x0D: output.append(contentsOf: [0x5C, UInt8(ascii: "r")])
+            case 0x09: output.append(contentsOf: [0x5C, UInt8(ascii: "t")])
+            default:
+                let hex = Array("0123456789abcdef".utf8)
+                output.append(contentsOf: [0x5C, UInt8(ascii: "u"), 0x30, 0x30, hex[Int(byte >> 4)], hex[Int(byte & 0xF)]])
             }
-            output.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[runStart..<bytes.count]))
         }
+        output.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[runStart..<bytes.count]))
         output.append(UInt8(ascii: "\""))
     }
 }

@@ -15,6 +15,17 @@ enum TextNormalisation {
     static func needsTrim(_ value: String) -> Bool {
         let utf8 = value.utf8
         guard let first = utf8.first, let last = utf8.last else { return false }
+        return needsTrim(first: first, last: last)
+    }
+
+    @inline(__always)
+    static func needsTrim(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard let first = bytes.first, let last = bytes.last else { return false }
+        return needsTrim(first: first, last: last)
+    }
+
+    @inline(__always)
+    static func needsTrim(first: UInt8, last: UInt8) -> Bool {
         // ASCII whitespace, or the lead bytes of U+00A0 (C2), U+200B (E2), U+3000 (E3), U+FEFF (EF).
         if first <= 0x20 || first == 0xC2 || first == 0xE2 || first == 0xE3 || first == 0xEF { return true }
         // Last bytes of those: A0, 8B, 80, BF.
@@ -86,6 +97,13 @@ enum TextNormalisation {
     static func scalarCount(_ value: String) -> Int {
         var count = 0
         for byte in value.utf8 where byte & 0xC0 != 0x80 { count += 1 }
+        return count
+    }
+
+    @inline(__always)
+    static func scalarCount(_ bytes: UnsafeBufferPointer<UInt8>) -> Int {
+        var count = 0
+        for byte in bytes where byte & 0xC0 != 0x80 { count += 1 }
         return count
     }
 

@@ -1,0 +1,99 @@
+/// A row of text cells in one UTF-8 buffer: what decoders produce and governance reads, so a row
+/// costs two allocations rather than one String per cell.
+public struct TextRow: Sendable, Hashable {
+    public private(set) var bytes: [UInt8] = []
+    /// End offset of each cell in `bytes`.
+    public private(set) var ends: [Int32] = []
+
+    public init() {}
+
+    public init(cells: [String]) {
+        bytes.reserveCapacity(cells.reduce(0) { $0 + $1.utf8.count })
+        ends.reserveCapacity(cells.count)
+        for cell in cells { append(cell) }
+    }
+
+    public var count: Int { ends.count }
+    public var isEmpty: Bool { ends.isEmpty }
+
+    @inline(__always)
+    func range(_ index: Int) -> Range<Int> {
+        (index == 0 ? 0 : Int(ends[index - 1]))..<Int(ends[index])
+    }
+
+    /// Cell `index` as text.
+    public func cell(_ index: Int) -> String {
+        String(decoding: bytes[range(index)], as: UTF8.self)
+    }
+
+    /// Whether cell `index` has no bytes at all.
+    @inline(__always)
+    public func cellIsEmpty(_ index: Int) -> Bool {
+        range(index).isEmpty
+    }
+
+    public func cellByteCount(_ index: Int) -> Int {
+        range(index).count
+    }
+
+    /// Reads cell `index` in place.
+    @inline(__always)
+    public func withCell<Result>(_ index: Int, _ body: (UnsafeBufferPointer<UInt8>) throws -> Result) rethrows -> Result {
+        let range = range(index)
+        return try bytes.withUnsafeBufferPointer { try body(UnsafeBufferPointer(rebasing: $0[range])) }
+    }
+
+    /// Every cell as text (for receipts of rejected rows and for tests).
+    public var cells: [String] {
+        (0..<count).map(cell)
+    }
+
+    public mutating func append(_ text: String) {
+        bytes.append(contentsOf: text.utf8)
+        ends.append(Int32(bytes.count))
+    }
+
+    public mutating func append(_ slice: UnsafeBufferPointer<UInt8>) {
+        bytes.append(contentsOf: slice)
+        ends.append(Int32(bytes.count))
+    }
+
+    /// Copies cell `index` of another row.
+    public mutating func append(cell index: Int, of row: TextRow) {
+        bytes.append(contentsOf: row.bytes[row.range(index)])
+        ends.append(Int32(bytes.count))
+    }
+
+    /// Adds bytes to the cell being built; `endCell` closes it.
+    @inline(__always)
+    mutating func appendToOpenCell(_ slice: UnsafeBufferPointer<UInt8>) {
+        bytes.append(contentsOf: slice)
+    }
+
+    @inline(__always)
+    mutating func appendToOpenCell(_ byte: UInt8) {
+        bytes.append(byte)
+    }
+
+    @inline(__always)
+    mutating func endCell() {
+        ends.append(Int32(bytes.count))
+    }
+
+    mutating func removeAll(reservingCapacity bytesCapacity: Int, cells: Int) {
+        bytes = []
+        bytes.reserveCapacity(bytesCapacity)
+        ends = []
+        ends.reserveCapacity(cells)
+    }
+
+    /// Whether every cell is empty or padding.
+    public var isBlank: Bool {
+        (0..<count).allSatisfy { index in
+            guard let first = withCell(index, { $0.first }) else { return true }
+            // A first byte that is neither whitespace nor the lead of a padding character decides.
+            if first > 0x20, first != 0xC2, first != 0xE2, first != 0xE3, first != 0xEF { return false }
+            return TextNormalisation.isBlank(cell(index))
+        }
+    }
+}

@@ -1,0 +1,59 @@
+import CreditKernel
+import Logging
+import ServiceLifecycle
+import Storage
+
+/// Keeps the theme stores (主题库) current with the change feed.
+///
+/// Themes are projections of the base store: they follow the change feed by position, in
+/// set-based steps, so collection never waits on a theme's indexes and a theme can be rebuilt from
+/// the feed. The projector wakes when the pipeline commits and otherwise checks every `interval`.
+public struct ThemeProjector: Service {
+    let store: any CreditStore
+    let wakeUps: AsyncStream<Void>
+    let interval: Duration
+    let logger: Logger
+    /// Record versions applied per step.
+    public static let step = 20_000
+
+    public init(store: any CreditStore, wakeUps: AsyncStream<Void>, interval: Duration = .seconds(5), logger: Logger) {
+        self.store = store
+        self.wakeUps = wakeUps
+        self.interval = interval
+        self.logger = logger
+    }
+
+    public func run() async throws {
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            let (ticks, tick) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
+            group.addTask {
+                for await _ in wakeUps { tick.yield() }
+            }
+            group.addTask {
+                while !Task.isCancelled {
+                    tick.yield()
+                    try await Task.sleep(for: interval)
+                }
+            }
+            for await _ in ticks.cancelOnGracefulShutdown() {
+                do {
+                    try await Self.catchUp(store)
+                } catch {
+                    logger.warning("theme projection failed; will retry", metadata: ["error": "\(error)"])
+                }
+            }
+            group.cancelAll()
+        }
+    }
+
+    /// Applies everything the themes have not seen yet; returns how many record versions that was.
+    @discardableResult
+    public static func catchUp(_ store: any CreditStore) async throws -> Int {
+        var total = 0
+        while true {
+            let applied = try await store.collection.projectSubjectTheme(limit: step)
+            total += applied
+            if applied < step { return total }
+        }
+    }
+}
