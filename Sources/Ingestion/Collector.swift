@@ -126,22 +126,42 @@ public final class Collector: CollectionService, Sendable {
                     channel.fail(error)
                 }
             }
-            for try await message in channel {
-                switch message {
-                case .unreadable(let issue):
-                    _ = try job.handle(.unreadable)
-                    try await store.collection.finishBatch(id: batchID, status: .failed, completedAt: Date(), batchProblems: [issue])
-                    logger.warning("batch unreadable", metadata: ["batch": "\(batchID)", "reason": "\(issue.message)"])
-                case .started(let decoding):
-                    try await store.collection.startBatch(id: batchID, decoding: decoding)
-                case .chunk(let chunk):
-                    try await commit(chunk, batchID: batchID, processedBefore: job.processedRows, classifier: classifier)
-                    _ = try job.handle(.chunkCommitted(rows: chunk.positionAfter - job.processedRows))
-                case .finished(let decoding):
-                    try await store.collection.startBatch(id: batchID, decoding: decoding)
-                    _ = try job.handle(.endOfInput)
-                    try await store.collection.finishBatch(id: batchID, status: .completed, completedAt: Date(), batchProblems: [])
+            // Chunk N is classified (against the store and chunk N-1's results) while chunk N-1 is
+            // written: the database is never idle waiting for a lookup.
+            try await withThrowingTaskGroup(of: Int.self) { writes in
+                var writing = false
+                var overlay = Overlay()
+                func finishWrite() async throws {
+                    guard writing, let after = try await writes.next() else { return }
+                    writing = false
+                    _ = try job.handle(.chunkCommitted(rows: after - job.processedRows))
                 }
+                for try await message in channel {
+                    switch message {
+                    case .unreadable(let issue):
+                        _ = try job.handle(.unreadable)
+                        try await store.collection.finishBatch(id: batchID, status: .failed, completedAt: Date(), batchProblems: [issue])
+                        logger.warning("batch unreadable", metadata: ["batch": "\(batchID)", "reason": "\(issue.message)"])
+                    case .started(let decoding):
+                        try await store.collection.startBatch(id: batchID, decoding: decoding)
+                    case .chunk(let chunk):
+                        let prepared = try await prepare(chunk, overlay: overlay, classifier: classifier)
+                        try await finishWrite()
+                        let before = job.processedRows
+                        writes.addTask {
+                            try await self.write(prepared, batchID: batchID, processedBefore: before, classifier: classifier)
+                            return chunk.positionAfter
+                        }
+                        writing = true
+                        overlay = prepared.overlay
+                    case .finished(let decoding):
+                        try await finishWrite()
+                        try await store.collection.startBatch(id: batchID, decoding: decoding)
+                        _ = try job.handle(.endOfInput)
+                        try await store.collection.finishBatch(id: batchID, status: .completed, completedAt: Date(), batchProblems: [])
+                    }
+                }
+                try await finishWrite()
             }
             try await group.waitForAll()
         }
@@ -159,34 +179,63 @@ public final class Collector: CollectionService, Sendable {
         return finished
     }
 
-    /// Classifies a chunk against the store and commits it, classifying again if another writer
-    /// touched the same records meanwhile.
-    private func commit(_ chunk: GovernedRowReader.Chunk, batchID: String, processedBefore: Int, classifier: ChunkClassifier) async throws {
+    /// What a classified chunk changes, for classifying the next chunk before this one is written.
+    struct Overlay: Sendable {
+        var records: [Digest128: CurrentRecord] = [:]
+        var conflicts: [ConflictIdentity: String] = [:]
+    }
+
+    /// A chunk classified and ready to write.
+    struct PreparedChunk: Sendable {
+        var chunk: GovernedRowReader.Chunk
+        var keys: [Digest128]
+        var head: Int64
+        var outcome: ChunkClassifier.Outcome
+        var overlay: Overlay
+    }
+
+    /// Looks up the chunk's records in the store, lays the previous chunk's results over them and
+    /// classifies the chunk.
+    private func prepare(_ chunk: GovernedRowReader.Chunk, overlay: Overlay, classifier: ChunkClassifier) async throws -> PreparedChunk {
         let accepted = chunk.rows.filter { $0.status != .rejected }
         let keys = accepted.map(\.keyHash)
+        let clock = ContinuousClock()
+        let start = clock.now
+        var (current, head) = keys.isEmpty ? ([:], 0) : try await store.collection.currentRecords(keyHashes: keys)
+        let looked = clock.now
+        current.merge(overlay.records) { _, overlaid in overlaid }
+        // Only rows whose current record comes from another source can be conflicts.
+        let contested = accepted.filter { row in current[row.keyHash].map { $0.sourceUnit != row.sourceUnit && $0.contentHash != row.contentHash } ?? false }
+        var open = contested.isEmpty ? [:] : try await store.collection.openConflicts(keyHashes: contested.map(\.keyHash))
+        open.merge(overlay.conflicts) { stored, _ in stored }
+        let outcome = classifier.classify(chunk.rows, current: current, openConflicts: open)
+        logger.debug("chunk classified", metadata: ["rows": "\(chunk.rows.count)", "lookup": "\(looked - start)", "classify": "\(clock.now - looked)"])
+        var next = Overlay(records: outcome.current)
+        for conflict in outcome.conflicts { next.conflicts[conflict.identity] = conflict.id }
+        return PreparedChunk(chunk: chunk, keys: keys, head: head, outcome: outcome, overlay: next)
+    }
+
+    /// Writes a classified chunk; if another writer changed one of its records meanwhile, the
+    /// chunk is looked up and classified again (the previous chunk is written by then).
+    private func write(_ prepared: PreparedChunk, batchID: String, processedBefore: Int, classifier: ChunkClassifier) async throws {
+        var prepared = prepared
         for attempt in 1...5 {
             let clock = ContinuousClock()
-            let t0 = clock.now
-            let (current, head) = keys.isEmpty ? ([:], 0) : try await store.collection.currentRecords(keyHashes: keys)
-            let t1 = clock.now
-            // Only rows whose stored record comes from another source can be conflicts.
-            let contested = accepted.filter { row in current[row.keyHash].map { $0.sourceUnit != row.sourceUnit && $0.contentHash != row.contentHash } ?? false }
-            let open = contested.isEmpty ? [:] : try await store.collection.openConflicts(keyHashes: contested.map(\.keyHash))
-            let outcome = classifier.classify(chunk.rows, current: current, openConflicts: open)
-            let t2 = clock.now
-            defer { logger.debug("chunk timings", metadata: ["lookup": "\(t1 - t0)", "classify": "\(t2 - t1)", "commit": "\(clock.now - t2)"]) }
+            let start = clock.now
             do {
                 try await store.collection.commitChunk(
                     ChunkCommit(
-                        batchID: batchID, processedRowsBefore: processedBefore, processedRowsAfter: chunk.positionAfter, counts: outcome.counts,
-                        tally: outcome.tally, observedHead: head, keyHashes: keys, versions: outcome.versions, conflicts: outcome.conflicts,
-                        problems: outcome.problems
+                        batchID: batchID, processedRowsBefore: processedBefore, processedRowsAfter: prepared.chunk.positionAfter,
+                        counts: prepared.outcome.counts, tally: prepared.outcome.tally, observedHead: prepared.head, keyHashes: prepared.keys,
+                        versions: prepared.outcome.versions, conflicts: prepared.outcome.conflicts, problems: prepared.outcome.problems
                     )
                 )
+                logger.debug("chunk written", metadata: ["rows": "\(prepared.chunk.rows.count)", "commit": "\(clock.now - start)"])
                 commits.continuation.yield()
                 return
             } catch is StaleChunkError where attempt < 5 {
                 logger.debug("chunk raced another writer; classifying again", metadata: ["batch": "\(batchID)", "attempt": "\(attempt)"])
+                prepared = try await prepare(prepared.chunk, overlay: Overlay(), classifier: classifier)
             }
         }
     }

@@ -175,7 +175,7 @@ struct PostgresCollectionRepository: CollectionRepository {
         "event_date", "source_unit", "batch_id", "row_number", "content_hash", "data", "recorded_at", "supersedes",
     ]
 
-    static func copyRow(_ version: RecordVersion, into text: inout PostgresCopyText) {
+    static func copyRow(_ version: RecordVersion, into text: inout PostgresCopyText, recordedAt: String? = nil) {
         text.text(version.resourceID)
         text.bytes(version.keyHash.bytes)
         text.text(version.businessKey)
@@ -191,7 +191,7 @@ struct PostgresCollectionRepository: CollectionRepository {
         text.integer(version.rowNumber)
         text.bytes(version.contentHash.bytes)
         text.text(version.data)
-        text.text(PostgresTimestamp.text(version.recordedAt))
+        text.text(recordedAt ?? PostgresTimestamp.text(version.recordedAt))
         text.optionalInteger(version.supersedes)
         text.endRow()
     }
@@ -203,8 +203,8 @@ struct PostgresCollectionRepository: CollectionRepository {
             problemRows.text(chunk.batchID)
             problemRows.integer(problem.problem.row)
             problemRows.text(problem.problem.status.rawValue)
-            problemRows.text(try StorageCoding.encode(problem.problem.issues))
-            problemRows.text(try StorageCoding.encode(problem.originalCells))
+            problemRows.text(JSONText.issues(problem.problem.issues))
+            problemRows.text(JSONText.strings(problem.originalCells))
             problemRows.optionalText(try problem.problem.conflict.map { try StorageCoding.encode($0) })
             problemRows.endRow()
         }
@@ -221,9 +221,12 @@ struct PostgresCollectionRepository: CollectionRepository {
                 throw BatchProgressMismatch(batchID: chunk.batchID, expected: chunk.processedRowsBefore, found: Int(processed))
             }
             if !chunk.keyHashes.isEmpty {
-                // Usually nothing was written since the head: a range scan of the primary key.
+                // Usually only this batch's previous chunk was written since the head (the caller
+                // accounted for it): a range scan of the primary key.
                 let keys = Set(chunk.keyHashes)
-                let rows = try await connection.query("SELECT key_hash FROM records WHERE seq > \(chunk.observedHead)", logger: logger)
+                let rows = try await connection.query(
+                    "SELECT key_hash FROM records WHERE seq > \(chunk.observedHead) AND batch_id <> \(chunk.batchID)", logger: logger
+                )
                 for try await key in rows.decode(ByteBuffer.self) where keys.contains(Digest128(bytes: key.readableBytesView)) {
                     throw StaleChunkError()
                 }
@@ -231,8 +234,11 @@ struct PostgresCollectionRepository: CollectionRepository {
             if !chunk.versions.isEmpty {
                 try await connection.copyFrom(table: "records", columns: Self.recordColumns, logger: logger) { writer in
                     var text = PostgresCopyText()
+                    // A chunk's versions share one recording time: format it once.
+                    var recorded: (Date, String)?
                     for version in chunk.versions {
-                        Self.copyRow(version, into: &text)
+                        if recorded?.0 != version.recordedAt { recorded = (version.recordedAt, PostgresTimestamp.text(version.recordedAt)) }
+                        Self.copyRow(version, into: &text, recordedAt: recorded?.1)
                         if text.buffer.readableBytes > (1 << 20) { try await writer.write(text.take()) }
                     }
                     if !text.isEmpty { try await writer.write(text.take()) }

@@ -3,6 +3,8 @@ import NIOCore
 /// Rows in PostgreSQL's COPY text format: tab-separated, `\N` for NULL, backslash escapes.
 struct PostgresCopyText {
     private(set) var buffer: ByteBuffer
+    /// Scratch space for formatting integers without a String.
+    private var digits = [UInt8](repeating: 0, count: 20)
 
     init(capacity: Int = 1 << 20) {
         buffer = ByteBufferAllocator().buffer(capacity: capacity)
@@ -35,7 +37,15 @@ struct PostgresCopyText {
     }
 
     mutating func integer<I: BinaryInteger>(_ value: I) {
-        buffer.writeString(String(value))
+        var magnitude = UInt64(value.magnitude)
+        var index = digits.count
+        repeat {
+            index -= 1
+            digits[index] = UInt8(0x30 + magnitude % 10)
+            magnitude /= 10
+        } while magnitude > 0
+        if value < 0 { buffer.writeInteger(UInt8(ascii: "-")) }
+        buffer.writeBytes(digits[index...])
         separator()
     }
 

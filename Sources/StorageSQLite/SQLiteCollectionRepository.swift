@@ -154,7 +154,7 @@ struct SQLiteCollectionRepository: CollectionRepository {
     func commitChunk(_ chunk: ChunkCommit) async throws {
         let conflictJSON = try chunk.conflicts.map { try StorageCoding.encode(IncomingRecordJSON($0.incoming)) }
         let problemJSON = try chunk.problems.map { problem in
-            (try StorageCoding.encode(problem.problem.issues), try StorageCoding.encode(problem.originalCells), try problem.problem.conflict.map { try StorageCoding.encode($0) })
+            (JSONText.issues(problem.problem.issues), JSONText.strings(problem.originalCells), try problem.problem.conflict.map { try StorageCoding.encode($0) })
         }
         try await pool.write { db in
             let processed = try Int.fetchOne(db, sql: "SELECT processed_rows FROM batches WHERE id = ?", arguments: [chunk.batchID]) ?? -1
@@ -163,7 +163,9 @@ struct SQLiteCollectionRepository: CollectionRepository {
             }
             if !chunk.keyHashes.isEmpty {
                 let keys = Set(chunk.keyHashes)
-                let changed = try Row.fetchCursor(db, sql: "SELECT key_hash FROM records WHERE seq > ?", arguments: [chunk.observedHead])
+                let changed = try Row.fetchCursor(
+                    db, sql: "SELECT key_hash FROM records WHERE seq > ? AND batch_id <> ?", arguments: [chunk.observedHead, chunk.batchID]
+                )
                 while let row = try changed.next() {
                     if keys.contains(Digest128(bytes: row["key_hash"] as Data)) { throw StaleChunkError() }
                 }

@@ -23,6 +23,12 @@ public struct Digest128: Sendable, Hashable, Comparable, CustomStringConvertible
         self.init(high: high, low: low)
     }
 
+    /// The first 16 bytes of a buffer, read as two big-endian words.
+    public init(prefixOf buffer: UnsafeRawBufferPointer) {
+        precondition(buffer.count >= 16, "a Digest128 needs 16 bytes")
+        self.init(high: UInt64(bigEndian: buffer.loadUnaligned(fromByteOffset: 0, as: UInt64.self)), low: UInt64(bigEndian: buffer.loadUnaligned(fromByteOffset: 8, as: UInt64.self)))
+    }
+
     /// The 16 bytes, big-endian.
     public var bytes: [UInt8] {
         (0..<8).map { UInt8(truncatingIfNeeded: high >> UInt64(56 - 8 * $0)) } + (0..<8).map { UInt8(truncatingIfNeeded: low >> UInt64(56 - 8 * $0)) }

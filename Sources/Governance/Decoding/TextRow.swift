@@ -80,6 +80,11 @@ public struct TextRow: Sendable, Hashable {
         ends.append(Int32(bytes.count))
     }
 
+    public mutating func reserve(bytes: Int, cells: Int) {
+        self.bytes.reserveCapacity(bytes)
+        ends.reserveCapacity(cells)
+    }
+
     mutating func removeAll(reservingCapacity bytesCapacity: Int, cells: Int) {
         bytes = []
         bytes.reserveCapacity(bytesCapacity)

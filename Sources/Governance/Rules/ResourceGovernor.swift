@@ -302,7 +302,7 @@ public struct ResourceGovernor: Sendable {
         var keyHasher = SHA256()
         keyHasher.update(data: resourceKeyPrefix)
         keyHasher.update(data: key)
-        row.keyHash = Digest128(bytes: keyHasher.finalize())
+        row.keyHash = keyHasher.finalize().withUnsafeBytes(Digest128.init(prefixOf:))
 
         var json: [UInt8] = [UInt8(ascii: "{")]
         json.reserveCapacity(values.bytes.count + jsonKeys.count * 16 + 64)
@@ -314,7 +314,7 @@ public struct ResourceGovernor: Sendable {
             values.withCell(index) { JSONText.appendString(bytes: $0, to: &json) }
         }
         json.append(UInt8(ascii: "}"))
-        row.contentHash = Digest128(bytes: SHA256.hash(data: json))
+        row.contentHash = SHA256.hash(data: json).withUnsafeBytes(Digest128.init(prefixOf:))
         row.dataJSON = String(decoding: json, as: UTF8.self)
     }
 
@@ -592,6 +592,7 @@ struct WorkingRow {
     /// The normalised values in field order, copying unchanged cells byte for byte.
     func normalisedRow() -> TextRow {
         var row = TextRow()
+        row.reserve(bytes: input.bytes.count + 64, cells: source.count)
         for field in source.indices {
             if let value = replaced[field] {
                 row.append(value)
@@ -672,13 +673,16 @@ final class CompiledCodeList: Sendable {
 /// A condition on a field, by index.
 final class CompiledCondition: Sendable {
     let field: Int
-    let values: Set<String>
+    /// The values, as UTF-8 (compared bytewise: hashing Chinese strings costs a normalisation).
+    let values: [[UInt8]]
+    let texts: [String]
     let containsMatch: Bool
     let source: FieldCondition
 
-    init(field: Int, values: Set<String>, containsMatch: Bool, source: FieldCondition) {
+    init(field: Int, values: [String], containsMatch: Bool, source: FieldCondition) {
         self.field = field
-        self.values = values
+        self.values = values.map { Array($0.utf8) }
+        texts = values
         self.containsMatch = containsMatch
         self.source = source
     }
@@ -693,7 +697,9 @@ final class CompiledCondition: Sendable {
     }
 
     private func matches(_ value: String) -> Bool {
-        containsMatch ? values.contains { TextNormalisation.contains(value, $0) } : values.contains(value)
+        if containsMatch { return texts.contains { TextNormalisation.contains(value, $0) } }
+        var value = value
+        return value.withUTF8 { bytes in values.contains { $0.count == bytes.count && $0.elementsEqual(bytes) } }
     }
 }
 
@@ -709,7 +715,7 @@ enum CompiledRule: Sendable {
     /// Nil when the rule names a field the resource lacks (the catalogue validator refuses those).
     init?(_ rule: CatalogueRule, indexByID: [String: Int]) {
         func condition(_ source: FieldCondition) -> CompiledCondition? {
-            indexByID[source.field].map { CompiledCondition(field: $0, values: Set(source.anyOf), containsMatch: source.containsMatch, source: source) }
+            indexByID[source.field].map { CompiledCondition(field: $0, values: source.anyOf, containsMatch: source.containsMatch, source: source) }
         }
         switch rule {
         case .conditionalRequired(_, let when, let fields):
@@ -734,33 +740,3 @@ enum CompiledRule: Sendable {
     }
 }
 
-/// JSON string escaping without Foundation's encoder, for the hot path.
-public enum JSONText {
-    public static func appendString(_ string: String, to output: inout [UInt8]) {
-        var string = string
-        string.withUTF8 { appendString(bytes: $0, to: &output) }
-    }
-
-    public static func appendString(bytes: UnsafeBufferPointer<UInt8>, to output: inout [UInt8]) {
-        output.append(UInt8(ascii: "\""))
-        var runStart = 0
-        for index in 0..<bytes.count {
-            let byte = bytes[index]
-            guard byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") else { continue }
-            output.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[runStart..<index]))
-            runStart = index + 1
-            switch byte {
-            case UInt8(ascii: "\""): output.append(contentsOf: [0x5C, 0x22])
-            case UInt8(ascii: "\\"): output.append(contentsOf: [0x5C, 0x5C])
-            case 0x0A: output.append(contentsOf: [0x5C, UInt8(ascii: "n")])
-            case 0x0D: output.append(contentsOf: [0x5C, UInt8(ascii: "r")])
-            case 0x09: output.append(contentsOf: [0x5C, UInt8(ascii: "t")])
-            default:
-                let hex = Array("0123456789abcdef".utf8)
-                output.append(contentsOf: [0x5C, UInt8(ascii: "u"), 0x30, 0x30, hex[Int(byte >> 4)], hex[Int(byte & 0xF)]])
-            }
-        }
-        output.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[runStart..<bytes.count]))
-        output.append(UInt8(ascii: "\""))
-    }
-}
