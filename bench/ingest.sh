@@ -10,7 +10,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ROWS=${ROWS:-1000000}
 VALIDATE_ROWS=${VALIDATE_ROWS:-100000}
-SOURCE_UNIT=11330100002501981X
+SOURCE_UNIT=11330100002501984R  # 杭州市数据资源管理局 (a valid code; the sample rows name their own data-source units)
 out=bench/out
 mkdir -p "$out"
 
