@@ -17,8 +17,12 @@ public final class Collector: CollectionService, Sendable {
     /// Signals after each committed chunk, for the theme projector.
     public let commits: (stream: AsyncStream<Void>, continuation: AsyncStream<Void>.Continuation)
 
-    public init(store: any CreditStore, raw: RawStore, configuration: IngestionConfiguration = .init(), logger: Logger) {
+    /// Where submissions and their outcomes are audited; nil only in tests of the pipeline alone.
+    let audit: (any AuditRecording)?
+
+    public init(store: any CreditStore, raw: RawStore, configuration: IngestionConfiguration = .init(), audit: (any AuditRecording)? = nil, logger: Logger) {
         self.store = store
+        self.audit = audit
         self.raw = raw
         self.configuration = configuration
         self.logger = logger
@@ -57,6 +61,16 @@ public final class Collector: CollectionService, Sendable {
         logger.info(
             created ? "batch received" : "submission repeats a batch",
             metadata: ["batch": "\(batch.batch.id)", "resource": "\(resource.id)", "source_unit": "\(submission.sourceUnit)", "bytes": "\(artefact.size)", "sha256": "\(artefact.sha256)"]
+        )
+        try await audit?.record(
+            AuditRecord(
+                actor: submission.actor, action: "submission.receive", target: batch.batch.id,
+                details: [
+                    "resource": resource.id, "channel": submission.channel.rawValue, "sha256": artefact.sha256, "bytes": String(artefact.size),
+                    "file": submission.fileName ?? "", "repeat": created ? "no" : "yes",
+                ],
+                retentionYears: resource.logRetention.years
+            )
         )
         if batch.status == .received || batch.status == .processing {
             queue.continuation.yield(batch.batch.id)
@@ -168,6 +182,16 @@ public final class Collector: CollectionService, Sendable {
         guard let finished = try await store.collection.batch(id: batchID) else {
             throw CreditHubError(code: "batch_not_found", message: "batch \(batchID) disappeared")
         }
+        try await audit?.record(
+            AuditRecord(
+                actor: .platform, action: "submission.complete", target: batchID, outcome: finished.status == .completed ? .success : .failure,
+                details: [
+                    "resource": resource.id, "status": finished.status.rawValue, "total": String(finished.rows.total), "accepted": String(finished.rows.accepted),
+                    "rejected": String(finished.rows.rejected), "duplicate": String(finished.rows.duplicate), "conflict": String(finished.rows.conflict),
+                ],
+                retentionYears: resource.logRetention.years
+            )
+        )
         logger.info(
             "batch processed",
             metadata: [

@@ -18,6 +18,8 @@ public protocol CreditStore: Sendable {
 
     var catalogue: any CatalogueRepository { get }
     var collection: any CollectionRepository { get }
+    var identity: any IdentityRepository { get }
+    var audit: any AuditRepository { get }
 }
 
 /// What a migration run did.

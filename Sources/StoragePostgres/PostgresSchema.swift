@@ -31,6 +31,8 @@ enum PostgresSchema {
     static let changeFeedLockKey: Int64 = 0x4372_6564_6974_4655
     /// Held while the subject theme is projected, so replicas take turns.
     static let themeProjectionLockKey: Int64 = 0x4372_6564_6974_5448
+    /// Held while entries are appended to the audit chain, so replicas extend one chain.
+    static let auditLockKey: Int64 = 0x4372_6564_6974_4155
 
     static let migrations: [(name: String, sql: String)] = [
         (
@@ -160,6 +162,128 @@ enum PostgresSchema {
                 name text PRIMARY KEY,
                 position bigint NOT NULL
             );
+            """
+        ),
+        (
+            "0004_identity",
+            """
+            CREATE TABLE units (
+                id text PRIMARY KEY,
+                code text NOT NULL UNIQUE,
+                name text NOT NULL,
+                created_at timestamptz NOT NULL
+            );
+            CREATE TABLE people (
+                id text PRIMARY KEY,
+                username text NOT NULL UNIQUE,
+                display_name text NOT NULL,
+                unit_id text NOT NULL REFERENCES units (id),
+                password_hash text NOT NULL,
+                must_change_password boolean NOT NULL,
+                totp_secret text,
+                totp_enrolled boolean NOT NULL,
+                totp_last_step bigint NOT NULL DEFAULT 0,
+                failed_attempts integer NOT NULL DEFAULT 0,
+                locked_until timestamptz,
+                disabled boolean NOT NULL DEFAULT false,
+                created_at timestamptz NOT NULL
+            );
+            CREATE TABLE person_roles (
+                person_id text NOT NULL REFERENCES people (id) ON DELETE CASCADE,
+                role text NOT NULL,
+                PRIMARY KEY (person_id, role)
+            );
+            CREATE TABLE systems (
+                id text PRIMARY KEY,
+                name text NOT NULL,
+                unit_id text NOT NULL REFERENCES units (id),
+                disabled boolean NOT NULL DEFAULT false,
+                created_at timestamptz NOT NULL
+            );
+            CREATE TABLE system_roles (
+                system_id text NOT NULL REFERENCES systems (id) ON DELETE CASCADE,
+                role text NOT NULL,
+                PRIMARY KEY (system_id, role)
+            );
+            CREATE TABLE system_credentials (
+                key_id text PRIMARY KEY,
+                system_id text NOT NULL REFERENCES systems (id),
+                secret text NOT NULL,
+                created_at timestamptz NOT NULL,
+                revoked_at timestamptz
+            );
+            CREATE TABLE sessions (
+                id_hash text PRIMARY KEY,
+                person_id text NOT NULL REFERENCES people (id) ON DELETE CASCADE,
+                stage text NOT NULL,
+                csrf_token text NOT NULL,
+                created_at timestamptz NOT NULL,
+                last_seen_at timestamptz NOT NULL,
+                source_ip text NOT NULL
+            );
+            CREATE INDEX sessions_by_person ON sessions (person_id);
+            CREATE TABLE request_nonces (
+                key_id text NOT NULL,
+                nonce text NOT NULL,
+                seen_at timestamptz NOT NULL,
+                PRIMARY KEY (key_id, nonce)
+            );
+            """
+        ),
+        (
+            "0005_audit",
+            """
+            CREATE TABLE audit_entries (
+                seq bigint PRIMARY KEY,
+                at_ms bigint NOT NULL,
+                actor_kind text NOT NULL,
+                actor_id text NOT NULL,
+                actor_unit text NOT NULL,
+                source_ip text NOT NULL,
+                action text NOT NULL,
+                target text NOT NULL,
+                outcome text NOT NULL,
+                details text NOT NULL,
+                retention_years integer NOT NULL,
+                previous_hash text NOT NULL,
+                hash text NOT NULL
+            );
+            CREATE INDEX audit_by_time ON audit_entries (at_ms);
+            CREATE TABLE audit_checkpoints (
+                seq bigint PRIMARY KEY,
+                hash text NOT NULL,
+                at_ms bigint NOT NULL,
+                public_key text NOT NULL,
+                signature text NOT NULL
+            );
+            CREATE TABLE audit_purges (
+                through_seq bigint PRIMARY KEY,
+                through_hash text NOT NULL,
+                at_ms bigint NOT NULL,
+                public_key text NOT NULL,
+                signature text NOT NULL
+            );
+            -- Append-only. The application's role may not UPDATE, DELETE or TRUNCATE the log; the
+            -- trigger refuses changes even to the table's owner, except deleting entries a recorded
+            -- retention marker covers (the purge function, run as the owner).
+            REVOKE UPDATE, DELETE, TRUNCATE ON audit_entries, audit_checkpoints, audit_purges FROM PUBLIC;
+            CREATE FUNCTION audit_refuse_change() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN
+                IF TG_OP = 'DELETE' AND TG_TABLE_NAME <> 'audit_purges'
+                    AND EXISTS (SELECT 1 FROM audit_purges WHERE through_seq >= OLD.seq) THEN
+                    RETURN OLD;
+                END IF;
+                RAISE EXCEPTION 'the audit log is append-only (% on %)', TG_OP, TG_TABLE_NAME USING ERRCODE = 'insufficient_privilege';
+            END;
+            $$;
+            CREATE TRIGGER audit_entries_append_only BEFORE UPDATE OR DELETE ON audit_entries
+                FOR EACH ROW EXECUTE FUNCTION audit_refuse_change();
+            CREATE TRIGGER audit_checkpoints_append_only BEFORE UPDATE OR DELETE ON audit_checkpoints
+                FOR EACH ROW EXECUTE FUNCTION audit_refuse_change();
+            CREATE TRIGGER audit_purges_append_only BEFORE UPDATE OR DELETE ON audit_purges
+                FOR EACH ROW EXECUTE FUNCTION audit_refuse_change();
+            CREATE TRIGGER audit_entries_no_truncate BEFORE TRUNCATE ON audit_entries
+                FOR EACH STATEMENT EXECUTE FUNCTION audit_refuse_change();
             """
         ),
     ]

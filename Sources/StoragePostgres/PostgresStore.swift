@@ -91,4 +91,6 @@ public final class PostgresStore: CreditStore, Service {
 
     public var catalogue: any CatalogueRepository { PostgresCatalogueRepository(client: client, logger: logger) }
     public var collection: any CollectionRepository { PostgresCollectionRepository(client: client, logger: logger) }
+    public var identity: any IdentityRepository { PostgresIdentityRepository(client: client, logger: logger) }
+    public var audit: any AuditRepository { PostgresAuditRepository(client: client, logger: logger) }
 }

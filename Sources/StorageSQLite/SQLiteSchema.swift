@@ -130,6 +130,119 @@ enum SQLiteSchema {
             ) WITHOUT ROWID;
             """
         ),
+        (
+            "0004_identity",
+            """
+            CREATE TABLE units (
+                id TEXT PRIMARY KEY,
+                code TEXT NOT NULL UNIQUE,
+                name TEXT NOT NULL,
+                created_at REAL NOT NULL
+            );
+            CREATE TABLE people (
+                id TEXT PRIMARY KEY,
+                username TEXT NOT NULL UNIQUE,
+                display_name TEXT NOT NULL,
+                unit_id TEXT NOT NULL REFERENCES units (id),
+                password_hash TEXT NOT NULL,
+                must_change_password INTEGER NOT NULL,
+                totp_secret TEXT,
+                totp_enrolled INTEGER NOT NULL,
+                totp_last_step INTEGER NOT NULL DEFAULT 0,
+                failed_attempts INTEGER NOT NULL DEFAULT 0,
+                locked_until REAL,
+                disabled INTEGER NOT NULL DEFAULT 0,
+                created_at REAL NOT NULL
+            );
+            CREATE TABLE person_roles (
+                person_id TEXT NOT NULL REFERENCES people (id) ON DELETE CASCADE,
+                role TEXT NOT NULL,
+                PRIMARY KEY (person_id, role)
+            ) WITHOUT ROWID;
+            CREATE TABLE systems (
+                id TEXT PRIMARY KEY,
+                name TEXT NOT NULL,
+                unit_id TEXT NOT NULL REFERENCES units (id),
+                disabled INTEGER NOT NULL DEFAULT 0,
+                created_at REAL NOT NULL
+            );
+            CREATE TABLE system_roles (
+                system_id TEXT NOT NULL REFERENCES systems (id) ON DELETE CASCADE,
+                role TEXT NOT NULL,
+                PRIMARY KEY (system_id, role)
+            ) WITHOUT ROWID;
+            CREATE TABLE system_credentials (
+                key_id TEXT PRIMARY KEY,
+                system_id TEXT NOT NULL REFERENCES systems (id),
+                secret TEXT NOT NULL,
+                created_at REAL NOT NULL,
+                revoked_at REAL
+            );
+            CREATE TABLE sessions (
+                id_hash TEXT PRIMARY KEY,
+                person_id TEXT NOT NULL REFERENCES people (id) ON DELETE CASCADE,
+                stage TEXT NOT NULL,
+                csrf_token TEXT NOT NULL,
+                created_at REAL NOT NULL,
+                last_seen_at REAL NOT NULL,
+                source_ip TEXT NOT NULL
+            ) WITHOUT ROWID;
+            CREATE INDEX sessions_by_person ON sessions (person_id);
+            CREATE TABLE request_nonces (
+                key_id TEXT NOT NULL,
+                nonce TEXT NOT NULL,
+                seen_at REAL NOT NULL,
+                PRIMARY KEY (key_id, nonce)
+            ) WITHOUT ROWID;
+            """
+        ),
+        (
+            "0005_audit",
+            """
+            CREATE TABLE audit_entries (
+                seq INTEGER PRIMARY KEY,
+                at_ms INTEGER NOT NULL,
+                actor_kind TEXT NOT NULL,
+                actor_id TEXT NOT NULL,
+                actor_unit TEXT NOT NULL,
+                source_ip TEXT NOT NULL,
+                action TEXT NOT NULL,
+                target TEXT NOT NULL,
+                outcome TEXT NOT NULL,
+                details TEXT NOT NULL,
+                retention_years INTEGER NOT NULL,
+                previous_hash TEXT NOT NULL,
+                hash TEXT NOT NULL
+            );
+            CREATE INDEX audit_by_time ON audit_entries (at_ms);
+            CREATE TABLE audit_checkpoints (
+                seq INTEGER PRIMARY KEY,
+                hash TEXT NOT NULL,
+                at_ms INTEGER NOT NULL,
+                public_key TEXT NOT NULL,
+                signature TEXT NOT NULL
+            );
+            CREATE TABLE audit_purges (
+                through_seq INTEGER PRIMARY KEY,
+                through_hash TEXT NOT NULL,
+                at_ms INTEGER NOT NULL,
+                public_key TEXT NOT NULL,
+                signature TEXT NOT NULL
+            );
+            -- Append-only: entries change only by a retention purge, which first records its marker.
+            CREATE TRIGGER audit_entries_no_update BEFORE UPDATE ON audit_entries
+            BEGIN SELECT RAISE(ABORT, 'audit entries are append-only'); END;
+            CREATE TRIGGER audit_entries_no_delete BEFORE DELETE ON audit_entries
+            WHEN NOT EXISTS (SELECT 1 FROM audit_purges WHERE through_seq >= OLD.seq)
+            BEGIN SELECT RAISE(ABORT, 'audit entries are append-only; only a retention purge removes them'); END;
+            CREATE TRIGGER audit_checkpoints_no_update BEFORE UPDATE ON audit_checkpoints
+            BEGIN SELECT RAISE(ABORT, 'audit checkpoints are append-only'); END;
+            CREATE TRIGGER audit_purges_no_change BEFORE UPDATE ON audit_purges
+            BEGIN SELECT RAISE(ABORT, 'audit purge markers are append-only'); END;
+            CREATE TRIGGER audit_purges_no_delete BEFORE DELETE ON audit_purges
+            BEGIN SELECT RAISE(ABORT, 'audit purge markers are append-only'); END;
+            """
+        ),
     ]
 
     static let createMigrationsTable = """

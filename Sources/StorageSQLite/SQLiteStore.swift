@@ -56,4 +56,6 @@ public final class SQLiteStore: CreditStore {
 
     public var catalogue: any CatalogueRepository { SQLiteCatalogueRepository(pool: pool) }
     public var collection: any CollectionRepository { SQLiteCollectionRepository(pool: pool) }
+    public var identity: any IdentityRepository { SQLiteIdentityRepository(pool: pool) }
+    public var audit: any AuditRepository { SQLiteAuditRepository(pool: pool) }
 }

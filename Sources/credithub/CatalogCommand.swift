@@ -1,6 +1,7 @@
 import ArgumentParser
 import CreditKernel
 import Foundation
+import Security
 import Storage
 
 struct CatalogCommand: AsyncParsableCommand {
@@ -104,8 +105,18 @@ struct CatalogCommand: AsyncParsableCommand {
             let reader = try await global.reader()
             let logger = LoggingSetup.bootstrap(reader: reader)
             let user = ProcessInfo.processInfo.environment["USER"] ?? "cli"
-            let outcomes = try await StoreConfiguration(reader: reader).withPreparedStore(logger: logger) { store in
-                try await store.catalogue.importResources(catalogue.resources, importedBy: "cli:\(user)", at: Date())
+            let storeConfiguration = StoreConfiguration(reader: reader)
+            let keys = try SecurityConfiguration(reader: reader).keys(dataDirectory: storeConfiguration.dataDirectory)
+            let outcomes = try await storeConfiguration.withPreparedStore(logger: logger) { store in
+                let outcomes = try await store.catalogue.importResources(catalogue.resources, importedBy: "cli:\(user)", at: Date())
+                let audit = AuditLog(store: store, keys: keys, logger: logger)
+                for outcome in outcomes where outcome.change != .unchanged {
+                    try await audit.record(
+                        AuditRecord(actor: AuditActor(kind: .platform, id: "cli:\(user)", unit: ""), action: "catalogue.import", target: outcome.resourceID, details: ["version": String(outcome.version), "change": outcome.change.rawValue])
+                    )
+                }
+                try await audit.checkpointHead()
+                return outcomes
             }
             for outcome in outcomes {
                 print("\(outcome.change.rawValue)\t\(outcome.resourceID)\tv\(outcome.version)")

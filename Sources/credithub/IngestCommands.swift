@@ -4,6 +4,7 @@ import Foundation
 import Governance
 import Ingestion
 import Logging
+import Security
 import Storage
 
 /// Receipt JSON as the API and the CLI print it.
@@ -65,12 +66,14 @@ struct Ingest: AsyncParsableCommand {
         let storeConfiguration = StoreConfiguration(reader: reader)
         let ingestion = IngestionConfiguration(reader: reader)
         let raw = RawStore(directory: storeConfiguration.rawDirectory)
+        let keys = try SecurityConfiguration(reader: reader).keys(dataDirectory: storeConfiguration.dataDirectory)
         let encoding = try artefact.declaredEncoding()
         let format = try artefact.declaredFormat()
         let (files, resource, sourceUnit) = (artefact.files, artefact.resource, self.sourceUnit)
         let user = ProcessInfo.processInfo.environment["USER"] ?? "cli"
         let receipts = try await storeConfiguration.withPreparedStore(logger: logger) { store in
-            let collector = Collector(store: store, raw: raw, configuration: ingestion, logger: logger)
+            let audit = AuditLog(store: store, keys: keys, logger: logger)
+            let collector = Collector(store: store, raw: raw, configuration: ingestion, audit: audit, logger: logger)
             return try await withThrowingTaskGroup(of: [Receipt]?.self) { group in
                 // Themes follow the change feed while the files are collected, on their own connection.
                 group.addTask {
@@ -82,7 +85,8 @@ struct Ingest: AsyncParsableCommand {
                     let acknowledgement = try await collector.submit(
                         Submission(
                             sourceUnit: sourceUnit, resourceID: resource, channel: .commandLine, artefact: .file(path: file),
-                            fileName: (file as NSString).lastPathComponent, format: format, declaredEncoding: encoding, submittedBy: "cli:\(user)"
+                            fileName: (file as NSString).lastPathComponent, format: format, declaredEncoding: encoding, submittedBy: "cli:\(user)",
+                            actor: AuditActor(kind: .platform, id: "cli:\(user)", unit: sourceUnit)
                         )
                     )
                     try await collector.process(batchID: acknowledgement.batch)
@@ -91,6 +95,7 @@ struct Ingest: AsyncParsableCommand {
                 collector.commits.continuation.finish()
                 try await group.waitForAll()
                 try await ThemeProjector.catchUp(store)
+                try await audit.checkpointHead()
                 return receipts
             }
         }

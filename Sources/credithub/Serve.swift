@@ -6,6 +6,7 @@ import InterfaceAdapter
 import Logging
 import Metrics
 import Prometheus
+import Security
 import Server
 import ServiceLifecycle
 import Storage
@@ -42,33 +43,49 @@ struct Serve: AsyncParsableCommand {
 
         let storeConfiguration = StoreConfiguration(reader: reader)
         let serverConfiguration = ServerConfiguration(reader: reader)
+        let securityConfiguration = SecurityConfiguration(reader: reader)
+        let keys = try securityConfiguration.keys(dataDirectory: storeConfiguration.dataDirectory)
         let opened = try storeConfiguration.open(logger: logger)
         let store = opened.store
         logger.info("starting CreditHub", metadata: ["version": "\(CreditHubVersion.current)", "store": "\(storeConfiguration.redactedDescription)"])
 
+        let audit = AuditLog(
+            store: store, keys: keys, logger: logger, checkpointEvery: securityConfiguration.checkpointEntries, checkpointInterval: securityConfiguration.checkpointInterval
+        )
+        let identity = IdentityService(store: store, keys: keys, audit: audit, configuration: securityConfiguration, logger: logger)
         let collector = Collector(
-            store: store, raw: RawStore(directory: storeConfiguration.rawDirectory), configuration: IngestionConfiguration(reader: reader), logger: logger
+            store: store, raw: RawStore(directory: storeConfiguration.rawDirectory), configuration: IngestionConfiguration(reader: reader), audit: audit, logger: logger
         )
         var services: [any Service] = []
         if let postgres = opened.postgres { services.append(postgres) }
         services.append(IngestionWorker(collector: collector, logger: logger))
         services.append(ThemeProjector(store: store, wakeUps: collector.commits.stream, logger: logger))
+        services.append(AuditCheckpointService(log: audit, interval: securityConfiguration.checkpointInterval))
+        services.append(SessionJanitor(identity: identity))
         if serverConfiguration.developmentMode {
-            logger.warning("development mode: submissions are accepted on the X-CreditHub-Source-Unit header without authentication")
+            logger.warning("development mode: requests naming a unit in X-CreditHub-Source-Unit act as its provider system without authentication")
         }
-        let submitter = DevelopmentSubmitter(enabled: serverConfiguration.developmentMode)
-        let interface = InterfaceAdapter<CreditRequestContext>(
-            collection: collector, maximumUploadBytes: serverConfiguration.maximumUploadBytes
-        ) { request, _ in try submitter.submitter(request) }
-        var application = buildApplication(
+        let interface = InterfaceAdapter<CreditRequestContext>(collection: collector, maximumUploadBytes: serverConfiguration.maximumUploadBytes) { _, context in
+            guard let principal = context.principal else { throw CreditHubError(code: "unauthenticated", message: "sign the request (docs/api-auth.md)") }
+            return Submitter(unitCode: principal.unit.code, actor: principal.name, auditActor: principal.auditActor)
+        }
+        var application = try buildApplication(
             configuration: serverConfiguration,
-            dependencies: ApplicationDependencies(store: store, metrics: registry, routes: [{ interface.register(on: $0) }]),
+            dependencies: ApplicationDependencies(store: store, metrics: registry, identity: identity, collection: collector, routes: [{ interface.register(on: $0) }]),
             services: services,
             logger: logger
         )
         let automaticMigration = storeConfiguration.automaticMigration
         application.beforeServerStarts {
             try await store.prepare(automaticMigration: automaticMigration, logger: logger)
+            try await audit.record(AuditRecord(actor: .platform, action: "server.start", target: CreditHubVersion.current, details: ["store": storeConfiguration.redactedDescription]))
+            if let (username, password) = try await identity.bootstrap() {
+                // Printed once, to the operator starting the platform; it must be changed at first sign-in.
+                logger.notice(
+                    "first start: created the platform administrator; sign in at /login, then set a new password and enrol a one-time code",
+                    metadata: ["username": "\(username)", "one_time_password": "\(password)"]
+                )
+            }
         }
         try await application.runService()
     }

@@ -35,7 +35,7 @@ public struct InterfaceAdapter<Context: RequestContext>: SourceAdapter {
         self.authenticate = authenticate
     }
 
-    public func register(on router: Router<Context>) {
+    public func register(on router: some RouterMethods<Context>) {
         let group = router.group("api/v1/submissions")
         group.post(use: submit)
         group.get(use: list)
@@ -74,7 +74,7 @@ public struct InterfaceAdapter<Context: RequestContext>: SourceAdapter {
                     Submission(
                         sourceUnit: submitter.unitCode, resourceID: resource, channel: .interface, artefact: .stream(file),
                         fileName: queryFileName ?? name, format: format, declaredEncoding: encoding, idempotencyKey: idempotencyKey,
-                        submittedBy: submitter.actor
+                        submittedBy: submitter.actor, actor: submitter.auditActor
                     )
                 )
             }
@@ -92,7 +92,7 @@ public struct InterfaceAdapter<Context: RequestContext>: SourceAdapter {
                 Submission(
                     sourceUnit: submitter.unitCode, resourceID: resource, channel: .interface,
                     artefact: .stream(LimitedBody(body: request.body, limit: maximumUploadBytes)), fileName: fileName, format: format,
-                    declaredEncoding: encoding, idempotencyKey: idempotencyKey, submittedBy: submitter.actor
+                    declaredEncoding: encoding, idempotencyKey: idempotencyKey, submittedBy: submitter.actor, actor: submitter.auditActor
                 )
             )
         }

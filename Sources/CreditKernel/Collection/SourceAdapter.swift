@@ -4,10 +4,13 @@ public struct Submitter: Sendable, Hashable {
     public var unitCode: String
     /// The acting person's or system's identifier, for lineage and audit.
     public var actor: String
+    /// The same, as the audit log records it.
+    public var auditActor: AuditActor
 
-    public init(unitCode: String, actor: String) {
+    public init(unitCode: String, actor: String, auditActor: AuditActor? = nil) {
         self.unitCode = unitCode
         self.actor = actor
+        self.auditActor = auditActor ?? AuditActor(kind: .system, id: actor, unit: unitCode)
     }
 }
 

@@ -21,6 +21,8 @@ public struct Submission: Sendable {
     public var idempotencyKey: String?
     /// Who submitted: a person's or system's identifier, for lineage and audit.
     public var submittedBy: String
+    /// Who submitted, as the audit log names them.
+    public var actor: AuditActor
 
     public init(
         sourceUnit: String,
@@ -31,7 +33,8 @@ public struct Submission: Sendable {
         format: ArtefactFormat? = nil,
         declaredEncoding: TextEncoding? = nil,
         idempotencyKey: String? = nil,
-        submittedBy: String
+        submittedBy: String,
+        actor: AuditActor? = nil
     ) {
         self.sourceUnit = sourceUnit
         self.resourceID = resourceID
@@ -42,6 +45,7 @@ public struct Submission: Sendable {
         self.declaredEncoding = declaredEncoding
         self.idempotencyKey = idempotencyKey
         self.submittedBy = submittedBy
+        self.actor = actor ?? AuditActor(kind: .system, id: submittedBy, unit: sourceUnit)
     }
 }
 

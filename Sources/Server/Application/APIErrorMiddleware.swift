@@ -10,7 +10,11 @@ struct APIErrorMiddleware<Context: RequestContext>: RouterMiddleware {
         do {
             return try await next(request, context)
         } catch let error as CreditHubError {
-            return Self.response(status: Self.status(for: error.code), code: error.code, message: error.message)
+            let status = Self.status(for: error.code)
+            if request.headers[.accept]?.contains("text/html") == true {
+                return Self.page(status: status, message: error.message)
+            }
+            return Self.response(status: status, code: error.code, message: error.message)
         } catch let error as any HTTPResponseError {
             throw error
         } catch {
@@ -25,14 +29,22 @@ struct APIErrorMiddleware<Context: RequestContext>: RouterMiddleware {
     /// Status by error code; codes not listed are client errors (400).
     static func status(for code: String) -> HTTPResponse.Status {
         switch code {
-        case "unauthenticated", "invalid_signature", "expired_session": .unauthorized
-        case "forbidden", "not_permitted": .forbidden
+        case "unauthenticated", "expired_session": .unauthorized
+        case _ where code.hasPrefix("signature_"): .unauthorized
+        case "forbidden", "not_permitted", "csrf": .forbidden
         case "batch_not_found", "unknown_resource", "conflict_not_found", "not_found": .notFound
-        case "conflict_resolved", "already_exists": .conflict
+        case "conflict_resolved", "already_exists", "separation_of_duties": .conflict
         case "payload_too_large": .contentTooLarge
         case "timeout", "store_unavailable": .serviceUnavailable
         default: .badRequest
         }
+    }
+
+    /// A plain page for people in a browser.
+    static func page(status: HTTPResponse.Status, message: String) -> Response {
+        let escaped = message.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;").replacingOccurrences(of: ">", with: "&gt;")
+        let html = "<!doctype html><html lang=\"zh-CN\"><meta charset=\"utf-8\"><title>\(status.code)</title><link rel=\"stylesheet\" href=\"/static/console.css\"><main><h1>\(status.code) \(status.reasonPhrase)</h1><p class=\"error\">\(escaped)</p><p><a href=\"/\">返回首页 Home</a></p></main></html>"
+        return Response(status: status, headers: [.contentType: "text/html; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: html)))
     }
 
     static func response(status: HTTPResponse.Status, code: String, message: String) -> Response {

@@ -1,12 +1,24 @@
+import CreditKernel
 import Foundation
 import Hummingbird
+import Security
 
 /// The per-request context every route receives.
 public struct CreditRequestContext: RequestContext {
     public var coreContext: CoreRequestContextStorage
+    /// Who the request acts for, once authenticated (a fully signed-in person or a signing system).
+    public var principal: Principal?
+    /// The console session, at whatever stage of signing in.
+    public var session: ConsoleSession?
+    public var sessionToken: String?
+    /// The person behind a session that has not finished signing in.
+    public var sessionPerson: PersonAccount?
+    /// The client's address.
+    public var sourceIP: String
 
-    public init(source: Source) {
+    public init(source: ApplicationRequestContextSource) {
         self.coreContext = .init(source: source)
+        sourceIP = source.channel.remoteAddress?.ipAddress ?? ""
     }
 
     /// JSON with snake_case keys, the convention of the public API.

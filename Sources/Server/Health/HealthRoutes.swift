@@ -11,7 +11,7 @@ struct HealthRoutes: Sendable {
     let readyTimeout: Duration
     let metrics: PrometheusCollectorRegistry
 
-    func register(on router: Router<CreditRequestContext>) {
+    func register(on router: some RouterMethods<CreditRequestContext>) {
         router.get("/health/live") { _, _ in
             HealthStatus(status: "live", store: nil, schemaVersion: nil, reason: nil)
         }

@@ -1,0 +1,71 @@
+import Configuration
+import CreditKernel
+import Foundation
+
+/// Security settings.
+///
+/// Keys (environment variables take the `CREDITHUB_` prefix):
+/// - `security.node-key` (`CREDITHUB_SECURITY_NODE_KEY`, secret): base64 of 64 random bytes; the
+///   node's signing and sealing keys. Replicas sharing a database must share it. Unset: the key
+///   file `<data.directory>/keys/node.key` is used, created on first start.
+/// - `security.lockout-attempts` (default `5`) failed sign-ins lock an account for
+///   `security.lockout-minutes` (default `15`).
+/// - `security.session-idle-minutes` (default `30`) and `security.session-absolute-hours` (default `8`).
+/// - `security.secure-cookies` (default `false`): mark cookies `Secure`; set it when clients reach
+///   CreditHub over TLS (directly or through a proxy).
+/// - `security.bcrypt-cost` (default `12`).
+/// - `security.audit-checkpoint-entries` (default `1000`) and `security.audit-checkpoint-seconds`
+///   (default `60`): how often the audit chain's head is signed.
+public struct SecurityConfiguration: Sendable {
+    public var nodeKey: String?
+    public var lockoutAttempts: Int
+    public var lockoutDuration: TimeInterval
+    public var sessionIdle: TimeInterval
+    public var sessionAbsolute: TimeInterval
+    public var secureCookies: Bool
+    public var bcryptCost: UInt8
+    public var checkpointEntries: Int
+    public var checkpointInterval: Duration
+
+    public init(
+        nodeKey: String? = nil, lockoutAttempts: Int = 5, lockoutDuration: TimeInterval = 15 * 60, sessionIdle: TimeInterval = 30 * 60,
+        sessionAbsolute: TimeInterval = 8 * 3600, secureCookies: Bool = false, bcryptCost: UInt8 = 12, checkpointEntries: Int = 1000,
+        checkpointInterval: Duration = .seconds(60)
+    ) {
+        self.nodeKey = nodeKey
+        self.lockoutAttempts = lockoutAttempts
+        self.lockoutDuration = lockoutDuration
+        self.sessionIdle = sessionIdle
+        self.sessionAbsolute = sessionAbsolute
+        self.secureCookies = secureCookies
+        self.bcryptCost = bcryptCost
+        self.checkpointEntries = checkpointEntries
+        self.checkpointInterval = checkpointInterval
+    }
+
+    public init(reader: ConfigReader) {
+        self.init(
+            nodeKey: reader.string(forKey: "security.node-key", isSecret: true),
+            lockoutAttempts: reader.int(forKey: "security.lockout-attempts", default: 5),
+            lockoutDuration: TimeInterval(reader.int(forKey: "security.lockout-minutes", default: 15) * 60),
+            sessionIdle: TimeInterval(reader.int(forKey: "security.session-idle-minutes", default: 30) * 60),
+            sessionAbsolute: TimeInterval(reader.int(forKey: "security.session-absolute-hours", default: 8) * 3600),
+            secureCookies: reader.bool(forKey: "security.secure-cookies", default: false),
+            bcryptCost: UInt8(clamping: reader.int(forKey: "security.bcrypt-cost", default: 12)),
+            checkpointEntries: reader.int(forKey: "security.audit-checkpoint-entries", default: 1000),
+            checkpointInterval: .seconds(reader.int(forKey: "security.audit-checkpoint-seconds", default: 60))
+        )
+    }
+
+    /// The node keys: from `security.node-key`, else the key file in the data directory.
+    public func keys(dataDirectory: String) throws -> NodeKeys {
+        if let nodeKey, !nodeKey.isEmpty {
+            guard let seed = Data(base64Encoded: nodeKey) else {
+                throw CreditHubError(code: "invalid_node_key", message: "security.node-key is not base64")
+            }
+            return try NodeKeys(seed: seed)
+        }
+        return try NodeKeys.loadOrCreate(path: (dataDirectory as NSString).appendingPathComponent("keys/node.key"))
+    }
+}
+
