@@ -31,6 +31,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-async-algorithms.git", from: "1.1.4"),
         .package(url: "https://github.com/vapor/multipart-kit.git", from: "4.7.1"),
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
     ],
     targets: [
         .systemLibrary(
@@ -191,10 +192,13 @@ let package = Package(
         .testTarget(
             name: "IngestionTests",
             dependencies: [
-                "Ingestion", "Governance", "SampleData", "InterfaceAdapter", "Server", "CreditHubTestSupport",
-                .product(name: "HummingbirdTesting", package: "hummingbird"),
-                .product(name: "HTTPTypes", package: "swift-http-types"),
+                "Ingestion", "Governance", "SampleData", "CreditHubTestSupport",
             ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "SecurityTests",
+            dependencies: ["Security", "CreditKernel"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
@@ -206,7 +210,14 @@ let package = Package(
             name: "ServerTests",
             dependencies: [
                 "Server",
+                "Security",
+                "Ingestion",
+                "InterfaceAdapter",
                 "CreditHubTestSupport",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),

@@ -10,7 +10,10 @@ enum PostgresSchema {
         var current = ""
         var inDollarQuote = false
         var previous: Character = " "
-        for character in sql {
+        // Line comments go first: they may hold any punctuation.
+        let uncommented = sql.split(separator: "\n", omittingEmptySubsequences: false)
+            .filter { !$0.trimmingCharacters(in: .whitespaces).hasPrefix("--") }.joined(separator: "\n")
+        for character in uncommented {
             current.append(character)
             if character == "$", previous == "$" { inDollarQuote.toggle() }
             if character == ";", !inDollarQuote {

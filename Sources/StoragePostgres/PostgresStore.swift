@@ -42,6 +42,22 @@ public final class PostgresStore: CreditStore, Service {
     }
 
     public func migrate() async throws -> MigrationOutcome {
+        do {
+            return try await applyMigrations()
+        } catch let error as PSQLError {
+            throw Self.describe(error, doing: "migrating the schema")
+        }
+    }
+
+    /// A database error an operator can act on: the server's message and SQL state, never the
+    /// connection string.
+    static func describe(_ error: PSQLError, doing what: String) -> CreditHubError {
+        let message = error.serverInfo?[.message] ?? "\(error.code)"
+        let state = error.serverInfo?[.sqlState].map { " (SQLSTATE \($0))" } ?? ""
+        return CreditHubError(code: "database_error", message: "PostgreSQL refused \(what): \(message)\(state)")
+    }
+
+    private func applyMigrations() async throws -> MigrationOutcome {
         try await client.transaction(logger: logger) { connection in
             // One migrator at a time across every replica sharing the database.
             try await connection.query("SELECT pg_advisory_xact_lock(\(PostgresSchema.migrationLockKey))", logger: logger)

@@ -3,9 +3,11 @@ import CreditKernel
 import Foundation
 import Hummingbird
 import HummingbirdTesting
+import Ingestion
 import Logging
 import Metrics
 import Prometheus
+import Security
 import Server
 import Storage
 import StoragePostgres
@@ -13,11 +15,16 @@ import Testing
 
 @Suite("Health and metrics")
 struct HealthTests {
-    static func application(store: any CreditStore, readyTimeout: Duration = .seconds(2)) -> some ApplicationProtocol {
-        let configuration = ServerConfiguration(host: "127.0.0.1", port: 0, readyTimeout: readyTimeout)
-        return buildApplication(
-            configuration: configuration,
-            dependencies: ApplicationDependencies(store: store, metrics: PrometheusCollectorRegistry()),
+    /// The application over `store`, with the platform's identity and pipeline around it.
+    static func application(store: any CreditStore, readyTimeout: Duration = .seconds(2), metrics: PrometheusCollectorRegistry = PrometheusCollectorRegistry()) throws -> some ApplicationProtocol {
+        var generator = SystemRandomNumberGenerator()
+        let keys = try NodeKeys(seed: Data((0..<64).map { _ in UInt8.random(in: 0...255, using: &generator) }))
+        let audit = AuditLog(store: store, keys: keys, logger: TestStores.logger)
+        let identity = IdentityService(store: store, keys: keys, audit: audit, configuration: SecurityConfiguration(bcryptCost: 4), logger: TestStores.logger)
+        let collector = Collector(store: store, raw: RawStore(directory: FileManager.default.temporaryDirectory.path + "/raw-health"), logger: TestStores.logger)
+        return try buildApplication(
+            configuration: ServerConfiguration(host: "127.0.0.1", port: 0, readyTimeout: readyTimeout),
+            dependencies: ApplicationDependencies(store: store, metrics: metrics, identity: identity, collection: collector),
             services: [],
             logger: TestStores.logger
         )
@@ -56,12 +63,7 @@ struct HealthTests {
     func metricsLive() async throws {
         let registry = Self.registry
         try await TestStores.withStore(.sqlite) { store in
-            let application = buildApplication(
-                configuration: ServerConfiguration(host: "127.0.0.1", port: 0),
-                dependencies: ApplicationDependencies(store: store, metrics: registry),
-                services: [],
-                logger: TestStores.logger
-            )
+            let application = try Self.application(store: store, metrics: registry)
             try await application.test(.live) { client in
                 try await client.execute(uri: "/health/live", method: .get) { response in
                     #expect(response.status == .ok)

@@ -55,8 +55,12 @@ public struct TOTP: Sendable {
 
     /// `otpauth://totp/CreditHub:alice?secret=…&issuer=CreditHub…` for authenticator apps.
     public func provisioningURI(account: String, issuer: String = "CreditHub") -> String {
-        let label = "\(issuer):\(account)".addingPercentEncoding(withAllowedCharacters: .urlPathAllowed) ?? account
-        return "otpauth://totp/\(label)?secret=\(Base32.encode(secret))&issuer=\(issuer)&algorithm=SHA1&digits=\(digits)&period=\(period)"
+        // Issuer and account are escaped separately: authenticator apps split the label on a literal colon.
+        var allowed = CharacterSet.urlPathAllowed
+        allowed.remove(charactersIn: ":/?&=")
+        let escapedIssuer = issuer.addingPercentEncoding(withAllowedCharacters: allowed) ?? issuer
+        let escapedAccount = account.addingPercentEncoding(withAllowedCharacters: allowed) ?? account
+        return "otpauth://totp/\(escapedIssuer):\(escapedAccount)?secret=\(Base32.encode(secret))&issuer=\(escapedIssuer)&algorithm=SHA1&digits=\(digits)&period=\(period)"
     }
 }
 

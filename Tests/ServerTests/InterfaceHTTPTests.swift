@@ -15,24 +15,12 @@ import Testing
 @Suite("Interface adapter over HTTP")
 struct InterfaceHTTPTests {
     static func withServer(_ backend: StoreBackend, development: Bool = true, _ body: @Sendable (any TestClientProtocol) async throws -> Void) async throws {
-        try await TestStores.withStore(backend) { store in
-            try await store.prepare(automaticMigration: true, logger: TestStores.logger)
-            let raw = FileManager.default.temporaryDirectory.appendingPathComponent("raw-\(UUID().uuidString)").path
-            defer { try? FileManager.default.removeItem(atPath: raw) }
-            let collector = Collector(store: store, raw: RawStore(directory: raw), configuration: .init(chunkRows: 3), logger: TestStores.logger)
-            let submitter = DevelopmentSubmitter(enabled: development)
-            let adapter = InterfaceAdapter<CreditRequestContext>(collection: collector, maximumUploadBytes: 1 << 20) { request, _ in try submitter.submitter(request) }
-            let application = buildApplication(
-                configuration: ServerConfiguration(host: "127.0.0.1", port: 0),
-                dependencies: ApplicationDependencies(store: store, metrics: PrometheusCollectorRegistry(), routes: [{ adapter.register(on: $0) }]),
-                services: [IngestionWorker(collector: collector, logger: TestStores.logger)],
-                logger: TestStores.logger
-            )
-            try await application.test(.live) { client in try await body(client) }
+        try await TestPlatform.with(backend, development: development) { platform in
+            try await platform.application().test(.live) { client in try await body(client) }
         }
     }
 
-    static let unit: HTTPFields = [DevelopmentSubmitter.unitHeader: PenaltyRows.submitter]
+    static let unit: HTTPFields = [DevelopmentIdentity.unitHeader: PenaltyRows.submitter]
 
     static func json(_ buffer: ByteBuffer) throws -> [String: Any] {
         try #require(try JSONSerialization.jsonObject(with: Data(buffer: buffer)) as? [String: Any])
@@ -90,7 +78,7 @@ struct InterfaceHTTPTests {
                 #expect((body["submissions"] as? [Any])?.count == 1)
             }
             // Another unit cannot see the batch.
-            try await client.execute(uri: "/api/v1/submissions/\(batch)/receipt", method: .get, headers: [DevelopmentSubmitter.unitHeader: PenaltyRows.dataBureau]) { response in
+            try await client.execute(uri: "/api/v1/submissions/\(batch)/receipt", method: .get, headers: [DevelopmentIdentity.unitHeader: PenaltyRows.dataBureau]) { response in
                 #expect(response.status == .notFound)
             }
         }
@@ -138,7 +126,7 @@ struct InterfaceHTTPTests {
             try await client.execute(uri: "/api/v1/submissions?resource=nothing", method: .post, headers: Self.unit, body: ByteBuffer(string: "x")) { response in
                 #expect(response.status == .notFound)
             }
-            try await client.execute(uri: "/api/v1/submissions?resource=admin_penalty", method: .post, headers: [DevelopmentSubmitter.unitHeader: "123"], body: ByteBuffer(string: "x")) { response in
+            try await client.execute(uri: "/api/v1/submissions?resource=admin_penalty", method: .post, headers: [DevelopmentIdentity.unitHeader: "123"], body: ByteBuffer(string: "x")) { response in
                 #expect(response.status == .badRequest)
                 let error = try Self.json(response.body)["error"] as? [String: String]
                 #expect(error?["code"] == "invalid_source_unit")
