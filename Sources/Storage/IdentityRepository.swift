@@ -12,7 +12,8 @@ public protocol IdentityRepository: Sendable {
     func person(id: String) async throws -> PersonAccount?
     func person(username: String) async throws -> PersonAccount?
     func people() async throws -> [PersonAccount]
-    /// Replaces a person's stored fields and roles.
+    /// Replaces a person's stored fields and roles. The last accepted TOTP step is left alone (only
+    /// ``acceptTOTPStep(personID:step:)`` advances it) unless the secret changes, which clears it.
     func updatePerson(_ person: PersonAccount) async throws
     /// Accepts a TOTP step only if it is later than the last accepted one (a code is used once);
     /// returns whether it was accepted.

@@ -122,6 +122,7 @@ struct PostgresIdentityRepository: IdentityRepository {
                 """
                 UPDATE people SET username = \(person.username), display_name = \(person.displayName), unit_id = \(person.unitID),
                     password_hash = \(person.passwordHash), must_change_password = \(person.mustChangePassword), totp_secret = \(person.sealedTOTPSecret),
+                    totp_last_step = CASE WHEN totp_secret IS NOT DISTINCT FROM \(person.sealedTOTPSecret) THEN totp_last_step ELSE 0 END,
                     totp_enrolled = \(person.totpEnrolled), failed_attempts = \(person.failedAttempts), locked_until = \(person.lockedUntil),
                     disabled = \(person.disabled)
                 WHERE id = \(person.id)

@@ -95,12 +95,13 @@ struct SQLiteIdentityRepository: IdentityRepository {
             try db.execute(
                 sql: """
                     UPDATE people SET username = ?, display_name = ?, unit_id = ?, password_hash = ?, must_change_password = ?, totp_secret = ?,
+                        totp_last_step = CASE WHEN totp_secret IS ? THEN totp_last_step ELSE 0 END,
                         totp_enrolled = ?, failed_attempts = ?, locked_until = ?, disabled = ?
                     WHERE id = ?
                     """,
                 arguments: [
                     person.username, person.displayName, person.unitID, person.passwordHash, person.mustChangePassword, person.sealedTOTPSecret,
-                    person.totpEnrolled, person.failedAttempts, person.lockedUntil?.timeIntervalSince1970, person.disabled, person.id,
+                    person.sealedTOTPSecret, person.totpEnrolled, person.failedAttempts, person.lockedUntil?.timeIntervalSince1970, person.disabled, person.id,
                 ]
             )
             try Self.replaceRoles(db, table: "person_roles", column: "person_id", id: person.id, roles: person.roles)

@@ -147,7 +147,7 @@ public struct IdentityService: Sendable {
             }
             try await identity.updatePerson(updated)
             try await record(actor, sourceIP, "login.code", person.username, .failure, ["reason": "wrong_or_reused_code"])
-            return .failure(updated.lockedUntil != nil ? .locked : .invalidCode)
+            return .failure(updated.lockedUntil.map { $0 > now() } ?? false ? .locked : .invalidCode)
         }
         var next = session
         next.stage = .complete

@@ -93,10 +93,15 @@ struct ConsoleRoutes: Sendable {
         )
     }
 
-    func message(_ title: String, _ lines: [String], secret: String? = nil, back: String, _ context: CreditRequestContext) -> Response {
+    func message(_ title: String, _ lines: [String], secret: String? = nil, back: String, _ context: CreditRequestContext, status: HTTPResponse.Status = .ok) -> Response {
         var values: [String: Any] = ["lines": lines, "back": back]
         if let secret { values["secret"] = secret }
-        return page(title, "message", values, context)
+        return page(title, "message", values, context, status: status)
+    }
+
+    /// A refused administrative change: the reason, with the status the API would give it.
+    func refusal(_ title: String, _ error: CreditHubError, back: String, _ context: CreditRequestContext) -> Response {
+        message(title, [error.message], back: back, context, status: APIErrorMiddleware<CreditRequestContext>.status(for: error.code))
     }
 
     static func redirect(_ location: String, cookie: Cookie? = nil) -> Response {
@@ -233,7 +238,7 @@ struct ConsoleRoutes: Sendable {
             let unit = try await identity.createUnit(code: (form["code"] ?? "").uppercased(), name: form["name"] ?? "", by: try principal(context), sourceIP: context.sourceIP)
             return message("单位已新增 Unit added", ["\(unit.name)（\(unit.code)）"], back: "/admin/units", context)
         } catch let error as CreditHubError {
-            return message("未能新增 Not added", [error.message], back: "/admin/units", context)
+            return refusal("未能新增 Not added", error, back: "/admin/units", context)
         }
     }
 
@@ -267,7 +272,7 @@ struct ConsoleRoutes: Sendable {
             )
             return message("人员已新增 Person added", ["\(person.displayName)（\(person.username)）的一次性密码 one-time password:"], secret: password, back: "/admin/people", context)
         } catch let error as CreditHubError {
-            return message("未能新增 Not added", [error.message], back: "/admin/people", context)
+            return refusal("未能新增 Not added", error, back: "/admin/people", context)
         }
     }
 
@@ -279,7 +284,7 @@ struct ConsoleRoutes: Sendable {
             )
             return message("角色已保存 Roles saved", ["\(person.username): \(person.roles.sorted().map(\.chineseName).joined(separator: "、"))"], back: "/admin/people", context)
         } catch let error as CreditHubError {
-            return message("未能保存 Not saved", [error.message], back: "/admin/people", context)
+            return refusal("未能保存 Not saved", error, back: "/admin/people", context)
         }
     }
 
@@ -305,7 +310,7 @@ struct ConsoleRoutes: Sendable {
             let system = try await identity.createSystem(name: form["name"] ?? "", unitID: form["unit"] ?? "", roles: Set(form.all("role").compactMap(Role.init)), by: try principal(context), sourceIP: context.sourceIP)
             return message("系统已新增 System added", ["\(system.name)（\(system.id)）"], back: "/admin/systems", context)
         } catch let error as CreditHubError {
-            return message("未能新增 Not added", [error.message], back: "/admin/systems", context)
+            return refusal("未能新增 Not added", error, back: "/admin/systems", context)
         }
     }
 

@@ -68,7 +68,10 @@ struct SecurityMiddleware: RouterMiddleware {
         case .anonymous:
             break
         case .session:
-            guard context.session != nil else { throw Self.notSignedIn(request) }
+            if context.session == nil {
+                guard context.principal == nil else { throw CreditHubError(code: "forbidden", message: "console pages are for people; systems use /api/v1") }
+                throw Self.notSignedIn(request)
+            }
         default:
             guard let principal = context.principal else { throw Self.notSignedIn(request) }
             guard Policy.allows(permission, roles: principal.roles) else {
@@ -96,7 +99,7 @@ struct SecurityMiddleware: RouterMiddleware {
         return try await next(request, context)
     }
 
-    static func notSignedIn(_ request: Request) -> Error {
+    static func notSignedIn(_ request: Request) -> any Error {
         // People get the sign-in page; programs get 401.
         if request.method == .get, request.headers[.accept]?.contains("text/html") == true {
             return RedirectError(location: "/login")

@@ -1,0 +1,267 @@
+import CreditHubTestSupport
+import CreditKernel
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import Security
+import Server
+import Storage
+import Testing
+
+/// Signing in through the console's forms, on both stores: two factors, lockout, session expiry,
+/// CSRF, logout everywhere, resets and separation of duties.
+@Suite("Console sign-in")
+struct SignInTests {
+    static let password = "Correct-Horse-7!"
+
+    /// What one form post answered.
+    struct Answer {
+        var status: HTTPResponse.Status
+        var location: String?
+        var cookie: String?
+        var body: String
+    }
+
+    static func post(_ client: some TestClientProtocol, _ path: String, _ form: [(String, String)], cookie: String? = nil, csrf: String? = nil) async throws -> Answer {
+        var allowed = CharacterSet.alphanumerics
+        allowed.insert(charactersIn: "-._~")
+        var fields = form
+        if let csrf { fields.append(("_csrf", csrf)) }
+        let body = fields.map { "\($0.0)=\($0.1.addingPercentEncoding(withAllowedCharacters: allowed) ?? "")" }.joined(separator: "&")
+        var headers: HTTPFields = [.contentType: "application/x-www-form-urlencoded", .accept: "text/html"]
+        if let cookie { headers[.cookie] = "credithub_session=\(cookie)" }
+        return try await client.execute(uri: path, method: .post, headers: headers, body: ByteBuffer(string: body)) { response in
+            Answer(status: response.status, location: response.headers[.location], cookie: Self.sessionCookie(response.headers), body: String(buffer: response.body))
+        }
+    }
+
+    static func get(_ client: some TestClientProtocol, _ path: String, cookie: String?) async throws -> HTTPResponse.Status {
+        var headers: HTTPFields = [.accept: "application/json"]
+        if let cookie { headers[.cookie] = "credithub_session=\(cookie)" }
+        return try await client.execute(uri: path, method: .get, headers: headers) { $0.status }
+    }
+
+    static func sessionCookie(_ headers: HTTPFields) -> String? {
+        guard let header = headers[.setCookie], header.hasPrefix("credithub_session=") else { return nil }
+        return String(header.dropFirst("credithub_session=".count).prefix { $0 != ";" })
+    }
+
+    static func csrf(_ platform: TestPlatform, _ token: String) async throws -> String {
+        try #require(try await platform.store.identity.session(idHash: RandomToken.digest(token))).csrfToken
+    }
+
+    /// Both factors through the forms; the session token of a fully signed-in person.
+    static func signIn(_ client: some TestClientProtocol, _ platform: TestPlatform, _ username: String, totp: TOTP) async throws -> String {
+        let first = try await post(client, "/login", [("username", username), ("password", password)])
+        #expect(first.status == .seeOther && first.location == "/login/code")
+        let token = try #require(first.cookie)
+        let second = try await post(client, "/login/code", [("code", totp.code(at: platform.clock.now))], cookie: token, csrf: try await csrf(platform, token))
+        #expect(second.status == .seeOther && second.location == "/", "\(second.body)")
+        return token
+    }
+
+    @Test("The session cookie is HttpOnly and SameSite=Strict; a code is accepted once", arguments: StoreBackend.allCases)
+    func codeOnce(backend: StoreBackend) async throws {
+        try await TestPlatform.with(backend) { platform in
+            let (_, totp) = try await platform.person("alice", roles: [.reviewer])
+            try await platform.application().test(.router) { client in
+                let first = try await Self.post(client, "/login", [("username", "alice"), ("password", Self.password)])
+                let header = try await client.execute(uri: "/login", method: .post, headers: [.contentType: "application/x-www-form-urlencoded"], body: ByteBuffer(string: "username=alice&password=Correct-Horse-7%21")) {
+                    $0.headers[.setCookie] ?? ""
+                }
+                #expect(header.contains("HttpOnly") && header.contains("SameSite=Strict") && header.contains("Path=/"))
+                let token = try #require(first.cookie)
+                // Before the second factor, the home page is out of reach.
+                #expect(try await Self.get(client, "/", cookie: token) == .unauthorized)
+                let code = totp.code(at: platform.clock.now)
+                let accepted = try await Self.post(client, "/login/code", [("code", code)], cookie: token, csrf: try await Self.csrf(platform, token))
+                #expect(accepted.status == .seeOther && accepted.location == "/")
+                #expect(try await Self.get(client, "/", cookie: token) == .ok)
+
+                // The same code on a second sign-in is refused, even within its 30 seconds.
+                let again = try #require(try await Self.post(client, "/login", [("username", "alice"), ("password", Self.password)]).cookie)
+                let reused = try await Self.post(client, "/login/code", [("code", code)], cookie: again, csrf: try await Self.csrf(platform, again))
+                #expect(reused.status == .unauthorized)
+                #expect(reused.body.contains("already used"))
+                // The next step's code works.
+                platform.clock.advance(30)
+                let next = try await Self.post(client, "/login/code", [("code", totp.code(at: platform.clock.now))], cookie: again, csrf: try await Self.csrf(platform, again))
+                #expect(next.location == "/")
+            }
+            let entries = try await platform.store.audit.search(AuditQuery(action: "login.code"))
+            #expect(entries.contains { $0.actor.id == "alice" && $0.outcome == .failure })
+        }
+    }
+
+    @Test("Five wrong passwords lock the account for 15 minutes", arguments: StoreBackend.allCases)
+    func lockout(backend: StoreBackend) async throws {
+        try await TestPlatform.with(backend) { platform in
+            _ = try await platform.person("bob", roles: [.providerOperator])
+            try await platform.application().test(.router) { client in
+                for attempt in 1...5 {
+                    let answer = try await Self.post(client, "/login", [("username", "bob"), ("password", "wrong-\(attempt)-Password")])
+                    #expect(answer.status == .unauthorized)
+                    #expect(answer.cookie == nil)
+                    #expect(answer.body.contains(attempt == 5 ? "locked" : "Wrong username or password"))
+                }
+                // Locked: even the right password is refused.
+                let locked = try await Self.post(client, "/login", [("username", "bob"), ("password", Self.password)])
+                #expect(locked.status == .unauthorized && locked.body.contains("locked"))
+                platform.clock.advance(14 * 60)
+                #expect(try await Self.post(client, "/login", [("username", "bob"), ("password", Self.password)]).body.contains("locked"))
+                platform.clock.advance(61)
+                let open = try await Self.post(client, "/login", [("username", "bob"), ("password", Self.password)])
+                #expect(open.status == .seeOther && open.location == "/login/code")
+            }
+            let failures = try await platform.store.audit.search(AuditQuery(actor: "bob", action: "login"))
+            #expect(failures.filter { $0.outcome == .failure }.count == 5)
+            #expect(failures.contains { $0.outcome == .denied && $0.details.contains("\"reason\":\"locked\"") })
+        }
+    }
+
+    @Test("Sessions end after 30 idle minutes and after 8 hours in all", arguments: StoreBackend.allCases)
+    func expiry(backend: StoreBackend) async throws {
+        try await TestPlatform.with(backend) { platform in
+            let (_, totp) = try await platform.person("carol", roles: [.auditor])
+            try await platform.application().test(.router) { client in
+                let idle = try await Self.signIn(client, platform, "carol", totp: totp)
+                platform.clock.advance(29 * 60)
+                #expect(try await Self.get(client, "/", cookie: idle) == .ok)
+                platform.clock.advance(29 * 60)
+                #expect(try await Self.get(client, "/", cookie: idle) == .ok)
+                platform.clock.advance(31 * 60)
+                #expect(try await Self.get(client, "/", cookie: idle) == .unauthorized)
+                // A browser is sent to the sign-in page instead.
+                let redirect = try await client.execute(uri: "/", method: .get, headers: [.accept: "text/html", .cookie: "credithub_session=\(idle)"]) { $0.headers[.location] }
+                #expect(redirect == "/login")
+
+                platform.clock.advance(31)
+                let busy = try await Self.signIn(client, platform, "carol", totp: totp)
+                for _ in 0..<16 {
+                    platform.clock.advance(29 * 60)
+                    #expect(try await Self.get(client, "/", cookie: busy) == .ok)
+                }
+                platform.clock.advance(29 * 60)
+                #expect(try await Self.get(client, "/", cookie: busy) == .unauthorized)
+            }
+        }
+    }
+
+    @Test("A form without the session's CSRF token is refused", arguments: StoreBackend.allCases)
+    func csrf(backend: StoreBackend) async throws {
+        try await TestPlatform.with(backend) { platform in
+            let (_, totp) = try await platform.person("dave", roles: [.platformAdmin])
+            try await platform.application().test(.router) { client in
+                let token = try await Self.signIn(client, platform, "dave", totp: totp)
+                let form = [("code", "91330100716105852F"), ("name", "测试单位")]
+                let missing = try await Self.post(client, "/admin/units", form, cookie: token)
+                #expect(missing.status == .forbidden)
+                #expect(missing.body.contains("reload the page"))
+                let wrong = try await Self.post(client, "/admin/units", form, cookie: token, csrf: RandomToken.make(bytes: 24))
+                #expect(wrong.status == .forbidden)
+                #expect(try await platform.store.identity.unit(code: "91330100716105852F") == nil)
+                // The header form, for scripts in the page, works the same way.
+                let header = try await client.execute(
+                    uri: "/admin/units", method: .post,
+                    headers: [.contentType: "application/x-www-form-urlencoded", .cookie: "credithub_session=\(token)", .accept: "application/json", HTTPField.Name("X-CSRF-Token")!: "nope"],
+                    body: ByteBuffer(string: "code=91330100716105852F&name=x")
+                ) { response in (response.status, String(buffer: response.body)) }
+                #expect(header.0 == .forbidden && header.1.contains("\"csrf\""))
+                let good = try await Self.post(client, "/admin/units", form, cookie: token, csrf: try await Self.csrf(platform, token))
+                #expect(good.status == .ok)
+                #expect(try await platform.store.identity.unit(code: "91330100716105852F")?.name == "测试单位")
+            }
+        }
+    }
+
+    @Test("Logout everywhere ends every session of the person", arguments: StoreBackend.allCases)
+    func logoutEverywhere(backend: StoreBackend) async throws {
+        try await TestPlatform.with(backend) { platform in
+            let (_, totp) = try await platform.person("erin", roles: [.consumerOperator])
+            let (other, _) = try await platform.person("frank", roles: [.consumerOperator])
+            let bystander = try await platform.session(for: other)
+            try await platform.application().test(.router) { client in
+                let laptop = try await Self.signIn(client, platform, "erin", totp: totp)
+                platform.clock.advance(31)
+                let phone = try await Self.signIn(client, platform, "erin", totp: totp)
+                let answer = try await Self.post(client, "/logout/everywhere", [], cookie: phone, csrf: try await Self.csrf(platform, phone))
+                #expect(answer.status == .seeOther && answer.location == "/login")
+                #expect(try await Self.get(client, "/", cookie: laptop) == .unauthorized)
+                #expect(try await Self.get(client, "/", cookie: phone) == .unauthorized)
+                #expect(try await Self.get(client, "/", cookie: bystander.token) == .ok)
+            }
+        }
+    }
+
+    @Test("A reset password must be changed and the code re-enrolled", arguments: StoreBackend.allCases)
+    func reset(backend: StoreBackend) async throws {
+        try await TestPlatform.with(backend) { platform in
+            let (officer, _) = try await platform.person("grace", roles: [.securityOfficer])
+            let (person, oldTOTP) = try await platform.person("heidi", roles: [.providerOperator])
+            let admin = try await platform.session(for: officer)
+            try await platform.application().test(.router) { client in
+                let oldSession = try await Self.signIn(client, platform, "heidi", totp: oldTOTP)
+                let reset = try await Self.post(client, "/admin/people/\(person.id)/reset", [], cookie: admin.token, csrf: admin.csrf)
+                #expect(reset.status == .ok)
+                let oneTime = try #require(reset.body.firstMatch(of: /<code[^>]*>([^<]+)<\/code>/)?.1).description
+                #expect(try await Self.get(client, "/", cookie: oldSession) == .unauthorized)
+                // The old password no longer works; the one-time one leads to a password change.
+                #expect(try await Self.post(client, "/login", [("username", "heidi"), ("password", Self.password)]).status == .unauthorized)
+                let first = try await Self.post(client, "/login", [("username", "heidi"), ("password", oneTime)])
+                #expect(first.location == "/account/password")
+                let token = try #require(first.cookie)
+                #expect(try await Self.get(client, "/", cookie: token) == .unauthorized)
+                let weak = try await Self.post(client, "/account/password", [("current", oneTime), ("new", "password1234"), ("confirm", "password1234")], cookie: token, csrf: try await Self.csrf(platform, token))
+                #expect(weak.status == .badRequest)
+                let changed = try await Self.post(
+                    client, "/account/password", [("current", oneTime), ("new", "Another-Long-Pass-9"), ("confirm", "Another-Long-Pass-9")], cookie: token,
+                    csrf: try await Self.csrf(platform, token)
+                )
+                #expect(changed.location == "/account/totp")
+                // Enrolment shows a new secret; the old authenticator no longer works.
+                let page = try await client.execute(uri: "/account/totp", method: .get, headers: [.cookie: "credithub_session=\(token)"]) { String(buffer: $0.body) }
+                #expect(page.contains("otpauth://totp/CreditHub:heidi?secret="))
+                let secret = try #require(page.firstMatch(of: /secret=([A-Z2-7]+)/)?.1).description
+                let newTOTP = TOTP(secret: try #require(Base32.decode(secret)))
+                let old = try await Self.post(client, "/account/totp", [("code", oldTOTP.code(at: platform.clock.now))], cookie: token, csrf: try await Self.csrf(platform, token))
+                #expect(old.status == .badRequest)
+                let enrolled = try await Self.post(client, "/account/totp", [("code", newTOTP.code(at: platform.clock.now))], cookie: token, csrf: try await Self.csrf(platform, token))
+                #expect(enrolled.location == "/")
+                #expect(try await Self.get(client, "/", cookie: token) == .ok)
+            }
+            let actions = try await platform.store.audit.search(AuditQuery()).map(\.action)
+            #expect(actions.contains("password.reset") && actions.contains("password.change") && actions.contains("totp.enrol"))
+        }
+    }
+
+    @Test("Role assignments that break separation of duties are refused with the rule", arguments: StoreBackend.allCases)
+    func separationOfDuties(backend: StoreBackend) async throws {
+        try await TestPlatform.with(backend) { platform in
+            let (admin, _) = try await platform.person("ivan", roles: [.platformAdmin])
+            let (person, _) = try await platform.person("judy", roles: [.reviewer])
+            let session = try await platform.session(for: admin)
+            try await platform.application().test(.router) { client in
+                let auditorToo = try await Self.post(client, "/admin/people/\(person.id)/roles", [("role", "reviewer"), ("role", "auditor")], cookie: session.token, csrf: session.csrf)
+                #expect(auditorToo.status == .conflict)
+                #expect(auditorToo.body.contains("auditor"))
+                let grantsAndUses = try await Self.post(
+                    client, "/admin/people/\(person.id)/roles", [("role", "reviewer"), ("role", "consumer_operator")], cookie: session.token, csrf: session.csrf
+                )
+                #expect(grantsAndUses.status == .conflict)
+                #expect(grantsAndUses.body.contains("consumer_operator"))
+                let created = try await Self.post(
+                    client, "/admin/people", [("username", "mallory"), ("displayName", "M"), ("unit", person.unitID), ("role", "platform_admin"), ("role", "consumer_operator")],
+                    cookie: session.token, csrf: session.csrf
+                )
+                #expect(created.status == .conflict)
+                #expect(try await platform.store.identity.person(username: "mallory") == nil)
+                let fine = try await Self.post(client, "/admin/people/\(person.id)/roles", [("role", "reviewer"), ("role", "provider_approver")], cookie: session.token, csrf: session.csrf)
+                #expect(fine.status == .ok)
+            }
+            #expect(try await platform.store.identity.person(id: person.id)?.roles == [.reviewer, .providerApprover])
+            let refusals = try await platform.store.audit.search(AuditQuery(action: "role.assign")).filter { $0.outcome == .denied }
+            #expect(refusals.count == 2)
+        }
+    }
+}
