@@ -365,7 +365,11 @@ public struct IdentityService: Sendable {
     public func authenticate(_ request: SignedRequest, sourceIP: String) async throws -> Result<Principal, RequestSignature.Refusal> {
         guard let keyID = request.keyID, let timestamp = request.timestamp, let nonce = request.nonce, let digest = request.bodyDigest,
             let signature = request.signature, !nonce.isEmpty
-        else { return .failure(.missingHeaders) }
+        else {
+            let missing = RequestSignature.Refusal.missingHeaders
+            try await record(AuditActor(kind: .system, id: request.keyID ?? "", unit: ""), sourceIP, "api.authenticate", request.path, .denied, ["reason": missing.rawValue])
+            return .failure(missing)
+        }
         let refusal: RequestSignature.Refusal?
         var principal: Principal?
         if let problem = RequestSignature.checkTimestamp(timestamp, now: now()) {
