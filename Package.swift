@@ -174,6 +174,7 @@ let package = Package(
                 "Storage",
                 "StorageSQLite",
                 "StoragePostgres",
+                .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
             ],
             path: "Tests/Support",
@@ -198,7 +199,7 @@ let package = Package(
         ),
         .testTarget(
             name: "SecurityTests",
-            dependencies: ["Security", "CreditKernel"],
+            dependencies: ["Security", "CreditKernel", "Storage", "CreditHubTestSupport"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -14,6 +14,9 @@ import Foundation
 /// - `security.secure-cookies` (default `false`): mark cookies `Secure`; set it when clients reach
 ///   CreditHub over TLS (directly or through a proxy).
 /// - `security.bcrypt-cost` (default `12`).
+/// - `security.audit-trusted-keys`: comma-separated hex public keys of earlier node keys, whose
+///   audit checkpoints and retention markers `credithub audit verify` still accepts after the node
+///   key is replaced (the current key is always trusted).
 /// - `security.audit-checkpoint-entries` (default `1000`) and `security.audit-checkpoint-seconds`
 ///   (default `60`): how often the audit chain's head is signed.
 public struct SecurityConfiguration: Sendable {
@@ -26,11 +29,13 @@ public struct SecurityConfiguration: Sendable {
     public var bcryptCost: UInt8
     public var checkpointEntries: Int
     public var checkpointInterval: Duration
+    /// Public keys (hex) of earlier node keys whose audit signatures still count.
+    public var trustedAuditKeys: [String]
 
     public init(
         nodeKey: String? = nil, lockoutAttempts: Int = 5, lockoutDuration: TimeInterval = 15 * 60, sessionIdle: TimeInterval = 30 * 60,
         sessionAbsolute: TimeInterval = 8 * 3600, secureCookies: Bool = false, bcryptCost: UInt8 = 12, checkpointEntries: Int = 1000,
-        checkpointInterval: Duration = .seconds(60)
+        checkpointInterval: Duration = .seconds(60), trustedAuditKeys: [String] = []
     ) {
         self.nodeKey = nodeKey
         self.lockoutAttempts = lockoutAttempts
@@ -41,6 +46,7 @@ public struct SecurityConfiguration: Sendable {
         self.bcryptCost = bcryptCost
         self.checkpointEntries = checkpointEntries
         self.checkpointInterval = checkpointInterval
+        self.trustedAuditKeys = trustedAuditKeys
     }
 
     public init(reader: ConfigReader) {
@@ -53,19 +59,32 @@ public struct SecurityConfiguration: Sendable {
             secureCookies: reader.bool(forKey: "security.secure-cookies", default: false),
             bcryptCost: UInt8(clamping: reader.int(forKey: "security.bcrypt-cost", default: 12)),
             checkpointEntries: reader.int(forKey: "security.audit-checkpoint-entries", default: 1000),
-            checkpointInterval: .seconds(reader.int(forKey: "security.audit-checkpoint-seconds", default: 60))
+            checkpointInterval: .seconds(reader.int(forKey: "security.audit-checkpoint-seconds", default: 60)),
+            trustedAuditKeys: reader.string(forKey: "security.audit-trusted-keys", default: "").split(separator: ",").map {
+                $0.trimmingCharacters(in: .whitespaces).lowercased()
+            }.filter { !$0.isEmpty }
         )
     }
 
-    /// The node keys: from `security.node-key`, else the key file in the data directory.
-    public func keys(dataDirectory: String) throws -> NodeKeys {
+    /// The node keys: from `security.node-key`, else the key file in the data directory (created on
+    /// first start when `create`; commands that only check signatures pass false).
+    public func keys(dataDirectory: String, create: Bool = true) throws -> NodeKeys {
         if let nodeKey, !nodeKey.isEmpty {
             guard let seed = Data(base64Encoded: nodeKey) else {
                 throw CreditHubError(code: "invalid_node_key", message: "security.node-key is not base64")
             }
             return try NodeKeys(seed: seed)
         }
-        return try NodeKeys.loadOrCreate(path: (dataDirectory as NSString).appendingPathComponent("keys/node.key"))
+        let path = (dataDirectory as NSString).appendingPathComponent("keys/node.key")
+        guard create || FileManager.default.fileExists(atPath: path) else {
+            throw CreditHubError(code: "no_node_key", message: "no node key: \(path) does not exist and security.node-key is not set")
+        }
+        return try NodeKeys.loadOrCreate(path: path)
+    }
+
+    /// The public keys whose audit signatures count: the node's and the configured earlier ones.
+    public func trustedAuditKeys(current keys: NodeKeys) -> Set<String> {
+        Set(trustedAuditKeys).union([keys.publicKeyHex])
     }
 }
 

@@ -237,6 +237,9 @@ enum SQLiteSchema {
             BEGIN SELECT RAISE(ABORT, 'audit entries are append-only; only a retention purge removes them'); END;
             CREATE TRIGGER audit_checkpoints_no_update BEFORE UPDATE ON audit_checkpoints
             BEGIN SELECT RAISE(ABORT, 'audit checkpoints are append-only'); END;
+            CREATE TRIGGER audit_checkpoints_no_delete BEFORE DELETE ON audit_checkpoints
+            WHEN NOT EXISTS (SELECT 1 FROM audit_purges WHERE through_seq >= OLD.seq)
+            BEGIN SELECT RAISE(ABORT, 'audit checkpoints are append-only; only a retention purge removes them'); END;
             CREATE TRIGGER audit_purges_no_change BEFORE UPDATE ON audit_purges
             BEGIN SELECT RAISE(ABORT, 'audit purge markers are append-only'); END;
             CREATE TRIGGER audit_purges_no_delete BEFORE DELETE ON audit_purges

@@ -21,8 +21,11 @@ struct AuditCommand: AsyncParsableCommand {
         func run() async throws {
             let reader = try await global.reader()
             let logger = LoggingSetup.bootstrap(reader: reader)
-            let report = try await StoreConfiguration(reader: reader).withPreparedStore(logger: logger) { store in
-                try await AuditVerifier.verify(store)
+            let storeConfiguration = StoreConfiguration(reader: reader)
+            let security = SecurityConfiguration(reader: reader)
+            let keys = try security.keys(dataDirectory: storeConfiguration.dataDirectory, create: false)
+            let report = try await storeConfiguration.withPreparedStore(logger: logger) { store in
+                try await AuditVerifier.verify(store, trustedKeys: security.trustedAuditKeys(current: keys))
             }
             if let problem = report.problem {
                 print("audit log BROKEN at entry \(report.problemSequence ?? 0): \(problem)")
@@ -30,6 +33,7 @@ struct AuditCommand: AsyncParsableCommand {
                 throw ExitCode.failure
             }
             print("audit log intact: entries \(report.firstSequence)–\(report.lastSequence) (\(report.entriesChecked) checked), \(report.checkpointsChecked) signed checkpoints verified")
+            print("node public key: \(keys.publicKeyHex)")
         }
     }
 
@@ -80,15 +84,19 @@ struct AuditCommand: AsyncParsableCommand {
         @Argument(help: "The bundle file.")
         var file: String
 
+        @Option(name: .customLong("public-key"), help: "The node's public key (hex, as `audit verify` prints it); repeat for earlier keys. Without it the bundle is checked against the key it names.")
+        var publicKeys: [String] = []
+
         func run() throws {
             let decoder = JSONDecoder()
             decoder.dateDecodingStrategy = .millisecondsSince1970
             let bundle = try decoder.decode(AuditBundle.self, from: try Data(contentsOf: URL(fileURLWithPath: file)))
-            if let problem = bundle.verify() {
+            if let problem = bundle.verify(trustedKeys: publicKeys.isEmpty ? nil : Set(publicKeys.map { $0.lowercased() })) {
                 print("bundle BROKEN: \(problem)")
                 throw ExitCode.failure
             }
-            print("bundle intact: \(bundle.entries.count) entries after entry \(bundle.anchorSequence), \(bundle.checkpoints.count) checkpoints, signed by \(bundle.publicKey.prefix(16))…")
+            print("bundle intact: \(bundle.entries.count) entries after entry \(bundle.anchorSequence), \(bundle.checkpoints.count) checkpoints")
+            print("signed by \(bundle.publicKey)\(publicKeys.isEmpty ? " — compare it with the node's published public key, or pass --public-key" : ", a trusted key")")
         }
     }
 

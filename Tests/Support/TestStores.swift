@@ -41,19 +41,30 @@ public enum TestStores {
         migrate: Bool = true,
         _ body: @Sendable (any CreditStore) async throws -> Result
     ) async throws -> Result {
+        try await withStore(backend, migrate: migrate) { store, _ in try await body(store) }
+    }
+
+    /// Runs `body` with a fresh store and direct access to its database (SQLite file, or the
+    /// PostgreSQL database as the superuser).
+    public static func withStore<Result: Sendable>(
+        _ backend: StoreBackend,
+        migrate: Bool = true,
+        _ body: @Sendable (any CreditStore, DirectDatabase) async throws -> Result
+    ) async throws -> Result {
         switch backend {
         case .sqlite:
             let directory = FileManager.default.temporaryDirectory.appendingPathComponent("credithub-test-\(UUID().uuidString)")
             defer { try? FileManager.default.removeItem(at: directory) }
-            let store = try SQLiteStore(path: directory.appendingPathComponent("credithub.sqlite").path)
+            let path = directory.appendingPathComponent("credithub.sqlite").path
+            let store = try SQLiteStore(path: path)
             if migrate { _ = try await store.migrate() }
-            return try await body(store)
+            return try await body(store, .sqlite(path: path))
         case .postgres:
             return try await withPostgresDatabase { url in
                 let store = PostgresStore(configuration: try PostgresStore.configuration(url: url), logger: logger)
                 return try await store.withRunning { store in
                     if migrate { _ = try await store.migrate() }
-                    return try await body(store)
+                    return try await body(store, .postgres(url: url))
                 }
             }
         }

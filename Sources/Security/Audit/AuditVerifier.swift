@@ -18,16 +18,19 @@ public enum AuditVerifier {
         public var isIntact: Bool { problem == nil }
     }
 
-    public static func verify(_ store: any CreditStore, pageSize: Int = 5000) async throws -> Report {
+    /// Checks the chain in the store. `trustedKeys` are the hex public keys whose signatures count:
+    /// the node's key and any earlier ones; a checkpoint or marker signed by another key is a
+    /// problem, since whoever rewrites the log can sign with a key of their own.
+    public static func verify(_ store: any CreditStore, trustedKeys: Set<String>, pageSize: Int = 5000) async throws -> Report {
         let markers = try await store.audit.purgeMarkers()
         var report = Report(entriesChecked: 0, checkpointsChecked: 0, firstSequence: 0, lastSequence: 0, problem: nil, problemSequence: nil)
-        for marker in markers where !NodeKeys.verify(
-            signature: marker.signature, message: AuditPurgeMarker.message(throughSequence: marker.throughSequence, throughHash: marker.throughHash, at: marker.at),
-            publicKey: marker.publicKey
-        ) {
-            report.problem = "the retention marker through entry \(marker.throughSequence) has a bad signature"
-            report.problemSequence = marker.throughSequence
-            return report
+        for marker in markers {
+            let message = AuditPurgeMarker.message(throughSequence: marker.throughSequence, throughHash: marker.throughHash, at: marker.at)
+            if let problem = signatureProblem(signature: marker.signature, message: message, publicKey: marker.publicKey, trustedKeys: trustedKeys) {
+                report.problem = "the retention marker through entry \(marker.throughSequence) \(problem)"
+                report.problemSequence = marker.throughSequence
+                return report
+            }
         }
         var expected = (markers.last?.throughSequence ?? 0) + 1
         var previousHash = markers.last?.throughHash ?? AuditChain.genesis
@@ -68,8 +71,8 @@ public enum AuditVerifier {
             if page.count < pageSize { break }
         }
         for checkpoint in checkpoints {
-            guard NodeKeys.verify(signature: checkpoint.signature, message: checkpoint.signedMessage, publicKey: checkpoint.publicKey) else {
-                report.problem = "the checkpoint at entry \(checkpoint.sequence) has a bad signature"
+            if let problem = signatureProblem(signature: checkpoint.signature, message: checkpoint.signedMessage, publicKey: checkpoint.publicKey, trustedKeys: trustedKeys) {
+                report.problem = "the checkpoint at entry \(checkpoint.sequence) \(problem)"
                 report.problemSequence = checkpoint.sequence
                 return report
             }
@@ -86,6 +89,13 @@ public enum AuditVerifier {
             report.checkpointsChecked += 1
         }
         return report
+    }
+
+    /// Why a signature does not count, or nil when it does.
+    static func signatureProblem(signature: String, message: Data, publicKey: String, trustedKeys: Set<String>) -> String? {
+        guard trustedKeys.contains(publicKey.lowercased()) else { return "is signed by a key this node does not trust (\(publicKey.prefix(16))…)" }
+        guard NodeKeys.verify(signature: signature, message: message, publicKey: publicKey) else { return "has a bad signature" }
+        return nil
     }
 }
 
@@ -139,7 +149,12 @@ public struct AuditBundle: Sendable, Codable {
     }
 
     /// Checks the bundle on its own: signature, chain from the anchor, contiguity, checkpoints.
-    public func verify() -> String? {
+    /// With `trustedKeys`, the bundle and its checkpoints must also be signed by one of them (the
+    /// node's published public key); without, the signer is whatever key the bundle names.
+    public func verify(trustedKeys: Set<String>? = nil) -> String? {
+        if let trustedKeys, !trustedKeys.contains(publicKey.lowercased()) {
+            return "the bundle is signed by \(publicKey), not by a trusted key"
+        }
         guard NodeKeys.verify(signature: signature, message: digest, publicKey: publicKey) else {
             return "the bundle's signature does not match its contents"
         }
@@ -155,9 +170,12 @@ public struct AuditBundle: Sendable, Codable {
             expected += 1
         }
         for checkpoint in checkpoints {
-            guard NodeKeys.verify(signature: checkpoint.signature, message: checkpoint.signedMessage, publicKey: checkpoint.publicKey),
-                hashes[checkpoint.sequence] == checkpoint.hash
-            else { return "the checkpoint at entry \(checkpoint.sequence) does not match" }
+            if let problem = AuditVerifier.signatureProblem(
+                signature: checkpoint.signature, message: checkpoint.signedMessage, publicKey: checkpoint.publicKey, trustedKeys: trustedKeys ?? [publicKey.lowercased()]
+            ) {
+                return "the checkpoint at entry \(checkpoint.sequence) \(problem)"
+            }
+            guard hashes[checkpoint.sequence] == checkpoint.hash else { return "the checkpoint at entry \(checkpoint.sequence) does not match its entry" }
         }
         return nil
     }
