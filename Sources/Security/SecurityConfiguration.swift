@@ -14,6 +14,9 @@ import Foundation
 /// - `security.secure-cookies` (default `false`): mark cookies `Secure`; set it when clients reach
 ///   CreditHub over TLS (directly or through a proxy).
 /// - `security.bcrypt-cost` (default `12`).
+/// - `security.platform-unit-code` (default `12330100MB0000000K`, a sample) and
+///   `security.platform-unit-name` (default `社会信用信息中心`): the centre's own unit, created with the
+///   first administrator on first start.
 /// - `security.audit-trusted-keys`: comma-separated hex public keys of earlier node keys, whose
 ///   audit checkpoints and retention markers `credithub audit verify` still accepts after the node
 ///   key is replaced (the current key is always trusted).
@@ -31,11 +34,15 @@ public struct SecurityConfiguration: Sendable {
     public var checkpointInterval: Duration
     /// Public keys (hex) of earlier node keys whose audit signatures still count.
     public var trustedAuditKeys: [String]
+    /// The credit centre's own unit, which the first administrator belongs to.
+    public var platformUnitCode: String
+    public var platformUnitName: String
 
     public init(
         nodeKey: String? = nil, lockoutAttempts: Int = 5, lockoutDuration: TimeInterval = 15 * 60, sessionIdle: TimeInterval = 30 * 60,
         sessionAbsolute: TimeInterval = 8 * 3600, secureCookies: Bool = false, bcryptCost: UInt8 = 12, checkpointEntries: Int = 1000,
-        checkpointInterval: Duration = .seconds(60), trustedAuditKeys: [String] = []
+        checkpointInterval: Duration = .seconds(60), trustedAuditKeys: [String] = [], platformUnitCode: String = "12330100MB0000000K",
+        platformUnitName: String = "社会信用信息中心"
     ) {
         self.nodeKey = nodeKey
         self.lockoutAttempts = lockoutAttempts
@@ -47,6 +54,8 @@ public struct SecurityConfiguration: Sendable {
         self.checkpointEntries = checkpointEntries
         self.checkpointInterval = checkpointInterval
         self.trustedAuditKeys = trustedAuditKeys
+        self.platformUnitCode = platformUnitCode
+        self.platformUnitName = platformUnitName
     }
 
     public init(reader: ConfigReader) {
@@ -62,7 +71,9 @@ public struct SecurityConfiguration: Sendable {
             checkpointInterval: .seconds(reader.int(forKey: "security.audit-checkpoint-seconds", default: 60)),
             trustedAuditKeys: reader.string(forKey: "security.audit-trusted-keys", default: "").split(separator: ",").map {
                 $0.trimmingCharacters(in: .whitespaces).lowercased()
-            }.filter { !$0.isEmpty }
+            }.filter { !$0.isEmpty },
+            platformUnitCode: reader.string(forKey: "security.platform-unit-code", default: "12330100MB0000000K").uppercased(),
+            platformUnitName: reader.string(forKey: "security.platform-unit-name", default: "社会信用信息中心")
         )
     }
 

@@ -31,18 +31,19 @@ public struct IdentityService: Sendable {
 
     // MARK: - First start
 
-    /// The platform's own unit: the credit centre running CreditHub.
-    public static let platformUnitCode = "12330100MB0000000P"
-
     /// On an empty store, creates the platform unit and one `platform_admin` with a one-time
     /// password; returns the credentials so the caller can print them once.
     public func bootstrap() async throws -> (username: String, password: String)? {
         guard try await identity.countPeople() == 0 else { return nil }
+        let code = configuration.platformUnitCode
+        guard UnifiedSocialCreditCode.isValid(code) else {
+            throw CreditHubError(code: "invalid_unit_code", message: "security.platform-unit-code 「\(code)」不是有效的统一社会信用代码 / is not a valid unified social credit code")
+        }
         let unit: OrganisationUnit
-        if let existing = try await identity.unit(code: Self.platformUnitCode) {
+        if let existing = try await identity.unit(code: code) {
             unit = existing
         } else {
-            unit = OrganisationUnit(id: UUID().uuidString.lowercased(), code: Self.platformUnitCode, name: "社会信用信息中心（平台）", createdAt: now())
+            unit = OrganisationUnit(id: UUID().uuidString.lowercased(), code: code, name: configuration.platformUnitName, createdAt: now())
             try await identity.createUnit(unit)
         }
         let password = PasswordHasher.oneTimePassword()
