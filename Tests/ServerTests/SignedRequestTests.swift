@@ -129,3 +129,51 @@ struct SignedRequestTests {
         }
     }
 }
+
+/// The examples in docs/api-auth.md, run as a reader would run them.
+@Suite("Signing examples")
+struct SigningExampleTests {
+    /// The fenced blocks of one language in a document.
+    static func blocks(_ language: String, in document: String) -> [String] {
+        document.components(separatedBy: "```\(language)\n").dropFirst().map { $0.components(separatedBy: "\n```").first ?? "" }
+    }
+
+    @Test("The signing examples in docs/api-auth.md work against a live server")
+    func examples() async throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let document = try String(contentsOf: root.appendingPathComponent("docs/api-auth.md"), encoding: .utf8)
+        let shell = try #require(Self.blocks("bash", in: document).first)
+        let python = try #require(Self.blocks("python", in: document).first)
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("api-auth-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        try shell.write(to: directory.appendingPathComponent("sign-and-send.sh"), atomically: true, encoding: .utf8)
+        try python.write(to: directory.appendingPathComponent("credithub_upload.py"), atomically: true, encoding: .utf8)
+        let csv = directory.appendingPathComponent("行政处罚.csv")
+        try Data(SampleCodes.gb18030(PenaltyRows.csv([PenaltyRows.record(1), PenaltyRows.record(2, ["CF_WSH": ""])]))).write(to: csv)
+
+        try await TestPlatform.with(.sqlite) { platform in
+            let (_, keyID, secret) = try await platform.system("examples", roles: [.providerSystem])
+            try await platform.application().test(.live) { client in
+                let environment = ["CREDITHUB_URL": "http://127.0.0.1:\(try #require(client.port))", "CREDITHUB_KEY_ID": keyID, "CREDITHUB_SECRET": secret]
+                let upload = try ChildProcess("/usr/bin/python3", [directory.appendingPathComponent("credithub_upload.py").path, "admin_penalty", csv.path], environment: environment)
+                #expect(upload.wait() == 0, "\(upload.errorOutput)")
+                let answer = try #require(try JSONSerialization.jsonObject(with: Data(upload.output.utf8)) as? [String: Any])
+                #expect(answer["status"] as? String == "completed")
+                #expect((answer["rows"] as? [String: Int])?["rejected"] == 1)
+                let batch = try #require(answer["batch"] as? String)
+
+                let list = try ChildProcess("/bin/bash", [directory.appendingPathComponent("sign-and-send.sh").path, "GET", "/api/v1/submissions?limit=5&status=completed"], environment: environment)
+                #expect(list.wait() == 0, "\(list.errorOutput)")
+                #expect(list.output.contains(batch), "\(list.output)")
+
+                let again = try ChildProcess(
+                    "/bin/bash", [directory.appendingPathComponent("sign-and-send.sh").path, "POST", "/api/v1/submissions?wait=30&resource=admin_penalty", csv.path, "text/csv"],
+                    environment: environment
+                )
+                #expect(again.wait() == 0, "\(again.errorOutput)")
+                #expect(again.output.contains("\"status\":\"completed\""), "\(again.output)")
+            }
+        }
+    }
+}

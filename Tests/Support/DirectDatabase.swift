@@ -14,7 +14,10 @@ public enum DirectDatabase: Sendable {
     public func execute(_ statements: [String]) async throws {
         switch self {
         case .sqlite(let path):
-            let queue = try DatabaseQueue(path: path)
+            var configuration = Configuration()
+            // The store's own pool may be writing (a checkpoint, a session touch): wait for it.
+            configuration.busyMode = .timeout(10)
+            let queue = try DatabaseQueue(path: path, configuration: configuration)
             try await queue.write { db in
                 for statement in statements { try db.execute(sql: statement) }
             }

@@ -51,11 +51,17 @@ public actor AuditLog: AuditRecording {
             pending.removeFirst(batch.count)
             do {
                 let entries = try await store.audit.append(batch.map(\.record))
-                for (item, entry) in zip(batch, entries) { item.waiter.resume(returning: entry) }
                 sinceCheckpoint += entries.count
                 if let last = entries.last, sinceCheckpoint >= checkpointEvery || ContinuousClock.now - lastCheckpoint >= checkpointInterval {
-                    try await checkpoint(at: last)
+                    // Signed before the callers resume, so a caller that sees its entry also sees the
+                    // checkpoint that fell due with it. A failed signature does not undo the entries.
+                    do {
+                        try await checkpoint(at: last)
+                    } catch {
+                        logger.error("audit checkpoint failed; the next one will cover these entries", metadata: ["error": "\(error)", "sequence": "\(last.sequence)"])
+                    }
                 }
+                for (item, entry) in zip(batch, entries) { item.waiter.resume(returning: entry) }
             } catch {
                 logger.error("audit write failed", metadata: ["error": "\(error)", "entries": "\(batch.count)"])
                 for item in batch { item.waiter.resume(throwing: error) }
@@ -73,13 +79,20 @@ public actor AuditLog: AuditRecording {
     }
 
     private func checkpoint(at entry: AuditEntry) async throws {
-        let at = Date()
+        let at = Date(timeIntervalSince1970: Double(AuditChain.milliseconds(Date())) / 1000)
         let signature = try keys.sign(AuditCheckpoint.message(sequence: entry.sequence, hash: entry.hash, at: at))
-        try await store.audit.addCheckpoint(
-            AuditCheckpoint(sequence: entry.sequence, hash: entry.hash, at: Date(timeIntervalSince1970: Double(AuditChain.milliseconds(at)) / 1000), publicKey: keys.publicKeyHex, signature: signature)
-        )
+        // Reset before the write: the actor is re-entrant, and a second request for the same head
+        // meanwhile must find nothing to do (the store ignores a repeated checkpoint anyway).
+        let (entries, time) = (sinceCheckpoint, lastCheckpoint)
         sinceCheckpoint = 0
         lastCheckpoint = ContinuousClock.now
+        do {
+            try await store.audit.addCheckpoint(AuditCheckpoint(sequence: entry.sequence, hash: entry.hash, at: at, publicKey: keys.publicKeyHex, signature: signature))
+        } catch {
+            sinceCheckpoint += entries
+            lastCheckpoint = time
+            throw error
+        }
     }
 }
 
