@@ -126,3 +126,18 @@ extension AuthorizationMatrixTests.Caller {
         return false
     }
 }
+
+@Suite("Access policy documentation")
+struct PolicyDocumentationTests {
+    @Test("docs/security.md lists every route with its permission")
+    func documented() throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let document = try String(contentsOf: root.appendingPathComponent("docs/security.md"), encoding: .utf8)
+        for (route, permission) in Policy.table {
+            #expect(document.contains("| `\(route)` | `\(permission.rawValue)` |"), "docs/security.md does not list \(route) as \(permission.rawValue)")
+        }
+        for permission in Permission.allCases {
+            #expect(document.contains("| `\(permission.rawValue)` |"), "docs/security.md does not explain \(permission.rawValue)")
+        }
+    }
+}

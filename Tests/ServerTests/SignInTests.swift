@@ -265,3 +265,41 @@ struct SignInTests {
         }
     }
 }
+
+@Suite("Console receipts")
+struct ConsoleReceiptTests {
+    @Test("Providers open only their unit's receipts; reviewers open any", arguments: StoreBackend.allCases)
+    func visibility(backend: StoreBackend) async throws {
+        try await TestPlatform.with(backend) { platform in
+            let own = try await platform.unit()
+            let other = try await platform.unit("00250199", name: "杭州市大数据局")
+            let (clerk, _) = try await platform.person("clerk", roles: [.providerOperator], unit: own)
+            let (stranger, _) = try await platform.person("stranger", roles: [.providerOperator], unit: other)
+            let (reviewer, _) = try await platform.person("checker", roles: [.reviewer], unit: other)
+            let csv = PenaltyRows.csv([PenaltyRows.record(1), PenaltyRows.record(2, ["CF_WSH": ""])])
+            let acknowledgement = try await platform.collector.submit(
+                Submission(sourceUnit: own.code, resourceID: "admin_penalty", channel: .terminalUpload, artefact: .bytes(Data(csv.utf8)), fileName: "a.csv", submittedBy: "clerk")
+            )
+            try await platform.application().test(.live) { client in
+                #expect(try await platform.collector.waitForCompletion(batch: acknowledgement.batch, timeout: .seconds(30))?.status == .completed)
+                func open(_ path: String, as person: PersonAccount) async throws -> (HTTPResponse.Status, String) {
+                    let session = try await platform.session(for: person)
+                    return try await client.execute(uri: path, method: .get, headers: [.cookie: "credithub_session=\(session.token)", .accept: "text/html"]) {
+                        ($0.status, String(buffer: $0.body))
+                    }
+                }
+                let receipt = "/submissions/\(acknowledgement.batch)"
+                let mine = try await open(receipt, as: clerk)
+                #expect(mine.0 == .ok && mine.1.contains(acknowledgement.batch))
+                #expect(try await open(receipt + "/rejected.csv", as: clerk).1.contains("「行政处罚决定书文号」为必填项"))
+                #expect(try await open(receipt, as: stranger).0 == .notFound)
+                #expect(try await open(receipt + "/rejected.csv", as: stranger).0 == .notFound)
+                #expect(try await open(receipt, as: reviewer).0 == .ok)
+                // The list of every unit's batches links to receipts the reviewer can open.
+                let all = try await open("/submissions/all", as: reviewer)
+                #expect(all.1.contains("href=\"/submissions/\(acknowledgement.batch)\""))
+                #expect(!(try await open("/submissions", as: stranger).1.contains(acknowledgement.batch)))
+            }
+        }
+    }
+}

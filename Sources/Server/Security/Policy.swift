@@ -12,6 +12,9 @@ public enum Permission: String, Sendable, Hashable, CaseIterable {
     case submitData
     /// See submissions and receipts of every unit.
     case viewAllSubmissions
+    /// Open one batch's receipt and rejected rows: providers their own unit's (checked by the
+    /// handler), platform staff any.
+    case readReceipts
     case manageUnits
     /// Create people and assign roles.
     case managePeople
@@ -31,6 +34,7 @@ public enum Permission: String, Sendable, Hashable, CaseIterable {
         case .signedIn: Set(Role.allCases).subtracting(Role.systemRoles)
         case .submitData: [.providerOperator, .providerSystem]
         case .viewAllSubmissions: [.platformAdmin, .reviewer]
+        case .readReceipts: Permission.submitData.roles.union(Permission.viewAllSubmissions.roles)
         case .manageUnits: [.platformAdmin]
         case .managePeople: [.platformAdmin, .securityOfficer]
         case .resetPasswords: [.platformAdmin, .securityOfficer]
@@ -76,8 +80,8 @@ public enum Policy {
         "GET /submissions": .submitData,
         "POST /submissions": .submitData,
         "GET /submissions/all": .viewAllSubmissions,
-        "GET /submissions/{batch}": .submitData,
-        "GET /submissions/{batch}/rejected.csv": .submitData,
+        "GET /submissions/{batch}": .readReceipts,
+        "GET /submissions/{batch}/rejected.csv": .readReceipts,
         "GET /conflicts": .resolveConflicts,
         "POST /conflicts/{conflict}/resolve": .resolveConflicts,
         "GET /audit": .readAudit,
