@@ -11,6 +11,19 @@ struct AuditCommand: AsyncParsableCommand {
         subcommands: [Verify.self, Export.self, VerifyBundle.self, Purge.self]
     )
 
+    /// Opens the store with the node's existing keys (never a new key: a fresh one would sign
+    /// nothing the log contains) and runs `body`.
+    static func withAuditStore<Result: Sendable>(
+        _ global: GlobalOptions, _ body: @escaping @Sendable (any CreditStore, NodeKeys, SecurityConfiguration) async throws -> Result
+    ) async throws -> Result {
+        let reader = try await global.reader()
+        let logger = LoggingSetup.bootstrap(reader: reader)
+        let storeConfiguration = StoreConfiguration(reader: reader)
+        let security = SecurityConfiguration(reader: reader)
+        let keys = try security.keys(dataDirectory: storeConfiguration.dataDirectory, create: false)
+        return try await storeConfiguration.withPreparedStore(logger: logger) { store in try await body(store, keys, security) }
+    }
+
     struct Verify: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Check every entry's hash, the links between entries, gaps and checkpoint signatures; name the first bad entry.",
@@ -19,13 +32,8 @@ struct AuditCommand: AsyncParsableCommand {
         @OptionGroup var global: GlobalOptions
 
         func run() async throws {
-            let reader = try await global.reader()
-            let logger = LoggingSetup.bootstrap(reader: reader)
-            let storeConfiguration = StoreConfiguration(reader: reader)
-            let security = SecurityConfiguration(reader: reader)
-            let keys = try security.keys(dataDirectory: storeConfiguration.dataDirectory, create: false)
-            let report = try await storeConfiguration.withPreparedStore(logger: logger) { store in
-                try await AuditVerifier.verify(store, trustedKeys: security.trustedAuditKeys(current: keys))
+            let (report, publicKey) = try await AuditCommand.withAuditStore(global) { store, keys, security in
+                (try await AuditVerifier.verify(store, trustedKeys: security.trustedAuditKeys(current: keys)), keys.publicKeyHex)
             }
             if let problem = report.problem {
                 print("audit log BROKEN at entry \(report.problemSequence ?? 0): \(problem)")
@@ -33,7 +41,7 @@ struct AuditCommand: AsyncParsableCommand {
                 throw ExitCode.failure
             }
             print("audit log intact: entries \(report.firstSequence)–\(report.lastSequence) (\(report.entriesChecked) checked), \(report.checkpointsChecked) signed checkpoints verified")
-            print("node public key: \(keys.publicKeyHex)")
+            print("node public key: \(publicKey)")
         }
     }
 
@@ -51,12 +59,8 @@ struct AuditCommand: AsyncParsableCommand {
         var output: String?
 
         func run() async throws {
-            let reader = try await global.reader()
-            let logger = LoggingSetup.bootstrap(reader: reader)
-            let storeConfiguration = StoreConfiguration(reader: reader)
-            let keys = try SecurityConfiguration(reader: reader).keys(dataDirectory: storeConfiguration.dataDirectory)
             let (from, to) = (try from.map(Self.date), try to.map(Self.date))
-            let bundle = try await storeConfiguration.withPreparedStore(logger: logger) { store in
+            let bundle = try await AuditCommand.withAuditStore(global) { store, keys, _ in
                 try await AuditBundle.export(store, keys: keys, fromTime: from, toTime: to)
             }
             let encoder = JSONEncoder()
@@ -107,11 +111,7 @@ struct AuditCommand: AsyncParsableCommand {
         @OptionGroup var global: GlobalOptions
 
         func run() async throws {
-            let reader = try await global.reader()
-            let logger = LoggingSetup.bootstrap(reader: reader)
-            let storeConfiguration = StoreConfiguration(reader: reader)
-            let keys = try SecurityConfiguration(reader: reader).keys(dataDirectory: storeConfiguration.dataDirectory)
-            let marker = try await storeConfiguration.withPreparedStore(logger: logger) { store in
+            let marker = try await AuditCommand.withAuditStore(global) { store, keys, _ in
                 try await AuditRetention.purge(store, keys: keys)
             }
             if let marker {

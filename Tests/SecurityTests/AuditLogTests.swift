@@ -200,6 +200,27 @@ struct AuditLogTests {
         }
     }
 
+    @Test("`audit export` writes a bundle that `audit verify-bundle` accepts against the node key, and refuses once edited")
+    func exportCommand() async throws {
+        try await TestStores.withStore(.sqlite) { store, database in
+            try await Self.fill(store, count: 25)
+            guard case .sqlite(let path) = database else { return }
+            let directory = (path as NSString).deletingLastPathComponent
+            let bundle = (directory as NSString).appendingPathComponent("bundle.json")
+            let key = ["CREDITHUB_SECURITY_NODE_KEY": Self.seed.base64EncodedString()]
+            let export = try ChildProcess(try ChildProcess.credithub, ["audit", "export", "--data-dir", directory, "--log-level", "error", "-o", bundle], environment: key)
+            #expect(export.wait() == 0, "\(export.errorOutput)")
+            let check = try ChildProcess(try ChildProcess.credithub, ["audit", "verify-bundle", bundle, "--public-key", Self.keys.publicKeyHex])
+            #expect(check.wait() == 0)
+            #expect(check.output.contains("bundle intact: 25 entries"), "\(check.output)")
+            let text = try String(contentsOfFile: bundle, encoding: .utf8)
+            try text.replacingOccurrences(of: "\"B7\"", with: "\"B8\"").write(toFile: bundle, atomically: true, encoding: .utf8)
+            let edited = try ChildProcess(try ChildProcess.credithub, ["audit", "verify-bundle", bundle])
+            #expect(edited.wait() == 1)
+            #expect(edited.output.contains("BROKEN"), "\(edited.output)")
+        }
+    }
+
     @Test("Retention purges whole expired segments and leaves a signed marker; the rest still verifies", arguments: StoreBackend.allCases)
     func retention(backend: StoreBackend) async throws {
         try await TestStores.withStore(backend) { store, database in

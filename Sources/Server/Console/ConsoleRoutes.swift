@@ -477,8 +477,12 @@ struct FormData {
     let fields: [(String, String)]
 
     init(_ request: Request) async throws {
-        let body = try await request.body.collect(upTo: 1 << 20)
-        fields = String(buffer: body).split(separator: "&").map { pair in
+        self.init(urlEncoded: String(buffer: try await request.body.collect(upTo: 1 << 20)))
+    }
+
+    /// Parses `application/x-www-form-urlencoded` text.
+    init(urlEncoded body: String) {
+        fields = body.split(separator: "&").map { pair in
             let parts = pair.split(separator: "=", maxSplits: 1).map { String($0).replacingOccurrences(of: "+", with: " ").removingPercentEncoding ?? String($0) }
             return (parts.first ?? "", parts.count > 1 ? parts[1] : "")
         }

@@ -87,7 +87,7 @@ struct SecurityMiddleware: RouterMiddleware {
             var formToken: String?
             if headerToken == nil, request.headers[.contentType]?.hasPrefix("application/x-www-form-urlencoded") == true {
                 let body = try await request.body.collect(upTo: 1 << 20)
-                formToken = Self.formValue(Self.csrfField, in: String(buffer: body))
+                formToken = FormData(urlEncoded: String(buffer: body))[Self.csrfField]
                 request.body = RequestBody(buffer: body)
             } else if headerToken == nil, request.headers[.contentType]?.hasPrefix("multipart/form-data") == true {
                 formToken = request.uri.queryParameters[Substring(Self.csrfField)].map(String.init)
@@ -105,16 +105,6 @@ struct SecurityMiddleware: RouterMiddleware {
             return RedirectError(location: "/login")
         }
         return CreditHubError(code: "unauthenticated", message: "sign in, or sign the request (see docs/api-auth.md)")
-    }
-
-    static func formValue(_ name: String, in body: String) -> String? {
-        for pair in body.split(separator: "&") {
-            let parts = pair.split(separator: "=", maxSplits: 1).map(String.init)
-            if parts.first == name {
-                return parts.count > 1 ? parts[1].replacingOccurrences(of: "+", with: " ").removingPercentEncoding : ""
-            }
-        }
-        return nil
     }
 }
 
