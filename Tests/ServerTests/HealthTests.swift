@@ -15,8 +15,9 @@ import Testing
 
 @Suite("Health and metrics")
 struct HealthTests {
-    /// The application over `store`, with the platform's identity and pipeline around it.
-    static func application(store: any CreditStore, readyTimeout: Duration = .seconds(2), metrics: PrometheusCollectorRegistry = PrometheusCollectorRegistry()) throws -> some ApplicationProtocol {
+    /// The application over `store`, with the platform's identity and pipeline around it. The
+    /// readiness timeout is generous by default: a loaded test machine must not look like a dead store.
+    static func application(store: any CreditStore, readyTimeout: Duration = .seconds(20), metrics: PrometheusCollectorRegistry = PrometheusCollectorRegistry()) throws -> some ApplicationProtocol {
         var generator = SystemRandomNumberGenerator()
         let keys = try NodeKeys(seed: Data((0..<64).map { _ in UInt8.random(in: 0...255, using: &generator) }))
         let audit = AuditLog(store: store, keys: keys, logger: TestStores.logger)
