@@ -6,7 +6,7 @@ import Storage
 /// Decoding and governance of one file without a store: what `credithub validate` prints.
 public enum FileValidation {
     public static func validate(
-        path: String, resource: Resource, sourceUnit: String, format declared: ArtefactFormat?, encoding: TextEncoding?, chunkRows: Int = 5000,
+        path: String, resource: Resource, sourceUnit: String, format declared: ArtefactFormat?, encoding: TextEncoding?, chunkRows: Int = IngestionConfiguration.defaultChunkRows,
         parallelism: Int = ProcessInfo.processInfo.activeProcessorCount
     ) async throws -> Receipt {
         let fileName = (path as NSString).lastPathComponent
