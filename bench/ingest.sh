@@ -33,6 +33,11 @@ measure() {
   awk '{printf "%s %.0f", $1, $2/1024}' "$out/time.txt"
 }
 
+# seconds from the batch's start to its receipt, from the last run's log (themes catch up after)
+batch_seconds() {
+  grep 'batch processed' "$out/last.err" | grep -oE 'elapsed"?[=:]"?[0-9.]+' | tail -n 1 | tr -dc '0-9.\n' | awk '{printf "%.1f", $1}'
+}
+
 columns=$(head -n 1 "$csv" | tr -d '\r' | awk -F, '{for (i = 1; i <= NF; i++) printf "%sc%d text", (i > 1 ? ", " : ""), i}')
 # Business key: 行政处罚决定书文号 (column 14) + subject code (columns 3 and 13).
 key="c14, c3, c13"
@@ -43,21 +48,25 @@ pg_result=$(scripts/with-postgres.sh bash -c '
   base=${CREDITHUB_TEST_DATABASE_URL%/postgres*}
   psql -q "$CREDITHUB_TEST_DATABASE_URL" -c "CREATE DATABASE reference" -c "CREATE DATABASE credithub"
   psql -q "$base/reference?sslmode=disable" -c "CREATE TABLE penalties ('"$columns"'); CREATE UNIQUE INDEX ON penalties ('"$key"');"
-  '"$(declare -f measure)"'
+  '"$(declare -f measure batch_seconds)"'
   out='"$out"'
   copy=$(measure psql -q "$base/reference?sslmode=disable" -c "\copy penalties from '"'$csv'"' with (format csv, header true)")
+  # Ours starts from a quiet cluster too: the reference'"'"'s dirty pages are written out first.
+  psql -q "$base/reference?sslmode=disable" -c "CHECKPOINT"; sync
   ours=$(CREDITHUB_DATABASE_URL="$base/credithub?sslmode=disable" CREDITHUB_DATA_DIRECTORY='"$out"'/pg-data measure '"$bin"' ingest --resource admin_penalty --source-unit '"$SOURCE_UNIT"' '"$csv"')
   rows=$(psql -tA "$base/credithub?sslmode=disable" -c "select count(*) from records")
-  echo "$copy|$ours|$rows"
+  echo "$copy|$ours|$rows|$(batch_seconds)"
 ')
 rm -rf "$out/pg-data"
-IFS='|' read -r pg_copy pg_ours pg_rows <<<"$(echo "$pg_result" | tail -n 1)"
+IFS='|' read -r pg_copy pg_ours pg_rows pg_batch <<<"$(echo "$pg_result" | tail -n 1)"
 
 echo "bench: SQLite"
 rm -f "$out/reference.sqlite"; rm -rf "$out/sqlite-data"
 sqlite3 "$out/reference.sqlite" "CREATE TABLE penalties ($columns); CREATE UNIQUE INDEX penalties_key ON penalties ($key);"
 sqlite_import=$(measure sqlite3 "$out/reference.sqlite" ".import --csv --skip 1 $csv penalties")
+sync
 sqlite_ours=$(CREDITHUB_DATABASE_URL= CREDITHUB_DATA_DIRECTORY="$out/sqlite-data" measure "$bin" ingest --resource admin_penalty --source-unit "$SOURCE_UNIT" "$csv")
+sqlite_batch=$(batch_seconds)
 sqlite_rows=$(sqlite3 "$out/sqlite-data/credithub.sqlite" "select count(*) from records")
 rm -rf "$out/sqlite-data" "$out/reference.sqlite"
 
@@ -78,6 +87,6 @@ read -r t_fl _ <<<"$frictionless"; read -r t_val rss_val <<<"$validate"
 echo
 echo "CreditHub collection bench: $ROWS rows, $((bytes / 1048576)) MiB CSV, $(nproc) cores, $(date -u +%Y-%m-%dT%H:%MZ)"
 printf "%-44s %9s %9s %8s %s\n" "measure" "ours (s)" "ref (s)" "ratio" "notes"
-printf "%-44s %9s %9s %8s %s\n" "ingest into PostgreSQL vs COPY" "$t_pg" "$t_copy" "$(ratio "$t_copy" "$t_pg")" "peak RSS ${rss_pg} MB, $pg_rows records (target ratio >= 0.7, RSS < 500 MB)"
-printf "%-44s %9s %9s %8s %s\n" "ingest into SQLite vs sqlite3 .import" "$t_sqlite" "$t_import" "$(ratio "$t_import" "$t_sqlite")" "peak RSS ${rss_sqlite} MB, $sqlite_rows records (target >= 0.7)"
+printf "%-44s %9s %9s %8s %s\n" "ingest into PostgreSQL vs COPY" "$t_pg" "$t_copy" "$(ratio "$t_copy" "$t_pg")" "peak RSS ${rss_pg} MB, $pg_rows records, receipt after ${pg_batch} s (target ratio >= 0.7, RSS < 500 MB)"
+printf "%-44s %9s %9s %8s %s\n" "ingest into SQLite vs sqlite3 .import" "$t_sqlite" "$t_import" "$(ratio "$t_import" "$t_sqlite")" "peak RSS ${rss_sqlite} MB, $sqlite_rows records, receipt after ${sqlite_batch} s (target >= 0.7)"
 printf "%-44s %9s %9s %8s %s\n" "validate $VALIDATE_ROWS rows vs frictionless" "$t_val" "$t_fl" "$(ratio "$t_fl" "$t_val")x" "(target >= 20x faster)"

@@ -7,19 +7,26 @@ import Storage
 ///
 /// Themes are projections of the base store: they follow the change feed by position, in
 /// set-based steps, so collection never waits on a theme's indexes and a theme can be rebuilt from
-/// the feed. The projector wakes when the pipeline commits and otherwise checks every `interval`.
+/// the feed. The projector wakes when the pipeline commits and otherwise checks every `interval`;
+/// after a catch-up that found much to do it pauses for `settle`, so while a large file is
+/// collected the theme follows in large steps (each step rewrites index pages all over the theme,
+/// so a few large steps cost far less than many small ones). It ends when `wakeUps` ends.
 public struct ThemeProjector: Service {
     let store: any CreditStore
     let wakeUps: AsyncStream<Void>
     let interval: Duration
+    let settle: Duration
     let logger: Logger
     /// Record versions applied per step.
-    public static let step = 20_000
+    public static let step = 100_000
+    /// A catch-up of at least this many record versions is followed by a pause of `settle`.
+    static let busy = 1_000
 
-    public init(store: any CreditStore, wakeUps: AsyncStream<Void>, interval: Duration = .seconds(5), logger: Logger) {
+    public init(store: any CreditStore, wakeUps: AsyncStream<Void>, interval: Duration = .seconds(5), settle: Duration = .seconds(1), logger: Logger) {
         self.store = store
         self.wakeUps = wakeUps
         self.interval = interval
+        self.settle = settle
         self.logger = logger
     }
 
@@ -28,6 +35,7 @@ public struct ThemeProjector: Service {
             let (ticks, tick) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
             group.addTask {
                 for await _ in wakeUps { tick.yield() }
+                tick.finish()
             }
             group.addTask {
                 while !Task.isCancelled {
@@ -36,11 +44,13 @@ public struct ThemeProjector: Service {
                 }
             }
             for await _ in ticks.cancelOnGracefulShutdown() {
+                var applied = 0
                 do {
-                    try await Self.catchUp(store)
+                    applied = try await Self.catchUp(store)
                 } catch {
                     logger.warning("theme projection failed; will retry", metadata: ["error": "\(error)"])
                 }
+                if applied >= Self.busy { try? await Task.sleep(for: settle) }
             }
             group.cancelAll()
         }

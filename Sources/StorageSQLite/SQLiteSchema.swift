@@ -246,6 +246,28 @@ enum SQLiteSchema {
             BEGIN SELECT RAISE(ABORT, 'audit purge markers are append-only'); END;
             """
         ),
+        (
+            // Summaries as a rowid table with a narrow key index: new subjects append at the end and
+            // only the index takes random inserts, so a million-subject theme stays in the page cache
+            // (the clustered table was rewritten page by page on every projection step).
+            "0006_subject_summaries_rowid",
+            """
+            CREATE TABLE subject_summaries_by_rowid (
+                subject_code TEXT NOT NULL,
+                resource_id TEXT NOT NULL,
+                subject_name TEXT NOT NULL,
+                subject_type TEXT,
+                record_count INTEGER NOT NULL,
+                latest_event_date TEXT,
+                updated_at REAL NOT NULL
+            );
+            INSERT INTO subject_summaries_by_rowid
+                SELECT subject_code, resource_id, subject_name, subject_type, record_count, latest_event_date, updated_at FROM subject_summaries;
+            DROP TABLE subject_summaries;
+            ALTER TABLE subject_summaries_by_rowid RENAME TO subject_summaries;
+            CREATE UNIQUE INDEX subject_summaries_key ON subject_summaries (subject_code, resource_id);
+            """
+        ),
     ]
 
     static let createMigrationsTable = """

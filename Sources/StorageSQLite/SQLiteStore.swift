@@ -23,12 +23,11 @@ public final class SQLiteStore: CreditStore {
         configuration.prepareDatabase { db in
             try db.execute(sql: "PRAGMA synchronous = NORMAL")
             try db.execute(sql: "PRAGMA foreign_keys = ON")
-            // Record keys are hashes, so each chunk touches index pages all over the file: keep them
-            // in memory rather than re-reading them from the OS, and let the WAL grow to 64 MiB
-            // before a checkpoint so a page changed by many chunks is copied back once.
-            if db.configuration.readonly {
-                try db.execute(sql: "PRAGMA cache_size = -16384")
-            } else {
+            // Record keys are hashes, so each chunk touches index pages all over the file: the
+            // writer keeps them in memory rather than re-reading them from the OS, and lets the WAL
+            // grow to 64 MiB before a checkpoint so a page changed by many chunks is copied back once.
+            // Readers keep SQLite's small default cache: there can be several of them.
+            if !db.configuration.readonly {
                 try db.execute(sql: "PRAGMA cache_size = -65536")
                 try db.execute(sql: "PRAGMA wal_autocheckpoint = 16384")
             }

@@ -77,7 +77,7 @@ struct Ingest: AsyncParsableCommand {
             return try await withThrowingTaskGroup(of: [Receipt]?.self) { group in
                 // Themes follow the change feed while the files are collected, on their own connection.
                 group.addTask {
-                    for await _ in collector.commits.stream { try await ThemeProjector.catchUp(store) }
+                    try await ThemeProjector(store: store, wakeUps: collector.commits.stream, logger: logger).run()
                     return nil
                 }
                 var receipts: [Receipt] = []

@@ -172,6 +172,26 @@ struct PipelineTests {
         }
     }
 
+    @Test("The theme projector follows the pipeline's commits and ends, caught up, when they end", arguments: StoreBackend.allCases)
+    func projectorFollowsCommits(backend: StoreBackend) async throws {
+        try await Self.withCollector(backend, chunkRows: 100) { collector in
+            let projector = ThemeProjector(store: collector.store, wakeUps: collector.commits.stream, interval: .seconds(60), settle: .milliseconds(20), logger: TestStores.logger)
+            let receipt = try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask { try await projector.run() }
+                let receipt = try await Self.ingest(collector, Array(PenaltyRows.csv((1...1_500).map { PenaltyRows.record($0) }).utf8))
+                collector.commits.continuation.finish()
+                try await group.waitForAll()
+                return receipt
+            }
+            #expect(receipt.rows.accepted == 1_500)
+            let collection = collector.store.collection
+            let feed = try await collection.changes(after: 0, limit: 2_000, resourceIDs: nil, division: nil)
+            #expect(try await collection.subjectThemePosition() == feed.last?.sequence)
+            #expect(try await collection.subjectSummary(subjectCode: PenaltyRows.company).first?.recordCount == 1_500)
+            #expect(try await ThemeProjector.catchUp(collector.store) == 0)
+        }
+    }
+
     @Test("Quality history per source unit and resource", arguments: StoreBackend.allCases)
     func qualityHistory(backend: StoreBackend) async throws {
         try await Self.withCollector(backend) { collector in
