@@ -51,8 +51,8 @@ pg_result=$(scripts/with-postgres.sh bash -c '
   '"$(declare -f measure batch_seconds)"'
   out='"$out"'
   copy=$(measure psql -q "$base/reference?sslmode=disable" -c "\copy penalties from '"'$csv'"' with (format csv, header true)")
-  # Ours starts from a quiet cluster too: the reference'"'"'s dirty pages are written out first.
-  psql -q "$base/reference?sslmode=disable" -c "CHECKPOINT"; sync
+  # Ours starts from a quiet cluster too: the reference'"'"'s autovacuum and dirty pages are done first.
+  psql -q "$base/reference?sslmode=disable" -c "VACUUM ANALYZE penalties" -c "CHECKPOINT"; sync
   ours=$(CREDITHUB_DATABASE_URL="$base/credithub?sslmode=disable" CREDITHUB_DATA_DIRECTORY='"$out"'/pg-data measure '"$bin"' ingest --resource admin_penalty --source-unit '"$SOURCE_UNIT"' '"$csv"')
   rows=$(psql -tA "$base/credithub?sslmode=disable" -c "select count(*) from records")
   echo "$copy|$ours|$rows|$(batch_seconds)"
