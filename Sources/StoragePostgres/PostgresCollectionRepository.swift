@@ -139,10 +139,17 @@ struct PostgresCollectionRepository: CollectionRepository {
             }
             var result: [Digest128: CurrentRecord] = [:]
             if !keys.isEmpty {
+                // One index probe per key, whatever the statistics say: during a large load they lag
+                // behind the table, and `key_hash = ANY(…)` was then planned as a (parallel)
+                // sequential scan of all records for every chunk.
                 let rows = try await connection.query(
                     """
-                    SELECT DISTINCT ON (key_hash) key_hash, seq, version, source_unit, content_hash, batch_id, row_number
-                    FROM records WHERE key_hash = ANY(\(keys)) ORDER BY key_hash, version DESC
+                    SELECT k.key_hash, r.seq, r.version, r.source_unit, r.content_hash, r.batch_id, r.row_number
+                    FROM unnest(\(keys)::bytea[]) AS k (key_hash)
+                    CROSS JOIN LATERAL (
+                        SELECT seq, version, source_unit, content_hash, batch_id, row_number FROM records
+                        WHERE records.key_hash = k.key_hash ORDER BY version DESC LIMIT 1
+                    ) r
                     """,
                     logger: logger
                 )
@@ -224,12 +231,16 @@ struct PostgresCollectionRepository: CollectionRepository {
                 // Usually only this batch's previous chunk was written since the head (the caller
                 // accounted for it): a range scan of the primary key.
                 let keys = Set(chunk.keyHashes)
+                // A range of the primary key: statistics lag during a large load and made this a
+                // sequential scan of all records, so the plan is not left to them.
+                try await connection.query("SET LOCAL enable_seqscan = off", logger: logger)
                 let rows = try await connection.query(
                     "SELECT key_hash FROM records WHERE seq > \(chunk.observedHead) AND batch_id <> \(chunk.batchID)", logger: logger
                 )
                 for try await key in rows.decode(ByteBuffer.self) where keys.contains(Digest128(bytes: key.readableBytesView)) {
                     throw StaleChunkError()
                 }
+                try await connection.query("SET LOCAL enable_seqscan = on", logger: logger)
             }
             if !chunk.versions.isEmpty {
                 try await connection.copyFrom(table: "records", columns: Self.recordColumns, logger: logger) { writer in
