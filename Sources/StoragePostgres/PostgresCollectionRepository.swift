@@ -444,6 +444,10 @@ struct PostgresCollectionRepository: CollectionRepository {
         let logger = self.logger
         return try await client.transaction(logger: logger) { connection in
             try await connection.query("SELECT pg_advisory_xact_lock(\(PostgresSchema.themeProjectionLockKey))", logger: logger)
+            // The latest name and type come from the same pass over the step (joining back to
+            // records by sequence was planned as a scan of all records once the theme was large),
+            // and the step is a primary-key range whatever the lagging statistics say.
+            try await connection.query("SET LOCAL enable_seqscan = off", logger: logger)
             var cursor: Int64 = 0
             for try await value in try await connection.query(
                 "SELECT position FROM projection_cursors WHERE name = 'subject_summary'", logger: logger
@@ -462,11 +466,10 @@ struct PostgresCollectionRepository: CollectionRepository {
             try await connection.query(
                 """
                 INSERT INTO subject_summaries (subject_code, resource_id, subject_name, subject_type, record_count, latest_event_date, updated_at)
-                SELECT g.subject_code, g.resource_id, x.subject_name, x.subject_type, g.new_records, g.latest, now()
-                FROM (
-                    SELECT subject_code, resource_id, MAX(seq) AS last_seq, COUNT(*) FILTER (WHERE version = 1) AS new_records, MAX(event_date) AS latest
-                    FROM records WHERE seq > \(cursor) AND seq <= \(upTo) AND subject_code <> '' GROUP BY subject_code, resource_id
-                ) g JOIN records x ON x.seq = g.last_seq
+                SELECT subject_code, resource_id,
+                    (array_agg(subject_name ORDER BY seq DESC))[1], (array_agg(subject_type ORDER BY seq DESC))[1],
+                    COUNT(*) FILTER (WHERE version = 1), MAX(event_date), now()
+                FROM records WHERE seq > \(cursor) AND seq <= \(upTo) AND subject_code <> '' GROUP BY subject_code, resource_id
                 ON CONFLICT (subject_code, resource_id) DO UPDATE SET
                     subject_name = EXCLUDED.subject_name,
                     subject_type = COALESCE(EXCLUDED.subject_type, subject_summaries.subject_type),
