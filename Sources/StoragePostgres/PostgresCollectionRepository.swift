@@ -229,10 +229,9 @@ struct PostgresCollectionRepository: CollectionRepository {
             }
             if !chunk.keyHashes.isEmpty {
                 // Usually only this batch's previous chunk was written since the head (the caller
-                // accounted for it): a range scan of the primary key.
+                // accounted for it): a range scan of the primary key. Statistics lag during a large
+                // load and made this a sequential scan of all records, so the plan is not left to them.
                 let keys = Set(chunk.keyHashes)
-                // A range of the primary key: statistics lag during a large load and made this a
-                // sequential scan of all records, so the plan is not left to them.
                 try await connection.query("SET LOCAL enable_seqscan = off", logger: logger)
                 let rows = try await connection.query(
                     "SELECT key_hash FROM records WHERE seq > \(chunk.observedHead) AND batch_id <> \(chunk.batchID)", logger: logger
