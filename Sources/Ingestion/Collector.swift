@@ -303,14 +303,22 @@ public final class Collector: CollectionService, Sendable {
     }
 
     public func receipt(batch: String) async throws -> Receipt? {
+        guard var receipt = try await receiptSummary(batch: batch) else { return nil }
+        receipt.problems = try await store.collection.problems(batchID: batch).map(\.problem)
+        return receipt
+    }
+
+    /// A batch's receipt without its problem rows, for writers that read those page by page
+    /// (`store.collection.problems(batchID:afterRow:limit:)`) so a large batch's receipt is never
+    /// held in memory whole.
+    public func receiptSummary(batch: String) async throws -> Receipt? {
         guard let stored = try await store.collection.batch(id: batch) else { return nil }
-        let problems = try await store.collection.problems(batchID: batch)
         return Receipt(
             batch: stored.batch.id, resource: stored.batch.resourceID, sourceUnit: stored.batch.sourceUnit, channel: stored.batch.channel,
             fileName: stored.batch.fileName, format: stored.decoding?.format ?? stored.batch.format,
             encoding: stored.decoding?.encoding ?? stored.batch.declaredEncoding, status: stored.status, receivedAt: stored.batch.receivedAt,
             completedAt: stored.completedAt, rows: stored.rows, quality: stored.quality, unknownColumns: stored.decoding?.unknownColumns ?? [],
-            missingColumns: stored.decoding?.missingColumns ?? [], batchProblems: stored.batchProblems, problems: problems.map(\.problem)
+            missingColumns: stored.decoding?.missingColumns ?? [], batchProblems: stored.batchProblems, problems: []
         )
     }
 

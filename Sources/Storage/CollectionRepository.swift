@@ -26,8 +26,9 @@ public protocol CollectionRepository: Sendable {
     func commitChunk(_ chunk: ChunkCommit) async throws
     /// Finishes a batch with its status and quality.
     func finishBatch(id: String, status: BatchStatus, completedAt: Date, batchProblems: [Issue]) async throws
-    /// The problem rows of a batch, by row.
-    func problems(batchID: String) async throws -> [StoredProblem]
+    /// Up to `limit` problem rows of a batch after row `afterRow`, by row: a large batch's
+    /// receipt is read page by page.
+    func problems(batchID: String, afterRow: Int, limit: Int) async throws -> [StoredProblem]
 
     /// Every version of one record, oldest first.
     func recordHistory(resourceID: String, businessKey: String) async throws -> [RecordVersion]
@@ -410,5 +411,17 @@ public struct BatchProgressMismatch: Error, Sendable {
         self.batchID = batchID
         self.expected = expected
         self.found = found
+    }
+}
+
+extension CollectionRepository {
+    /// All problem rows of a batch, by row.
+    public func problems(batchID: String) async throws -> [StoredProblem] {
+        var all: [StoredProblem] = []
+        while true {
+            let page = try await problems(batchID: batchID, afterRow: all.last?.problem.row ?? 0, limit: 10_000)
+            all += page
+            if page.count < 10_000 { return all }
+        }
     }
 }

@@ -288,10 +288,14 @@ struct PostgresCollectionRepository: CollectionRepository {
         }
     }
 
-    func problems(batchID: String) async throws -> [StoredProblem] {
+    func problems(batchID: String, afterRow: Int, limit: Int) async throws -> [StoredProblem] {
         var result: [StoredProblem] = []
         let rows = try await client.query(
-            "SELECT row_number, status, issues, cells, conflict FROM batch_problems WHERE batch_id = \(batchID) ORDER BY row_number", logger: logger
+            """
+            SELECT row_number, status, issues, cells, conflict FROM batch_problems
+            WHERE batch_id = \(batchID) AND row_number > \(afterRow) ORDER BY row_number LIMIT \(limit)
+            """,
+            logger: logger
         )
         for try await (row, status, issues, cells, conflict) in rows.decode((Int, String, String, String, String?).self) {
             result.append(

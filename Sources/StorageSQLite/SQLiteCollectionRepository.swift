@@ -225,9 +225,11 @@ struct SQLiteCollectionRepository: CollectionRepository {
         ]
     }
 
-    func problems(batchID: String) async throws -> [StoredProblem] {
+    func problems(batchID: String, afterRow: Int, limit: Int) async throws -> [StoredProblem] {
         try await pool.read { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM batch_problems WHERE batch_id = ? ORDER BY row_number", arguments: [batchID]).map { row in
+            try Row.fetchAll(
+                db, sql: "SELECT * FROM batch_problems WHERE batch_id = ? AND row_number > ? ORDER BY row_number LIMIT ?", arguments: [batchID, afterRow, limit]
+            ).map { row in
                 let conflict: String? = row["conflict"]
                 return StoredProblem(
                     problem: ProblemRow(

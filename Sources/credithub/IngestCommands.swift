@@ -15,6 +15,45 @@ enum ReceiptJSON {
         encoder.dateEncodingStrategy = .iso8601
         return String(decoding: try encoder.encode(value), as: UTF8.self)
     }
+
+    /// Writes `summary` with its problem rows read page by page from `page` (given the last row
+    /// written, it returns the next rows, empty at the end), so a million-row batch's receipt is
+    /// printed without holding it: the same JSON `encode` writes for the whole receipt, each line
+    /// prefixed by `indent`.
+    static func write(
+        _ summary: Receipt, indent: String = "", problems page: (_ afterRow: Int) async throws -> [ProblemRow], to emit: (String) -> Void
+    ) async throws {
+        var head = summary
+        head.problems = []
+        let text = try encode(head)
+        let placeholder = "\"problems\" : [\n\n  ]"
+        // Keys are escaped inside values, so the unescaped key occurs once.
+        guard let slot = text.range(of: placeholder) else {
+            emit(indent + indented(text, indent))
+            return
+        }
+        emit(indent + indented(String(text[..<slot.lowerBound]) + "\"problems\" : [", indent))
+        var after = 0
+        var first = true
+        while true {
+            let rows = try await page(after)
+            guard let last = rows.last else { break }
+            for row in rows {
+                emit(indented(indented((first ? "\n" : ",\n") + (try encode(row)), "    "), indent))
+                first = false
+            }
+            after = last.row
+        }
+        emit(indented((first ? "\n\n  ]" : "\n  ]") + String(text[slot.upperBound...]), indent))
+    }
+
+    /// `text` with `indent` before every line after the first that is not empty.
+    private static func indented(_ text: String, _ indent: String) -> String {
+        guard !indent.isEmpty else { return text }
+        return text.split(separator: "\n", omittingEmptySubsequences: false).enumerated()
+            .map { index, line in index == 0 || line.isEmpty ? String(line) : indent + line }
+            .joined(separator: "\n")
+    }
 }
 
 /// Options naming what a file holds.
@@ -71,16 +110,15 @@ struct Ingest: AsyncParsableCommand {
         let format = try artefact.declaredFormat()
         let (files, resource, sourceUnit) = (artefact.files, artefact.resource, self.sourceUnit)
         let user = ProcessInfo.processInfo.environment["USER"] ?? "cli"
-        let receipts = try await storeConfiguration.withPreparedStore(logger: logger) { store in
+        let failed = try await storeConfiguration.withPreparedStore(logger: logger) { store in
             let audit = AuditLog(store: store, keys: keys, logger: logger)
             let collector = Collector(store: store, raw: raw, configuration: ingestion, audit: audit, logger: logger)
-            return try await withThrowingTaskGroup(of: [Receipt]?.self) { group in
+            let batches = try await withThrowingTaskGroup(of: Void.self) { group in
                 // Themes follow the change feed while the files are collected, on their own connection.
                 group.addTask {
                     try await ThemeProjector(store: store, wakeUps: collector.commits.stream, logger: logger).run()
-                    return nil
                 }
-                var receipts: [Receipt] = []
+                var batches: [String] = []
                 for file in files {
                     let acknowledgement = try await collector.submit(
                         Submission(
@@ -90,17 +128,31 @@ struct Ingest: AsyncParsableCommand {
                         )
                     )
                     try await collector.process(batchID: acknowledgement.batch)
-                    if let receipt = try await collector.receipt(batch: acknowledgement.batch) { receipts.append(receipt) }
+                    batches.append(acknowledgement.batch)
                 }
                 collector.commits.continuation.finish()
                 try await group.waitForAll()
-                try await ThemeProjector.catchUp(store)
-                try await audit.checkpointHead()
-                return receipts
+                return batches
             }
+            try await ThemeProjector.catchUp(store)
+            try await audit.checkpointHead()
+            // One receipt, or an array of them for several files; problem rows are paged out of
+            // the store, so memory does not grow with the batch.
+            var failed = false
+            let several = batches.count > 1
+            if several { print("[") }
+            for (index, batch) in batches.enumerated() {
+                guard let summary = try await collector.receiptSummary(batch: batch) else { continue }
+                failed = failed || summary.status == .failed
+                try await ReceiptJSON.write(summary, indent: several ? "  " : "") { after in
+                    try await store.collection.problems(batchID: batch, afterRow: after, limit: 5_000).map(\.problem)
+                } to: { print($0, terminator: "") }
+                print(several && index < batches.count - 1 ? "," : "")
+            }
+            if several { print("]") }
+            return failed
         }
-        print(receipts.count == 1 ? try ReceiptJSON.encode(receipts[0]) : try ReceiptJSON.encode(receipts))
-        if receipts.contains(where: { $0.status == .failed }) { throw ExitCode.failure }
+        if failed { throw ExitCode.failure }
     }
 }
 

@@ -33,7 +33,7 @@ struct CrashResumeTests {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("crash-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        let base = ["CREDITHUB_DATA_DIRECTORY": directory + "/data", "CREDITHUB_INGEST_CHUNK_ROWS": "200", "CREDITHUB_LOG_LEVEL": "warning"]
+        let base = ["CREDITHUB_DATA_DIRECTORY": directory + "/data", "CREDITHUB_INGEST_CHUNK_ROWS": "100", "CREDITHUB_LOG_LEVEL": "warning"]
         switch backend {
         case .sqlite:
             var environment = base
@@ -73,7 +73,7 @@ struct CrashResumeTests {
             let file = try Self.sampleFile(in: directory)
             let arguments = ["ingest", "--resource", "admin_penalty", "--source-unit", PenaltyRows.submitter, file]
             let first = try ChildProcess(try ChildProcess.credithub, arguments, environment: environment)
-            let interrupted = try await Self.waitForBatch(store) { $0.processedRows >= 800 }
+            let interrupted = try await Self.waitForBatch(store) { $0.processedRows >= 200 }
             first.signal(SIGKILL)
             #expect(first.wait() == 128 + SIGKILL)
             let atKill = try #require(try await store.collection.batch(id: interrupted.batch.id))

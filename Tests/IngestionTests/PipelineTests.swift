@@ -192,6 +192,28 @@ struct PipelineTests {
         }
     }
 
+    @Test("A receipt's problem rows read page by page are the whole receipt's", arguments: StoreBackend.allCases)
+    func problemPages(backend: StoreBackend) async throws {
+        try await Self.withCollector(backend, chunkRows: 3) { collector in
+            let records = (1...12).map { number in
+                number.isMultiple(of: 2) ? PenaltyRows.record(number, ["CF_XDR_SHXYM": "91330100716105852E"]) : PenaltyRows.record(number)
+            }
+            let whole = try await Self.ingest(collector, Array(PenaltyRows.csv(records).utf8))
+            #expect(whole.problems.count == 6)
+            var paged: [ProblemRow] = []
+            while true {
+                let page = try await collector.store.collection.problems(batchID: whole.batch, afterRow: paged.last?.row ?? 0, limit: 4)
+                #expect(page.count <= 4)
+                guard !page.isEmpty else { break }
+                paged += page.map(\.problem)
+            }
+            #expect(paged == whole.problems)
+            let summary = try #require(try await collector.receiptSummary(batch: whole.batch))
+            #expect(summary.problems.isEmpty)
+            #expect(summary.rows == whole.rows)
+        }
+    }
+
     @Test("Quality history per source unit and resource", arguments: StoreBackend.allCases)
     func qualityHistory(backend: StoreBackend) async throws {
         try await Self.withCollector(backend) { collector in

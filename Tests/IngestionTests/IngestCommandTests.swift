@@ -1,0 +1,42 @@
+import CreditHubTestSupport
+import CreditKernel
+import Foundation
+import Ingestion
+import SampleData
+import Testing
+
+/// `credithub ingest` as an operator runs it: a real child process against a real store.
+@Suite("Ingest command")
+struct IngestCommandTests {
+    @Test("Several files give an array of receipts whose problem rows are the files' own", arguments: StoreBackend.allCases)
+    func severalFiles(backend: StoreBackend) async throws {
+        try await CrashResumeTests.withEnvironment(backend) { environment, _, directory in
+            var files: [String] = []
+            for (index, seed) in [UInt64(21), 22].enumerated() {
+                let path = directory + "/penalties-\(index).csv"
+                var generator = SampleGenerator(resource: Catalogue.standard.resource("admin_penalty")!, seed: seed, defects: .init(fixable: 0.1, rejected: 0.1, duplicate: 0))
+                let sink = try SampleSink(path: path, encoding: .utf8)
+                try sink.write(generator.header)
+                for _ in 0..<300 { try sink.write(generator.nextRow()) }
+                try sink.close()
+                files.append(path)
+            }
+            let ingest = try ChildProcess(
+                try ChildProcess.credithub, ["ingest", "--resource", "admin_penalty", "--source-unit", PenaltyRows.submitter] + files, environment: environment
+            )
+            #expect(ingest.wait() == 0, "\(ingest.errorOutput)")
+            let receipts = try #require(try JSONSerialization.jsonObject(with: Data(ingest.output.utf8)) as? [[String: Any]])
+            #expect(receipts.count == 2)
+            for (receipt, file) in zip(receipts, files) {
+                let expected = try await FileValidation.validate(
+                    path: file, resource: Catalogue.standard.resource("admin_penalty")!, sourceUnit: PenaltyRows.submitter, format: nil, encoding: nil
+                )
+                #expect(receipt["file_name"] as? String == (file as NSString).lastPathComponent)
+                let problems = try #require(receipt["problems"] as? [[String: Any]])
+                #expect(!problems.isEmpty)
+                #expect(problems.compactMap { $0["row"] as? Int } == expected.problems.map(\.row))
+                #expect(problems.compactMap { $0["status"] as? String } == expected.problems.map(\.status.rawValue))
+            }
+        }
+    }
+}
