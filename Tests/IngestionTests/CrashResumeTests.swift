@@ -33,7 +33,9 @@ struct CrashResumeTests {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("crash-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        let base = ["CREDITHUB_DATA_DIRECTORY": directory + "/data", "CREDITHUB_INGEST_CHUNK_ROWS": "100", "CREDITHUB_LOG_LEVEL": "warning"]
+        // Small chunks: many commits, so the batch is still running when the test (sharing two
+        // cores with the rest of the suite) gets to look at it.
+        let base = ["CREDITHUB_DATA_DIRECTORY": directory + "/data", "CREDITHUB_INGEST_CHUNK_ROWS": "25", "CREDITHUB_LOG_LEVEL": "warning"]
         switch backend {
         case .sqlite:
             var environment = base
