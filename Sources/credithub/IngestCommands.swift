@@ -9,11 +9,15 @@ import Storage
 
 /// Receipt JSON as the API and the CLI print it.
 enum ReceiptJSON {
-    static func encode<T: Encodable>(_ value: T) throws -> String {
+    static func encoder() -> JSONEncoder {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         encoder.dateEncodingStrategy = .iso8601
-        return String(decoding: try encoder.encode(value), as: UTF8.self)
+        return encoder
+    }
+
+    static func encode<T: Encodable>(_ value: T) throws -> String {
+        String(decoding: try encoder().encode(value), as: UTF8.self)
     }
 
     /// Writes `summary` with its problem rows read page by page from `page` (given the last row
@@ -23,9 +27,10 @@ enum ReceiptJSON {
     static func write(
         _ summary: Receipt, indent: String = "", problems page: (_ afterRow: Int) async throws -> [ProblemRow], to emit: (String) -> Void
     ) async throws {
+        let encoder = encoder()
         var head = summary
         head.problems = []
-        let text = try encode(head)
+        let text = String(decoding: try encoder.encode(head), as: UTF8.self)
         let placeholder = "\"problems\" : [\n\n  ]"
         // Keys are escaped inside values, so the unescaped key occurs once.
         guard let slot = text.range(of: placeholder) else {
@@ -38,10 +43,11 @@ enum ReceiptJSON {
         while true {
             let rows = try await page(after)
             guard let last = rows.last else { break }
-            for row in rows {
-                emit(indented(indented((first ? "\n" : ",\n") + (try encode(row)), "    "), indent))
-                first = false
-            }
+            // A page encodes as "[\n  {…},\n  {…}\n]": its elements, two levels deeper.
+            let array = String(decoding: try encoder.encode(rows), as: UTF8.self)
+            let elements = array.dropFirst(2).dropLast(2)
+            emit(indented((first ? "\n" : ",\n") + "  " + indented(String(elements), "  "), indent))
+            first = false
             after = last.row
         }
         emit(indented((first ? "\n\n  ]" : "\n  ]") + String(text[slot.upperBound...]), indent))
