@@ -417,11 +417,12 @@ public struct BatchProgressMismatch: Error, Sendable {
 extension CollectionRepository {
     /// All problem rows of a batch, by row.
     public func problems(batchID: String) async throws -> [StoredProblem] {
+        let pageSize = 10_000
         var all: [StoredProblem] = []
         while true {
-            let page = try await problems(batchID: batchID, afterRow: all.last?.problem.row ?? 0, limit: 10_000)
+            let page = try await problems(batchID: batchID, afterRow: all.last?.problem.row ?? 0, limit: pageSize)
             all += page
-            if page.count < 10_000 { return all }
+            if page.count < pageSize { return all }
         }
     }
 }

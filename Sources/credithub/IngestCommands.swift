@@ -140,6 +140,7 @@ struct Ingest: AsyncParsableCommand {
                 try await group.waitForAll()
                 return batches
             }
+            // The projector only logs a failed step; the command must not report success past one.
             try await ThemeProjector.catchUp(store)
             try await audit.checkpointHead()
             // One receipt, or an array of them for several files; problem rows are paged out of

@@ -18,9 +18,13 @@ import Glibc
 struct CrashResumeTests {
     static let rows = 8_000
 
-    static func sampleFile(in directory: String) throws -> String {
-        let path = directory + "/penalties.csv"
-        var generator = SampleGenerator(resource: Catalogue.standard.resource("admin_penalty")!, seed: 11, defects: .init(fixable: 0.05, rejected: 0.03, duplicate: 0.02))
+    /// A generated penalty file of `rows` rows in `directory`.
+    static func sampleFile(
+        in directory: String, name: String = "penalties.csv", seed: UInt64 = 11, rows: Int = rows,
+        defects: SampleGenerator.DefectMix = .init(fixable: 0.05, rejected: 0.03, duplicate: 0.02)
+    ) throws -> String {
+        let path = directory + "/" + name
+        var generator = SampleGenerator(resource: Catalogue.standard.resource("admin_penalty")!, seed: seed, defects: defects)
         let sink = try SampleSink(path: path, encoding: .utf8)
         try sink.write(generator.header)
         for _ in 0..<rows { try sink.write(generator.nextRow()) }

@@ -2,7 +2,6 @@ import CreditHubTestSupport
 import CreditKernel
 import Foundation
 import Ingestion
-import SampleData
 import Testing
 
 /// `credithub ingest` as an operator runs it: a real child process against a real store.
@@ -11,15 +10,8 @@ struct IngestCommandTests {
     @Test("Several files give an array of receipts whose problem rows are the files' own", arguments: StoreBackend.allCases)
     func severalFiles(backend: StoreBackend) async throws {
         try await CrashResumeTests.withEnvironment(backend) { environment, _, directory in
-            var files: [String] = []
-            for (index, seed) in [UInt64(21), 22].enumerated() {
-                let path = directory + "/penalties-\(index).csv"
-                var generator = SampleGenerator(resource: Catalogue.standard.resource("admin_penalty")!, seed: seed, defects: .init(fixable: 0.1, rejected: 0.1, duplicate: 0))
-                let sink = try SampleSink(path: path, encoding: .utf8)
-                try sink.write(generator.header)
-                for _ in 0..<300 { try sink.write(generator.nextRow()) }
-                try sink.close()
-                files.append(path)
+            let files = try [UInt64(21), 22].map { seed in
+                try CrashResumeTests.sampleFile(in: directory, name: "penalties-\(seed).csv", seed: seed, rows: 300, defects: .init(fixable: 0.1, rejected: 0.1, duplicate: 0))
             }
             let ingest = try ChildProcess(
                 try ChildProcess.credithub, ["ingest", "--resource", "admin_penalty", "--source-unit", PenaltyRows.submitter] + files, environment: environment
