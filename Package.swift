@@ -132,6 +132,7 @@ let package = Package(
             name: "Server",
             dependencies: [
                 "CreditKernel",
+                "InterfaceAdapter",
                 "Storage",
                 "Security",
                 .product(name: "Mustache", package: "swift-mustache"),

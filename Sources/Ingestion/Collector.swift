@@ -302,15 +302,6 @@ public final class Collector: CollectionService, Sendable {
         }
     }
 
-    public func receipt(batch: String) async throws -> Receipt? {
-        guard var receipt = try await receiptSummary(batch: batch) else { return nil }
-        receipt.problems = try await store.collection.problems(batchID: batch).map(\.problem)
-        return receipt
-    }
-
-    /// A batch's receipt without its problem rows, for writers that read those page by page
-    /// (`store.collection.problems(batchID:afterRow:limit:)`) so a large batch's receipt is never
-    /// held in memory whole.
     public func receiptSummary(batch: String) async throws -> Receipt? {
         guard let stored = try await store.collection.batch(id: batch) else { return nil }
         return Receipt(
@@ -322,32 +313,49 @@ public final class Collector: CollectionService, Sendable {
         )
     }
 
-    public func rejectedRowsCSV(batch: String) async throws -> Data? {
-        guard let stored = try await store.collection.batch(id: batch) else { return nil }
-        let rejected = try await store.collection.problems(batchID: batch).filter { $0.problem.status == .rejected }
+    public func problems(batch: String, afterRow: Int, limit: Int) async throws -> [ProblemRow] {
+        try await store.collection.problems(batchID: batch, afterRow: afterRow, limit: limit).map(\.problem)
+    }
+
+    public func writeRejectedRowsCSV(batch: String, pageRows: Int, to emit: (Data) async throws -> Void) async throws -> Bool {
+        guard let stored = try await store.collection.batch(id: batch) else { return false }
         let resource = try await resourceVersion(of: stored)
-        let header = stored.decoding.flatMap { $0.header.isEmpty ? nil : $0.header } ?? resource.fields.map(\.id)
-        return RejectedRowsCSV.make(header: header, rows: rejected)
+        let csv = RejectedRowsCSV(header: stored.decoding.flatMap { $0.header.isEmpty ? nil : $0.header } ?? resource.fields.map(\.id))
+        try await emit(csv.head())
+        var after = 0
+        while true {
+            let page = try await store.collection.problems(batchID: batch, afterRow: after, limit: pageRows)
+            guard let last = page.last else { return true }
+            let rejected = page.filter { $0.problem.status == .rejected }
+            if !rejected.isEmpty { try await emit(csv.lines(rejected)) }
+            after = last.problem.row
+        }
     }
 }
 
 /// The rejected rows of a batch as a CSV a provider opens in Excel, fixes and submits again:
 /// the original columns, then the row's original position and the reasons.
-enum RejectedRowsCSV {
-    static func make(header: [String], rows: [StoredProblem]) -> Data {
-        var output: [UInt8] = [0xEF, 0xBB, 0xBF]
-        func line(_ cells: [String]) {
-            output += Array(cells.map(quote).joined(separator: ",").utf8)
-            output += [0x0D, 0x0A]
-        }
-        line(header + ["原行号 (row)", "错误原因 (reason)"])
+struct RejectedRowsCSV {
+    let header: [String]
+
+    /// The byte-order mark (so Excel reads UTF-8) and the header line.
+    func head() -> Data {
+        Data([0xEF, 0xBB, 0xBF] + Self.line(header + ["原行号 (row)", "错误原因 (reason)"]))
+    }
+
+    func lines(_ rows: [StoredProblem]) -> Data {
+        var output: [UInt8] = []
         for row in rows {
             var cells = row.originalCells
             if cells.count < header.count { cells += Array(repeating: "", count: header.count - cells.count) }
-            let reasons = row.problem.issues.map { issue in issue.message }.joined(separator: "；")
-            line(Array(cells.prefix(header.count)) + [String(row.problem.row), reasons])
+            let reasons = row.problem.issues.map(\.message).joined(separator: "；")
+            output += Self.line(Array(cells.prefix(header.count)) + [String(row.problem.row), reasons])
         }
         return Data(output)
+    }
+
+    static func line(_ cells: [String]) -> [UInt8] {
+        Array(cells.map(quote).joined(separator: ",").utf8) + [0x0D, 0x0A]
     }
 
     static func quote(_ cell: String) -> String {

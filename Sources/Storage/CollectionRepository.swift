@@ -413,16 +413,3 @@ public struct BatchProgressMismatch: Error, Sendable {
         self.found = found
     }
 }
-
-extension CollectionRepository {
-    /// All problem rows of a batch, by row.
-    public func problems(batchID: String) async throws -> [StoredProblem] {
-        let pageSize = 10_000
-        var all: [StoredProblem] = []
-        while true {
-            let page = try await problems(batchID: batchID, afterRow: all.last?.problem.row ?? 0, limit: pageSize)
-            all += page
-            if page.count < pageSize { return all }
-        }
-    }
-}

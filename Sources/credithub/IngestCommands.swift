@@ -7,61 +7,6 @@ import Logging
 import Security
 import Storage
 
-/// Receipt JSON as the API and the CLI print it.
-enum ReceiptJSON {
-    static func encoder() -> JSONEncoder {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        encoder.dateEncodingStrategy = .iso8601
-        return encoder
-    }
-
-    static func encode<T: Encodable>(_ value: T) throws -> String {
-        String(decoding: try encoder().encode(value), as: UTF8.self)
-    }
-
-    /// Writes `summary` with its problem rows read page by page from `page` (given the last row
-    /// written, it returns the next rows, empty at the end), so a million-row batch's receipt is
-    /// printed without holding it: the same JSON `encode` writes for the whole receipt, each line
-    /// prefixed by `indent`.
-    static func write(
-        _ summary: Receipt, indent: String = "", problems page: (_ afterRow: Int) async throws -> [ProblemRow], to emit: (String) -> Void
-    ) async throws {
-        let encoder = encoder()
-        var head = summary
-        head.problems = []
-        let text = String(decoding: try encoder.encode(head), as: UTF8.self)
-        let placeholder = "\"problems\" : [\n\n  ]"
-        // Keys are escaped inside values, so the unescaped key occurs once.
-        guard let slot = text.range(of: placeholder) else {
-            emit(indent + indented(text, indent))
-            return
-        }
-        emit(indent + indented(String(text[..<slot.lowerBound]) + "\"problems\" : [", indent))
-        var after = 0
-        var first = true
-        while true {
-            let rows = try await page(after)
-            guard let last = rows.last else { break }
-            // A page encodes as "[\n  {…},\n  {…}\n]": its elements, two levels deeper.
-            let array = String(decoding: try encoder.encode(rows), as: UTF8.self)
-            let elements = array.dropFirst(2).dropLast(2)
-            emit(indented((first ? "\n" : ",\n") + "  " + indented(String(elements), "  "), indent))
-            first = false
-            after = last.row
-        }
-        emit(indented((first ? "\n\n  ]" : "\n  ]") + String(text[slot.upperBound...]), indent))
-    }
-
-    /// `text` with `indent` before every line after the first that is not empty.
-    private static func indented(_ text: String, _ indent: String) -> String {
-        guard !indent.isEmpty else { return text }
-        return text.split(separator: "\n", omittingEmptySubsequences: false).enumerated()
-            .map { index, line in index == 0 || line.isEmpty ? String(line) : indent + line }
-            .joined(separator: "\n")
-    }
-}
-
 /// Options naming what a file holds.
 struct ArtefactOptions: ParsableArguments {
     @Option(help: "Resource id from the catalogue, e.g. admin_penalty.")
@@ -151,9 +96,7 @@ struct Ingest: AsyncParsableCommand {
             for (index, batch) in batches.enumerated() {
                 guard let summary = try await collector.receiptSummary(batch: batch) else { continue }
                 failed = failed || summary.status == .failed
-                try await ReceiptJSON.write(summary, indent: several ? "  " : "") { after in
-                    try await store.collection.problems(batchID: batch, afterRow: after, limit: 5_000).map(\.problem)
-                } to: { print($0, terminator: "") }
+                try await collector.writeReceiptJSON(batch: summary, pretty: true, indent: several ? "  " : "") { print($0, terminator: "") }
                 print(several && index < batches.count - 1 ? "," : "")
             }
             if several { print("]") }
@@ -198,7 +141,8 @@ struct Validate: AsyncParsableCommand {
                 try await FileValidation.validate(path: file, resource: resource, sourceUnit: sourceUnit, format: try artefact.declaredFormat(), encoding: try artefact.declaredEncoding())
             )
         }
-        print(receipts.count == 1 ? try ReceiptJSON.encode(receipts[0]) : try ReceiptJSON.encode(receipts))
+        let encoder = ReceiptJSON.encoder(pretty: true)
+        print(String(decoding: receipts.count == 1 ? try encoder.encode(receipts[0]) : try encoder.encode(receipts), as: UTF8.self))
         if receipts.contains(where: { $0.status == .failed }) { throw ExitCode.failure }
     }
 }

@@ -211,6 +211,19 @@ struct PipelineTests {
             let summary = try #require(try await collector.receiptSummary(batch: whole.batch))
             #expect(summary.problems.isEmpty)
             #expect(summary.rows == whole.rows)
+            // Written out in pages of 4, pretty (the CLI) or compact (the API), the text is the whole receipt's.
+            for pretty in [true, false] {
+                var written = ""
+                try await collector.writeReceiptJSON(batch: summary, pretty: pretty, pageRows: 4) { written += $0 }
+                #expect(written == String(decoding: try ReceiptJSON.encoder(pretty: pretty).encode(whole), as: UTF8.self))
+            }
+            var onePage = Data()
+            var pages = Data()
+            #expect(try await collector.writeRejectedRowsCSV(batch: whole.batch) { onePage += $0 })
+            #expect(try await collector.writeRejectedRowsCSV(batch: whole.batch, pageRows: 4) { pages += $0 })
+            #expect(pages == onePage)
+            #expect(String(decoding: pages, as: UTF8.self).components(separatedBy: "\r\n").filter { !$0.isEmpty }.count == 7)
+            #expect(try await collector.writeRejectedRowsCSV(batch: "B-none") { _ in Testing.Issue.record("wrote for a missing batch") } == false)
         }
     }
 
@@ -236,7 +249,8 @@ struct PipelineTests {
                 collector, Array(PenaltyRows.csv([PenaltyRows.record(1), PenaltyRows.record(2, ["CF_XDR_MC": ""]), PenaltyRows.record(3, ["CF_JDRQ": "2023/02/30"])]).utf8)
             )
             #expect(receipt.rows.rejected == 2)
-            let csv = try #require(try await collector.rejectedRowsCSV(batch: receipt.batch))
+            var csv = Data()
+            #expect(try await collector.writeRejectedRowsCSV(batch: receipt.batch) { csv += $0 })
             #expect(csv.starts(with: [0xEF, 0xBB, 0xBF]))
             let text = String(decoding: csv.dropFirst(3), as: UTF8.self)
             let lines = text.components(separatedBy: "\r\n").filter { !$0.isEmpty }

@@ -294,6 +294,11 @@ struct ConsoleReceiptTests {
                 #expect(try await open(receipt + "/rejected.csv", as: clerk).1.contains("「行政处罚决定书文号」为必填项"))
                 #expect(try await open(receipt, as: stranger).0 == .notFound)
                 #expect(try await open(receipt + "/rejected.csv", as: stranger).0 == .notFound)
+                let whole = try await open(receipt + "/receipt.json", as: reviewer)
+                #expect(whole.0 == .ok)
+                let expected = try #require(try await platform.collector.receipt(batch: acknowledgement.batch))
+                #expect(whole.1 == String(decoding: try ReceiptJSON.encoder(pretty: false).encode(expected), as: UTF8.self))
+                #expect(try await open(receipt + "/receipt.json", as: stranger).0 == .notFound)
                 #expect(try await open(receipt, as: reviewer).0 == .ok)
                 // The list of every unit's batches links to receipts the reviewer can open.
                 let all = try await open("/submissions/all", as: reviewer)

@@ -121,21 +121,13 @@ public struct InterfaceAdapter<Context: RequestContext>: SourceAdapter {
 
     @Sendable func receipt(_ request: Request, context: Context) async throws -> Response {
         let summary = try await ownedSummary(request, context)
-        guard let receipt = try await collection.receipt(batch: summary.batch) else { throw Self.notFound }
-        return try Self.json(receipt, status: .ok)
+        guard let receipt = try await collection.receiptSummary(batch: summary.batch) else { throw Self.notFound }
+        return ReceiptDownload.response(receipt, collection)
     }
 
     @Sendable func rejectedCSV(_ request: Request, context: Context) async throws -> Response {
         let summary = try await ownedSummary(request, context)
-        guard let csv = try await collection.rejectedRowsCSV(batch: summary.batch) else { throw Self.notFound }
-        return Response(
-            status: .ok,
-            headers: [
-                .contentType: "text/csv; charset=utf-8",
-                .contentDisposition: "attachment; filename=\"\(summary.batch)-rejected.csv\"",
-            ],
-            body: .init(byteBuffer: ByteBuffer(bytes: csv))
-        )
+        return RejectedRowsDownload.response(summary, collection)
     }
 
     /// The batch named in the path, if it belongs to the caller's unit.
@@ -241,5 +233,40 @@ struct LimitedBody: AsyncSequence, Sendable {
 
     func makeAsyncIterator() -> AsyncIterator {
         AsyncIterator(base: body.makeAsyncIterator(), limit: limit)
+    }
+}
+
+/// The rejected rows of a batch as a CSV download, written a page at a time; the console serves
+/// the same file.
+public enum RejectedRowsDownload {
+    public static func response(_ summary: BatchSummary, _ collection: any CollectionService) -> Response {
+        Response(
+            status: .ok,
+            headers: [
+                .contentType: "text/csv; charset=utf-8",
+                .contentDisposition: "attachment; filename=\"\(summary.batch)-rejected.csv\"",
+            ],
+            body: ResponseBody { writer in
+                _ = try await collection.writeRejectedRowsCSV(batch: summary.batch) { try await writer.write(ByteBuffer(bytes: $0)) }
+                try await writer.finish(nil)
+            }
+        )
+    }
+}
+
+/// A receipt as compact JSON, its problem rows written a page at a time, so a million-row batch's
+/// receipt never sits in memory whole.
+public enum ReceiptDownload {
+    public static func response(_ receipt: Receipt, _ collection: any CollectionService, attachment: Bool = false) -> Response {
+        var headers: HTTPFields = [.contentType: "application/json; charset=utf-8"]
+        if attachment { headers[.contentDisposition] = "attachment; filename=\"\(receipt.batch)-receipt.json\"" }
+        return Response(
+            status: .ok,
+            headers: headers,
+            body: ResponseBody { writer in
+                try await collection.writeReceiptJSON(batch: receipt, pretty: false) { try await writer.write(ByteBuffer(string: $0)) }
+                try await writer.finish(nil)
+            }
+        )
     }
 }

@@ -10,10 +10,43 @@ public protocol CollectionService: Sendable {
     func summary(batch: String) async throws -> BatchSummary?
     /// A unit's batches, newest first.
     func summaries(sourceUnit: String, limit: Int) async throws -> [BatchSummary]
-    func receipt(batch: String) async throws -> Receipt?
-    /// The rejected rows as CSV (UTF-8 with BOM, the original columns plus a reason column) for the
-    /// provider to fix in Excel and submit again.
-    func rejectedRowsCSV(batch: String) async throws -> Data?
+    /// A batch's receipt without its problem rows; `problems(batch:afterRow:limit:)` pages those, so
+    /// a large batch's receipt is never held in memory whole (see `ReceiptJSON.write`).
+    func receiptSummary(batch: String) async throws -> Receipt?
+    /// Up to `limit` problem rows after row `afterRow`, in row order.
+    func problems(batch: String, afterRow: Int, limit: Int) async throws -> [ProblemRow]
+    /// Writes the rejected rows as CSV (UTF-8 with BOM, the original columns plus the row number
+    /// and a reason column) for the provider to fix in Excel and submit again, reading `pageRows`
+    /// problem rows at a time. Returns false, having written nothing, when there is no such batch.
+    func writeRejectedRowsCSV(batch: String, pageRows: Int, to emit: (Data) async throws -> Void) async throws -> Bool
+}
+
+extension CollectionService {
+    /// Problem rows per page when a receipt is written out.
+    public static var receiptPageSize: Int { 5_000 }
+
+    /// The whole receipt, problem rows included, in memory.
+    public func receipt(batch: String) async throws -> Receipt? {
+        guard var receipt = try await receiptSummary(batch: batch) else { return nil }
+        while true {
+            let page = try await problems(batch: batch, afterRow: receipt.problems.last?.row ?? 0, limit: Self.receiptPageSize)
+            if page.isEmpty { return receipt }
+            receipt.problems += page
+        }
+    }
+
+    /// Writes the receipt's JSON in pieces, its problem rows read `pageRows` at a time.
+    public func writeReceiptJSON(
+        batch summary: Receipt, pretty: Bool, indent: String = "", pageRows: Int = receiptPageSize, to emit: (String) async throws -> Void
+    ) async throws {
+        try await ReceiptJSON.write(summary, pretty: pretty, indent: indent, problems: { after in
+            try await problems(batch: summary.batch, afterRow: after, limit: pageRows)
+        }, to: emit)
+    }
+
+    public func writeRejectedRowsCSV(batch: String, to emit: (Data) async throws -> Void) async throws -> Bool {
+        try await writeRejectedRowsCSV(batch: batch, pageRows: Self.receiptPageSize, to: emit)
+    }
 }
 
 /// The answer to a submission.

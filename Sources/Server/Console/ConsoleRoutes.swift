@@ -2,6 +2,7 @@ import CreditKernel
 import Foundation
 import HTTPTypes
 import Hummingbird
+import InterfaceAdapter
 import MultipartKit
 import Mustache
 import NIOCore
@@ -16,6 +17,8 @@ struct ConsoleRoutes: Sendable {
     let store: any CreditStore
     let library: MustacheLibrary
     let secureCookies: Bool
+    /// Problem rows listed on a receipt page; the JSON download has them all.
+    static let problemRowsShown = 500
 
     init(identity: IdentityService, collection: any CollectionService, store: any CreditStore, secureCookies: Bool) throws {
         self.identity = identity
@@ -64,6 +67,7 @@ struct ConsoleRoutes: Sendable {
         router.get("/submissions/all", use: allSubmissions)
         router.get("/submissions/{batch}", use: receipt)
         router.get("/submissions/{batch}/rejected.csv", use: rejectedCSV)
+        router.get("/submissions/{batch}/receipt.json", use: receiptJSON)
         router.get("/conflicts", use: conflicts)
         router.post("/conflicts/{conflict}/resolve", use: resolveConflict)
         router.get("/audit", use: audit)
@@ -387,14 +391,15 @@ struct ConsoleRoutes: Sendable {
 
     @Sendable func receipt(_ request: Request, context: CreditRequestContext) async throws -> Response {
         let summary = try await visibleBatch(context)
-        guard let receipt = try await collection.receipt(batch: summary.batch) else { throw CreditHubError(code: "batch_not_found", message: "no receipt") }
-        let problems = receipt.problems.prefix(500).map { problem -> [String: Any] in
+        guard let receipt = try await collection.receiptSummary(batch: summary.batch) else { throw CreditHubError(code: "batch_not_found", message: "no receipt") }
+        let problems = try await collection.problems(batch: summary.batch, afterRow: 0, limit: Self.problemRowsShown).map { problem -> [String: Any] in
             ["row": problem.row, "status": problem.status.rawValue, "issues": problem.issues.map { ["field": $0.field ?? "", "message": "\($0.message) / \($0.messageEnglish)"] }]
         }
         var values: [String: Any] = [
             "batch": receipt.batch, "resource": receipt.resource, "encoding": receipt.encoding?.rawValue ?? "", "status": receipt.status.rawValue,
             "total": receipt.rows.total, "accepted": receipt.rows.accepted, "fixed": receipt.rows.fixed, "rejected": receipt.rows.rejected,
-            "duplicate": receipt.rows.duplicate, "conflict": receipt.rows.conflict, "problems": Array(problems), "hasRejected": receipt.rows.rejected > 0,
+            "duplicate": receipt.rows.duplicate, "conflict": receipt.rows.conflict, "problems": problems, "hasRejected": receipt.rows.rejected > 0,
+            "moreProblems": problems.count == Self.problemRowsShown, "shown": Self.problemRowsShown,
         ]
         if let quality = receipt.quality {
             values["quality"] = ["completeness": String(format: "%.3f", quality.completeness), "validity": String(format: "%.3f", quality.validity), "uniqueness": String(format: "%.3f", quality.uniqueness)]
@@ -403,13 +408,13 @@ struct ConsoleRoutes: Sendable {
     }
 
     @Sendable func rejectedCSV(_ request: Request, context: CreditRequestContext) async throws -> Response {
+        RejectedRowsDownload.response(try await visibleBatch(context), collection)
+    }
+
+    @Sendable func receiptJSON(_ request: Request, context: CreditRequestContext) async throws -> Response {
         let summary = try await visibleBatch(context)
-        guard let csv = try await collection.rejectedRowsCSV(batch: summary.batch) else { throw CreditHubError(code: "batch_not_found", message: "no such batch") }
-        return Response(
-            status: .ok,
-            headers: [.contentType: "text/csv; charset=utf-8", .contentDisposition: "attachment; filename=\"\(summary.batch)-rejected.csv\""],
-            body: .init(byteBuffer: ByteBuffer(bytes: csv))
-        )
+        guard let receipt = try await collection.receiptSummary(batch: summary.batch) else { throw CreditHubError(code: "batch_not_found", message: "no receipt") }
+        return ReceiptDownload.response(receipt, collection, attachment: true)
     }
 
     @Sendable func conflicts(_ request: Request, context: CreditRequestContext) async throws -> Response {

@@ -139,10 +139,11 @@ enum ConsoleTemplates {
         <p>资源 Resource: {{resource}} · 编码 Encoding: {{encoding}} · 状态 Status: <strong>{{status}}</strong></p>
         <p>总数 {{total}} · 入库 {{accepted}}（含修正 {{fixed}}）· 拒绝 {{rejected}} · 重复 {{duplicate}} · 冲突 {{conflict}}</p>
         {{#quality}}<p>完整性 Completeness {{completeness}} · 有效性 Validity {{validity}} · 唯一性 Uniqueness {{uniqueness}}</p>{{/quality}}
-        {{#hasRejected}}<p><a href="/submissions/{{batch}}/rejected.csv">下载被拒绝的行（可在 Excel 中修改后重新提交）Download the rejected rows</a></p>{{/hasRejected}}
+        <p>{{#hasRejected}}<a href="/submissions/{{batch}}/rejected.csv">下载被拒绝的行（可在 Excel 中修改后重新提交）Download the rejected rows</a> · {{/hasRejected}}<a href="/submissions/{{batch}}/receipt.json">下载完整回执 Download the whole receipt (JSON)</a></p>
         <table><thead><tr><th>行 Row</th><th>结果 Result</th><th>问题 Issues</th></tr></thead><tbody>
         {{#problems}}<tr><td>{{row}}</td><td>{{status}}</td><td>{{#issues}}<div>{{#field}}<code>{{field}}</code> {{/field}}{{message}}</div>{{/issues}}</td></tr>{{/problems}}
         </tbody></table>
+        {{#moreProblems}}<p>仅显示前 {{shown}} 个问题行，其余见完整回执。/ Only the first {{shown}} problem rows are shown; the whole receipt has the rest.</p>{{/moreProblems}}
         """
 
     static let conflicts = """

@@ -82,6 +82,7 @@ public enum Policy {
         "GET /submissions/all": .viewAllSubmissions,
         "GET /submissions/{batch}": .readReceipts,
         "GET /submissions/{batch}/rejected.csv": .readReceipts,
+        "GET /submissions/{batch}/receipt.json": .readReceipts,
         "GET /conflicts": .resolveConflicts,
         "POST /conflicts/{conflict}/resolve": .resolveConflicts,
         "GET /audit": .readAudit,
