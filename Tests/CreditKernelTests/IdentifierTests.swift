@@ -90,6 +90,11 @@ struct CalendarDateTests {
         #expect(CalendarDate(iso: "2023-05-06")?.compactValue == 20230506)
         #expect(CalendarDate(compact: "20230506")?.description == "2023-05-06")
         #expect(CalendarDate(iso: "2023-5-6") == nil)
+        #expect(CalendarDate(iso: "2023-02-29") == nil)
+        #expect(CalendarDate(iso: "2023-0a-06") == nil)
+        #expect(CalendarDate(iso: "2023/05/06") == nil)
+        #expect(CalendarDate(year: 987, month: 1, day: 2)?.description == "0987-01-02")
+        #expect(CalendarDate(year: 9999, month: 12, day: 31)?.description == "9999-12-31")
     }
 }
 

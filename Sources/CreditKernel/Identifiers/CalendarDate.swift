@@ -27,20 +27,31 @@ public struct CalendarDate: Sendable, Hashable, Comparable, Codable, CustomStrin
     /// Parses ISO `YYYY-MM-DD`.
     public init?(iso: String) {
         var text = iso
-        let parsed: (Int, Int, Int)? = text.withUTF8 { bytes in
-            guard bytes.count == 10, bytes[4] == UInt8(ascii: "-"), bytes[7] == UInt8(ascii: "-") else { return nil }
-            var numbers = [0, 0, 0]
-            for (part, range) in [(0, 0..<4), (1, 5..<7), (2, 8..<10)] {
-                for index in range {
-                    let byte = bytes[index]
-                    guard byte >= 0x30 && byte <= 0x39 else { return nil }
-                    numbers[part] = numbers[part] * 10 + Int(byte - 0x30)
-                }
-            }
-            return (numbers[0], numbers[1], numbers[2])
+        guard let date = text.withUTF8({ bytes in
+            bytes.count == 10 && bytes[4] == UInt8(ascii: "-") && bytes[7] == UInt8(ascii: "-") ? CalendarDate(separated: bytes) : nil
+        }) else { return nil }
+        self = date
+    }
+
+    /// Reads ten bytes `YYYY?MM?DD`, whatever the separators at 4 and 7 (callers check them).
+    @inlinable
+    public init?(separated bytes: UnsafeBufferPointer<UInt8>) {
+        guard bytes.count == 10, let year = Self.number(bytes, 0..<4), let month = Self.number(bytes, 5..<7), let day = Self.number(bytes, 8..<10) else {
+            return nil
         }
-        guard let parsed else { return nil }
-        self.init(year: parsed.0, month: parsed.1, day: parsed.2)
+        self.init(year: year, month: month, day: day)
+    }
+
+    /// The number the ASCII digits `bytes[range]` write; nil if one is not a digit.
+    @inlinable
+    static func number(_ bytes: UnsafeBufferPointer<UInt8>, _ range: Range<Int>) -> Int? {
+        var value = 0
+        for index in range {
+            let digit = bytes[index] &- 0x30
+            guard digit <= 9 else { return nil }
+            value = value * 10 + Int(digit)
+        }
+        return value
     }
 
     public static func isLeap(_ year: Int) -> Bool {
@@ -60,6 +71,24 @@ public struct CalendarDate: Sendable, Hashable, Comparable, Codable, CustomStrin
 
     /// `YYYY-MM-DD`.
     public var description: String {
+        // Written byte by byte: ten ASCII bytes make a small string, so this allocates nothing.
+        if (0...9999).contains(year), (0...99).contains(month), (0...99).contains(day) {
+            return String(unsafeUninitializedCapacity: 10) { buffer in
+                func put(_ value: Int, at end: Int, width: Int) {
+                    var rest = value
+                    for index in stride(from: end - 1, through: end - width, by: -1) {
+                        buffer[index] = UInt8(0x30 + rest % 10)
+                        rest /= 10
+                    }
+                }
+                put(year, at: 4, width: 4)
+                put(month, at: 7, width: 2)
+                put(day, at: 10, width: 2)
+                buffer[4] = UInt8(ascii: "-")
+                buffer[7] = UInt8(ascii: "-")
+                return 10
+            }
+        }
         let y = String(year), m = String(month), d = String(day)
         return String(repeating: "0", count: max(0, 4 - y.count)) + y + "-" + (m.count == 1 ? "0" + m : m) + "-"
             + (d.count == 1 ? "0" + d : d)

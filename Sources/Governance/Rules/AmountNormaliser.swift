@@ -57,14 +57,14 @@ enum AmountNormaliser {
 
     /// A decimal number as millionths; nil if not a number or more precise than that.
     static func parse(_ text: Substring) -> Int64? {
-        var utf8 = Array(text.utf8)
-        var negative = false
-        if utf8.first == UInt8(ascii: "-") {
-            negative = true
-            utf8.removeFirst()
-        } else if utf8.first == UInt8(ascii: "+") {
-            utf8.removeFirst()
-        }
+        parse(bytes: text.utf8)
+    }
+
+    /// `parse` on UTF-8 bytes, read in place.
+    static func parse<Bytes: Collection<UInt8>>(bytes: Bytes) -> Int64? {
+        var utf8 = bytes[...]
+        let negative = utf8.first == UInt8(ascii: "-")
+        if negative || utf8.first == UInt8(ascii: "+") { utf8 = utf8.dropFirst() }
         guard !utf8.isEmpty else { return nil }
         var whole: Int64 = 0
         var fraction: Int64 = 0

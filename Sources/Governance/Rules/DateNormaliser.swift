@@ -44,14 +44,7 @@ enum DateNormaliser {
         var text = value
         let official: Outcome? = text.withUTF8 { bytes in
             guard bytes.count == 10, bytes[4] == bytes[7], bytes[4] == UInt8(ascii: "-") || bytes[4] == UInt8(ascii: "/") else { return nil }
-            var numbers = [0, 0, 0]
-            for (part, range) in [(0, 0..<4), (1, 5..<7), (2, 8..<10)] {
-                for index in range {
-                    guard isDigit(bytes[index]) else { return .invalid }
-                    numbers[part] = numbers[part] * 10 + Int(bytes[index] - 0x30)
-                }
-            }
-            guard let date = CalendarDate(year: numbers[0], month: numbers[1], day: numbers[2]) else { return .invalid }
+            guard let date = CalendarDate(separated: bytes) else { return .invalid }
             // Already ISO: keep the very string.
             return .canonical(bytes[4] == UInt8(ascii: "-") ? value : date.description)
         }

@@ -58,6 +58,7 @@ public struct ResourceGovernor: Sendable {
     let rules: [CompiledRule]
     let matcher: HeaderMatcher
     let keyIndexes: [Int]
+    let requiredIndexes: [Int]
     let subjectCodeIndexes: [Int]
     let subjectNameIndex: Int?
     let subjectTypeIndex: Int?
@@ -91,6 +92,7 @@ public struct ResourceGovernor: Sendable {
         }
         rules = resource.rules.compactMap { CompiledRule($0, indexByID: indexByID) }
         keyIndexes = resource.businessKey.fields.compactMap { indexByID[$0] }
+        requiredIndexes = resource.fields.indices.filter { resource.fields[$0].required }
         subjectCodeIndexes = resource.subject.codeFields.compactMap { indexByID[$0] }
         subjectNameIndex = indexByID[resource.subject.nameField]
         subjectTypeIndex = resource.subject.typeField.flatMap { indexByID[$0] }
@@ -199,15 +201,15 @@ public struct ResourceGovernor: Sendable {
             }
         }
         // 3. Required values.
-        for (index, field) in fields.enumerated() where field.required && row.isEmpty(index) {
-            errors.append(IssueMessages.required(field))
+        for index in requiredIndexes where row.isEmpty(index) {
+            errors.append(IssueMessages.required(fields[index]))
             complete = false
         }
         // 4. Cross-field rules.
         for rule in rules {
             switch rule {
             case .conditionalRequired(let condition, let required):
-                guard let matched = condition.match(row.value(condition.field), multiple: compiled[condition.field].multipleValues) else { continue }
+                guard let matched = condition.match(in: row, multiple: compiled[condition.field].multipleValues) else { continue }
                 for index in required where row.isEmpty(index) {
                     errors.append(IssueMessages.conditionalRequired(fields[index], because: condition.source, label: fields[condition.field].label, value: matched))
                     complete = false
@@ -225,7 +227,7 @@ public struct ResourceGovernor: Sendable {
                 errors.append(IssueMessages.futureDate(fields[index], value, today: today))
             case .placeholder(let index, let placeholder, let condition, let requires):
                 guard row.value(index) == placeholder else { continue }
-                if condition.match(row.value(condition.field), multiple: compiled[condition.field].multipleValues) != nil {
+                if condition.match(in: row, multiple: compiled[condition.field].multipleValues) != nil {
                     for companion in requires where row.isEmpty(companion) {
                         errors.append(IssueMessages.placeholderCompanion(fields[companion], placeholderField: fields[index]))
                         complete = false
@@ -531,7 +533,11 @@ public struct ResourceGovernor: Sendable {
     /// Amounts written as `罚款2000元` / `罚款人民币2,000.00元` in free text, in millionths of 元.
     /// Full-width digits count too. Returns nothing when the text also has an amount in 万元.
     static func yuanAmounts(in text: String) -> [Int64] {
-        let bytes = Array(TextNormalisation.halfWidth(text).utf8)
+        var halfWidth = TextNormalisation.halfWidth(text)
+        return halfWidth.withUTF8(yuanAmounts)
+    }
+
+    private static func yuanAmounts(_ bytes: UnsafeBufferPointer<UInt8>) -> [Int64] {
         var amounts: [Int64] = []
         var index = 0
         while index < bytes.count {
@@ -540,18 +546,19 @@ public struct ResourceGovernor: Sendable {
                 continue
             }
             var end = index
-            var number: [UInt8] = []
+            var hasComma = false
             while end < bytes.count, (bytes[end] >= 0x30 && bytes[end] <= 0x39) || bytes[end] == UInt8(ascii: ".") || bytes[end] == UInt8(ascii: ",") {
-                if bytes[end] != UInt8(ascii: ",") { number.append(bytes[end]) }
+                if bytes[end] == UInt8(ascii: ",") { hasComma = true }
                 end += 1
             }
             var unit = end
             while unit < bytes.count, bytes[unit] == 0x20 { unit += 1 }
             // 元 is E5 85 83; 万 is E4 B8 87.
-            if unit + 2 < bytes.count, bytes[unit] == 0xE5, bytes[unit + 1] == 0x85, bytes[unit + 2] == 0x83,
-                let value = AmountNormaliser.parse(Substring(decoding: number, as: UTF8.self))
-            {
-                amounts.append(value)
+            if unit + 2 < bytes.count, bytes[unit] == 0xE5, bytes[unit + 1] == 0x85, bytes[unit + 2] == 0x83 {
+                let number = bytes[index..<end]
+                if let value = hasComma ? AmountNormaliser.parse(bytes: number.filter { $0 != UInt8(ascii: ",") }) : AmountNormaliser.parse(bytes: number) {
+                    amounts.append(value)
+                }
             } else if unit + 2 < bytes.count, bytes[unit] == 0xE4, bytes[unit + 1] == 0xB8, bytes[unit + 2] == 0x87 {
                 return []
             }
@@ -588,6 +595,13 @@ struct WorkingRow {
     func value(_ field: Int) -> String {
         if let value = replaced[field] { return value }
         return source[field] < 0 ? "" : input.cell(source[field])
+    }
+
+    /// Reads the value of `field` in place.
+    func withValue<Result>(_ field: Int, _ body: (UnsafeBufferPointer<UInt8>) -> Result) -> Result {
+        if var value = replaced[field] { return value.withUTF8(body) }
+        if source[field] < 0 { return body(UnsafeBufferPointer(start: nil, count: 0)) }
+        return input.withCell(source[field], body)
     }
 
     /// The normalised values in field order, copying unchanged cells byte for byte.
@@ -688,8 +702,20 @@ final class CompiledCondition: Sendable {
         self.source = source
     }
 
+    /// The value (or one of several) of the condition's field in `row` that satisfies it.
+    func match(in row: WorkingRow, multiple: Bool) -> String? {
+        // The common case, one value compared whole, reads the row in place.
+        let simple: Int?? = row.withValue(field) { bytes in
+            guard !bytes.isEmpty else { return .some(nil) }
+            if containsMatch || (multiple && bytes.contains(UInt8(ascii: ";"))) { return nil }
+            return .some(values.firstIndex { $0.count == bytes.count && $0.elementsEqual(bytes) })
+        }
+        if let simple { return simple.map { texts[$0] } }
+        return match(row.value(field), multiple: multiple)
+    }
+
     /// The value (or one of several) that satisfies the condition.
-    func match(_ value: String, multiple: Bool) -> String? {
+    private func match(_ value: String, multiple: Bool) -> String? {
         guard !value.isEmpty else { return nil }
         if multiple, value.utf8.contains(UInt8(ascii: ";")) {
             return value.split(separator: ";").lazy.map(String.init).first(where: matches)
