@@ -92,8 +92,13 @@ struct SignedRequestTests {
                 }
                 #expect((accepted["rows"] as? [String: Int])?["accepted"] == 2)
             }
-            // Only the honest upload became a batch.
+            // Only the honest upload became a batch, and the tampered one is on the audit record.
             #expect(try await platform.store.collection.batches(sourceUnit: unit.code, limit: 10).count == 1)
+            let refusals = try await platform.store.audit.search(AuditQuery(action: "api.authenticate")).filter { $0.outcome == .denied }
+            #expect(refusals.count == 1)
+            #expect(refusals.first?.details.contains("signature_body_digest_mismatch") == true)
+            #expect(refusals.first?.actor.unit == unit.code)
+            #expect(refusals.first?.actor.id.hasSuffix("/\(keyID)") == true)
         }
     }
 

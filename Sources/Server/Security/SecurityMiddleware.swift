@@ -43,7 +43,9 @@ struct SecurityMiddleware: RouterMiddleware {
                 context.principal = principal
                 if request.method == .get || request.method == .head {
                     guard signed.bodyDigest?.lowercased() == RequestSignature.emptyBodyDigest else {
-                        throw CreditHubError(code: RequestSignature.Refusal.bodyDigestMismatch.rawValue, message: RequestSignature.Refusal.bodyDigestMismatch.message)
+                        let refusal = CreditHubError(code: RequestSignature.Refusal.bodyDigestMismatch.rawValue, message: RequestSignature.Refusal.bodyDigestMismatch.message)
+                        try await auditBodyMismatch(refusal, request, context)
+                        throw refusal
                     }
                 } else {
                     // The body must match the digest that was signed; checked as it streams.
@@ -96,7 +98,25 @@ struct SecurityMiddleware: RouterMiddleware {
                 throw CreditHubError(code: "csrf", message: "the form is stale or not from this site; reload the page and try again")
             }
         }
-        return try await next(request, context)
+        do {
+            return try await next(request, context)
+        } catch let error as CreditHubError where error.code == RequestSignature.Refusal.bodyDigestMismatch.rawValue {
+            // Thrown while the handler streamed the body: the request was signed, its body was not.
+            try await auditBodyMismatch(error, request, context)
+            throw error
+        }
+    }
+
+    /// A signed request whose body differs from the signed digest: refused like the other
+    /// signature failures, and audited with them, as tampering in transit or a broken client.
+    func auditBodyMismatch(_ refusal: CreditHubError, _ request: Request, _ context: Context) async throws {
+        guard let principal = context.principal else { return }
+        try await identity.audit.record(
+            AuditRecord(
+                actor: principal.auditActor, sourceIP: context.sourceIP, action: "api.authenticate", target: request.uri.path, outcome: .denied,
+                details: ["reason": refusal.code, "method": request.method.rawValue]
+            )
+        )
     }
 
     static func notSignedIn(_ request: Request) -> any Error {
