@@ -17,7 +17,7 @@ public enum FileValidation {
         var counts = RowCounts()
         var tally = QualityTally()
         var problems: [ProblemRow] = []
-        var current: [Digest128: CurrentRecord] = [:]
+        var seen = SeenRecords()
         func receipt(status: BatchStatus, decoding: BatchDecoding?, batchProblems: [Issue]) -> Receipt {
             Receipt(
                 batch: "validation", resource: resource.id, sourceUnit: sourceUnit, channel: .commandLine, fileName: fileName, format: format,
@@ -33,12 +33,56 @@ public enum FileValidation {
             return receipt(status: .failed, decoding: nil, batchProblems: [Issue(field: nil, code: IssueCode(rawValue: error.code) ?? .unreadable, message: error.message, messageEnglish: error.message)])
         }
         try await reader.governChunks(maximumRows: chunkRows, parallelism: parallelism) { chunk in
-            let outcome = classifier.classify(chunk.rows, current: current, openConflicts: [:])
-            current.merge(outcome.current) { _, new in new }
+            let outcome = classifier.classify(chunk.rows, current: seen.current(for: chunk.rows, batchID: classifier.batchID), openConflicts: [:])
+            seen.record(outcome.current)
             counts = counts + outcome.counts
             tally = tally + outcome.tally
             problems += outcome.problems.map(\.problem)
         }
         return receipt(status: .completed, decoding: reader.decoding, batchProblems: [])
+    }
+}
+
+/// What validation remembers of each record of a file, to find repeats and conflicts within it:
+/// about 32 bytes a record (source units are numbered), so a million-row file costs tens of
+/// megabytes rather than a `CurrentRecord` and its strings per row.
+struct SeenRecords {
+    struct Entry {
+        var contentHash: Digest128
+        var version: Int32
+        var row: Int32
+        var source: UInt32
+    }
+
+    private var records: [Digest128: Entry] = [:]
+    private var sourceUnits: [String] = []
+    private var sourceNumbers: [String: UInt32] = [:]
+
+    /// The records a chunk's rows may repeat, as the classifier reads them from a store.
+    func current(for rows: [GovernedRow], batchID: String) -> [Digest128: CurrentRecord] {
+        var current: [Digest128: CurrentRecord] = [:]
+        for row in rows where row.status != .rejected {
+            guard let entry = records[row.keyHash] else { continue }
+            current[row.keyHash] = CurrentRecord(
+                sequence: 0, version: Int(entry.version), sourceUnit: sourceUnits[Int(entry.source)], contentHash: entry.contentHash, batchID: batchID,
+                rowNumber: Int(entry.row)
+            )
+        }
+        return current
+    }
+
+    /// Remembers a chunk's effect on current records.
+    mutating func record(_ latest: [Digest128: CurrentRecord]) {
+        for (key, record) in latest {
+            let source: UInt32
+            if let number = sourceNumbers[record.sourceUnit] {
+                source = number
+            } else {
+                source = UInt32(sourceUnits.count)
+                sourceUnits.append(record.sourceUnit)
+                sourceNumbers[record.sourceUnit] = source
+            }
+            records[key] = Entry(contentHash: record.contentHash, version: Int32(clamping: record.version), row: Int32(clamping: record.rowNumber), source: source)
+        }
     }
 }

@@ -7,6 +7,18 @@ import Logging
 import Security
 import Storage
 
+/// Prints one receipt, or an array of them for several files, each written by `write` with the
+/// indent its lines need.
+func printReceipts<Item>(_ items: [Item], write: (Item, _ indent: String) async throws -> Void) async throws {
+    let several = items.count > 1
+    if several { print("[") }
+    for (index, item) in items.enumerated() {
+        try await write(item, several ? "  " : "")
+        print(several && index < items.count - 1 ? "," : "")
+    }
+    if several { print("]") }
+}
+
 /// Options naming what a file holds.
 struct ArtefactOptions: ParsableArguments {
     @Option(help: "Resource id from the catalogue, e.g. admin_penalty.")
@@ -91,15 +103,11 @@ struct Ingest: AsyncParsableCommand {
             // One receipt, or an array of them for several files; problem rows are paged out of
             // the store, so memory does not grow with the batch.
             var failed = false
-            let several = batches.count > 1
-            if several { print("[") }
-            for (index, batch) in batches.enumerated() {
-                guard let summary = try await collector.receiptSummary(batch: batch) else { continue }
+            try await printReceipts(batches) { batch, indent in
+                guard let summary = try await collector.receiptSummary(batch: batch) else { return }
                 failed = failed || summary.status == .failed
-                try await collector.writeReceiptJSON(batch: summary, pretty: true, indent: several ? "  " : "") { print($0, terminator: "") }
-                print(several && index < batches.count - 1 ? "," : "")
+                try await collector.writeReceiptJSON(batch: summary, pretty: true, indent: indent) { print($0, terminator: "") }
             }
-            if several { print("]") }
             return failed
         }
         if failed { throw ExitCode.failure }
@@ -141,8 +149,15 @@ struct Validate: AsyncParsableCommand {
                 try await FileValidation.validate(path: file, resource: resource, sourceUnit: sourceUnit, format: try artefact.declaredFormat(), encoding: try artefact.declaredEncoding())
             )
         }
-        let encoder = ReceiptJSON.encoder(pretty: true)
-        print(String(decoding: receipts.count == 1 ? try encoder.encode(receipts[0]) : try encoder.encode(receipts), as: UTF8.self))
+        // Written a page of problem rows at a time, like `ingest`, rather than as one encoded text.
+        try await printReceipts(receipts) { receipt, indent in
+            var written = 0
+            try await ReceiptJSON.write(receipt, pretty: true, indent: indent) { _ in
+                let page = receipt.problems[written..<min(written + 5_000, receipt.problems.count)]
+                written += page.count
+                return Array(page)
+            } to: { print($0, terminator: "") }
+        }
         if receipts.contains(where: { $0.status == .failed }) { throw ExitCode.failure }
     }
 }
