@@ -5,9 +5,11 @@ import Storage
 
 /// Decoding and governance of one file without a store: what `credithub validate` prints.
 public enum FileValidation {
+    /// The file's receipt. Problem rows go to `problemSink` in row order as they are found when one
+    /// is given (the receipt then holds none), so they need not all be in memory at once.
     public static func validate(
         path: String, resource: Resource, sourceUnit: String, format declared: ArtefactFormat?, encoding: TextEncoding?, chunkRows: Int = IngestionConfiguration.defaultChunkRows,
-        parallelism: Int = ProcessInfo.processInfo.activeProcessorCount
+        parallelism: Int = ProcessInfo.processInfo.activeProcessorCount, problemSink: (([ProblemRow]) throws -> Void)? = nil
     ) async throws -> Receipt {
         let fileName = (path as NSString).lastPathComponent
         let format = ArtefactDecoding.format(declared: declared, fileName: fileName, path: path)
@@ -37,7 +39,11 @@ public enum FileValidation {
             seen.record(outcome.current)
             counts = counts + outcome.counts
             tally = tally + outcome.tally
-            problems += outcome.problems.map(\.problem)
+            if let problemSink {
+                try problemSink(outcome.problems.map(\.problem))
+            } else {
+                problems += outcome.problems.map(\.problem)
+            }
         }
         return receipt(status: .completed, decoding: reader.decoding, batchProblems: [])
     }

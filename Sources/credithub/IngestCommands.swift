@@ -143,21 +143,22 @@ struct Validate: AsyncParsableCommand {
         guard let resource = catalogue.resource(artefact.resource) else {
             throw ValidationError("no resource '\(artefact.resource)'; known: \(catalogue.resources.map(\.id).joined(separator: ", "))")
         }
-        var receipts: [Receipt] = []
+        // Problem rows wait in a temporary file per file and are printed a page at a time, like
+        // `ingest`'s, so memory does not grow with them.
+        var receipts: [(receipt: Receipt, problems: ProblemSpill)] = []
         for file in artefact.files {
-            receipts.append(
-                try await FileValidation.validate(path: file, resource: resource, sourceUnit: sourceUnit, format: try artefact.declaredFormat(), encoding: try artefact.declaredEncoding())
+            let spill = try ProblemSpill()
+            let receipt = try await FileValidation.validate(
+                path: file, resource: resource, sourceUnit: sourceUnit, format: try artefact.declaredFormat(), encoding: try artefact.declaredEncoding(),
+                problemSink: spill.append
             )
+            receipts.append((receipt, spill))
         }
-        // Written a page of problem rows at a time, like `ingest`, rather than as one encoded text.
-        try await printReceipts(receipts) { receipt, indent in
-            var written = 0
-            try await ReceiptJSON.write(receipt, pretty: true, indent: indent) { _ in
-                let page = receipt.problems[written..<min(written + 5_000, receipt.problems.count)]
-                written += page.count
-                return Array(page)
+        try await printReceipts(receipts) { item, indent in
+            try await ReceiptJSON.write(item.receipt, pretty: true, indent: indent) { _ in
+                try item.problems.next(limit: 5_000)
             } to: { print($0, terminator: "") }
         }
-        if receipts.contains(where: { $0.status == .failed }) { throw ExitCode.failure }
+        if receipts.contains(where: { $0.receipt.status == .failed }) { throw ExitCode.failure }
     }
 }

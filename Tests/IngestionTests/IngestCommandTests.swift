@@ -31,4 +31,32 @@ struct IngestCommandTests {
             }
         }
     }
+
+    @Test("`credithub validate` prints for several files the receipts validation gives, problem rows paged from a spill file")
+    func validateSeveral() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("validate-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        // Over 5,000 problem rows in the first file, so they are printed in more than one page.
+        let files = [
+            try CrashResumeTests.sampleFile(in: directory, name: "many.csv", seed: 31, rows: 12_000, defects: .init(fixable: 0.3, rejected: 0.2, duplicate: 0.05)),
+            try CrashResumeTests.sampleFile(in: directory, name: "few.csv", seed: 32, rows: 50, defects: .init(fixable: 0.1, rejected: 0.1, duplicate: 0)),
+        ]
+        let validate = try ChildProcess(try ChildProcess.credithub, ["validate", "--resource", "admin_penalty", "--source-unit", PenaltyRows.submitter] + files, environment: ["TMPDIR": directory])
+        #expect(validate.wait() == 0, "\(validate.errorOutput)")
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .iso8601
+        let receipts = try decoder.decode([Receipt].self, from: Data(validate.output.utf8))
+        #expect(receipts.count == 2)
+        for (receipt, file) in zip(receipts, files) {
+            let expected = try await FileValidation.validate(
+                path: file, resource: Catalogue.standard.resource("admin_penalty")!, sourceUnit: PenaltyRows.submitter, format: nil, encoding: nil
+            )
+            #expect(receipt.rows == expected.rows)
+            #expect(receipt.problems == expected.problems)
+        }
+        #expect(receipts[0].problems.count > 5_000)
+        // The spill files are gone once the command ends.
+        #expect(try FileManager.default.contentsOfDirectory(atPath: directory).filter { $0.hasPrefix("credithub-problems-") }.isEmpty)
+    }
 }
