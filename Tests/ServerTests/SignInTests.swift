@@ -27,13 +27,30 @@ struct SignInTests {
         var allowed = CharacterSet.alphanumerics
         allowed.insert(charactersIn: "-._~")
         var fields = form
-        if let csrf { fields.append(("_csrf", csrf)) }
+        var cookies = cookie.map { ["credithub_session=\($0)"] } ?? []
+        if let csrf {
+            fields.append(("_csrf", csrf))
+        } else if path == "/login" {
+            // As a browser does: the sign-in form's token comes with the page and its cookie.
+            let token = try await loginToken(client)
+            fields.append(("_csrf", token))
+            cookies.append("credithub_login=\(token)")
+        }
         let body = fields.map { "\($0.0)=\($0.1.addingPercentEncoding(withAllowedCharacters: allowed) ?? "")" }.joined(separator: "&")
         var headers: HTTPFields = [.contentType: "application/x-www-form-urlencoded", .accept: "text/html"]
-        if let cookie { headers[.cookie] = "credithub_session=\(cookie)" }
+        if !cookies.isEmpty { headers[.cookie] = cookies.joined(separator: "; ") }
         return try await client.execute(uri: path, method: .post, headers: headers, body: ByteBuffer(string: body)) { response in
             Answer(status: response.status, location: response.headers[.location], cookie: Self.sessionCookie(response.headers), body: String(buffer: response.body))
         }
+    }
+
+    /// The sign-in page's token: set as a cookie and carried in the form.
+    static func loginToken(_ client: some TestClientProtocol) async throws -> String {
+        let (header, page) = try await client.execute(uri: "/login", method: .get, headers: [.accept: "text/html"]) { ($0.headers[.setCookie] ?? "", String(buffer: $0.body)) }
+        #expect(header.hasPrefix("credithub_login=") && header.contains("HttpOnly") && header.contains("SameSite=Strict"))
+        let token = String(header.dropFirst("credithub_login=".count).prefix { $0 != ";" })
+        #expect(token.count >= 32 && page.contains("name=\"_csrf\" value=\"\(token)\""))
+        return token
     }
 
     static func get(_ client: some TestClientProtocol, _ path: String, cookie: String?) async throws -> HTTPResponse.Status {
@@ -67,7 +84,11 @@ struct SignInTests {
             let (_, totp) = try await platform.person("alice", roles: [.reviewer])
             try await platform.application().test(.router) { client in
                 let first = try await Self.post(client, "/login", [("username", "alice"), ("password", Self.password)])
-                let header = try await client.execute(uri: "/login", method: .post, headers: [.contentType: "application/x-www-form-urlencoded"], body: ByteBuffer(string: "username=alice&password=Correct-Horse-7%21")) {
+                let login = try await Self.loginToken(client)
+                let header = try await client.execute(
+                    uri: "/login", method: .post, headers: [.contentType: "application/x-www-form-urlencoded", .cookie: "credithub_login=\(login)"],
+                    body: ByteBuffer(string: "username=alice&password=Correct-Horse-7%21&_csrf=\(login)")
+                ) {
                     $0.headers[.setCookie] ?? ""
                 }
                 #expect(header.contains("HttpOnly") && header.contains("SameSite=Strict") && header.contains("Path=/"))
@@ -148,11 +169,23 @@ struct SignInTests {
         }
     }
 
-    @Test("A form without the session's CSRF token is refused", arguments: StoreBackend.allCases)
+    @Test("A form without the session's CSRF token is refused, the sign-in form included", arguments: StoreBackend.allCases)
     func csrf(backend: StoreBackend) async throws {
         try await TestPlatform.with(backend) { platform in
             let (_, totp) = try await platform.person("dave", roles: [.platformAdmin])
             try await platform.application().test(.router) { client in
+                // A sign-in form posted from elsewhere has no token, or one that is not the cookie's.
+                let login = try await Self.loginToken(client)
+                for (cookie, field) in [(nil, nil), (login, nil), (nil, login), (login, RandomToken.make(bytes: 24))] as [(String?, String?)] {
+                    var headers: HTTPFields = [.contentType: "application/x-www-form-urlencoded", .accept: "text/html"]
+                    if let cookie { headers[.cookie] = "credithub_login=\(cookie)" }
+                    let body = "username=dave&password=Correct-Horse-7%21" + (field.map { "&_csrf=\($0)" } ?? "")
+                    let (status, setCookie) = try await client.execute(uri: "/login", method: .post, headers: headers, body: ByteBuffer(string: body)) {
+                        ($0.status, $0.headers[.setCookie] ?? "")
+                    }
+                    #expect(status == .forbidden)
+                    #expect(!setCookie.hasPrefix("credithub_session="))
+                }
                 let token = try await Self.signIn(client, platform, "dave", totp: totp)
                 let form = [("code", "91330100716105852F"), ("name", "测试单位")]
                 let missing = try await Self.post(client, "/admin/units", form, cookie: token)

@@ -34,7 +34,7 @@ struct ConsoleRoutes: Sendable {
         router.get("/static/console.css") { _, _ in
             Response(status: .ok, headers: [.contentType: "text/css; charset=utf-8", .cacheControl: "max-age=3600"], body: .init(byteBuffer: ByteBuffer(string: ConsoleTemplates.css)))
         }
-        router.get("/login") { _, context in page("登录 Sign in", "login", [:], context) }
+        router.get("/login", use: loginForm)
         router.post("/login", use: login)
         router.get("/login/code") { _, context in
             guard context.session?.stage == .awaitingCode else { return try redirectForStage(context) }
@@ -147,9 +147,29 @@ struct ConsoleRoutes: Sendable {
 
     // MARK: - Signing in
 
+    /// Login CSRF (a forged form signing the victim into the attacker's account) is refused by a
+    /// double-submit token: the sign-in form carries the value of a cookie only this site can set.
+    static let loginCookie = "credithub_login"
+
+    func loginPage(_ context: CreditRequestContext, token: String, username: String = "", status: HTTPResponse.Status = .ok, error: String? = nil) -> Response {
+        var response = page("登录 Sign in", "login", ["username": username, "loginToken": token], context, status: status, error: error)
+        response.headers[.setCookie] = Cookie(name: Self.loginCookie, value: token, path: "/login", secure: secureCookies, httpOnly: true, sameSite: .strict).description
+        return response
+    }
+
+    @Sendable func loginForm(_ request: Request, context: CreditRequestContext) async throws -> Response {
+        loginPage(context, token: request.cookies[Self.loginCookie]?.value ?? RandomToken.make(bytes: 24))
+    }
+
     @Sendable func login(_ request: Request, context: CreditRequestContext) async throws -> Response {
         let form = try await FormData(request)
         let username = form["username"] ?? ""
+        guard let token = request.cookies[Self.loginCookie]?.value, !token.isEmpty, RandomToken.constantTimeEqual(form[SecurityMiddleware.csrfField] ?? "", token) else {
+            return loginPage(
+                context, token: RandomToken.make(bytes: 24), username: username, status: .forbidden,
+                error: "登录页面已过期，请重新输入。/ The sign-in page had expired or did not come from this site; please sign in again."
+            )
+        }
         switch try await identity.login(username: username, password: form["password"] ?? "", sourceIP: context.sourceIP) {
         case .success(let (token, session)):
             var next = context
@@ -161,7 +181,7 @@ struct ConsoleRoutes: Sendable {
             case .disabled: "账号已停用。/ The account is disabled."
             default: "用户名或密码不正确。/ Wrong username or password."
             }
-            return page("登录 Sign in", "login", ["username": username], context, status: .unauthorized, error: text)
+            return loginPage(context, token: token, username: username, status: .unauthorized, error: text)
         }
     }
 

@@ -27,6 +27,7 @@ enum ConsoleTemplates {
 
     static let login = """
         <form method="post" action="/login" class="card">
+        <input type="hidden" name="_csrf" value="{{loginToken}}">
         <label>用户名 Username <input name="username" autocomplete="username" required value="{{username}}"></label>
         <label>密码 Password <input name="password" type="password" autocomplete="current-password" required></label>
         <button type="submit">登录 Sign in</button>
