@@ -39,6 +39,9 @@ struct ConsoleBrowserTests {
                     let secret = try await browser.command("GET", "/element/\(try await browser.element("#totp-secret"))/text") as? String ?? ""
                     let uri = try await browser.command("GET", "/element/\(try await browser.element("#totp-uri"))/text") as? String ?? ""
                     #expect(uri.hasPrefix("otpauth://totp/CreditHub:admin?secret=\(secret)"))
+                    // The QR code of that URI is drawn, large enough to scan.
+                    let qr = try await browser.command("GET", "/element/\(try await browser.element("#totp-qr svg"))/rect") as? [String: Any]
+                    #expect((qr?["width"] as? Double ?? 0) >= 150)
                     let authenticator = TOTP(secret: try #require(Base32.decode(secret)))
                     try await browser.type("input[name=code]", authenticator.code(at: platform.clock.now))
                     try await browser.click("main button[type=submit]")

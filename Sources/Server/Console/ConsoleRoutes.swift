@@ -214,7 +214,12 @@ struct ConsoleRoutes: Sendable {
     @Sendable func enrolment(_ request: Request, context: CreditRequestContext) async throws -> Response {
         guard context.session?.stage == .mustEnrol, let person = context.sessionPerson else { return try redirectForStage(context) }
         let (secret, uri) = try await identity.enrolment(person: person)
-        return page("绑定动态口令 Enrol a one-time code", "totp", ["secret": secret, "uri": uri], context)
+        return page("绑定动态口令 Enrol a one-time code", "totp", Self.enrolmentValues(secret: secret, uri: uri), context)
+    }
+
+    /// The secret as text and as a QR code of its `otpauth://` URI, for the authenticator to scan.
+    static func enrolmentValues(secret: String, uri: String) -> [String: Any] {
+        ["secret": secret, "uri": uri, "qr": QRCode(uri)?.svg() ?? ""]
     }
 
     @Sendable func completeEnrolment(_ request: Request, context: CreditRequestContext) async throws -> Response {
@@ -224,7 +229,7 @@ struct ConsoleRoutes: Sendable {
         case .success: return Self.redirect("/")
         case .failure:
             let (secret, uri) = try await identity.enrolment(person: person)
-            return page("绑定动态口令 Enrol a one-time code", "totp", ["secret": secret, "uri": uri], context, status: .badRequest, error: "口令不正确。/ The code is wrong.")
+            return page("绑定动态口令 Enrol a one-time code", "totp", Self.enrolmentValues(secret: secret, uri: uri), context, status: .badRequest, error: "口令不正确。/ The code is wrong.")
         }
     }
 

@@ -56,7 +56,8 @@ enum ConsoleTemplates {
 
     static let totp = """
         <div class="card">
-        <p>请在身份验证器（如 FreeOTP、Google Authenticator）中添加账户，然后输入它显示的 6 位口令。/ Add this account to an authenticator app, then enter the code it shows.</p>
+        <p>请用身份验证器（如 FreeOTP、Google Authenticator）扫描二维码或输入密钥，然后输入它显示的 6 位口令。/ Scan the QR code with an authenticator app (or type the secret), then enter the code it shows.</p>
+        {{#qr}}<p class="qr" id="totp-qr">{{{qr}}}</p>{{/qr}}
         <p>密钥 Secret: <code id="totp-secret">{{secret}}</code></p>
         <p>链接 URI: <code id="totp-uri">{{uri}}</code></p>
         <form method="post" action="/account/totp">
