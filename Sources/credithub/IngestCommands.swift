@@ -156,7 +156,7 @@ struct Validate: AsyncParsableCommand {
         }
         try await printReceipts(receipts) { item, indent in
             try await ReceiptJSON.write(item.receipt, pretty: true, indent: indent) { _ in
-                try item.problems.next(limit: 5_000)
+                try item.problems.next(limit: Collector.receiptPageSize)
             } to: { print($0, terminator: "") }
         }
         if receipts.contains(where: { $0.receipt.status == .failed }) { throw ExitCode.failure }
