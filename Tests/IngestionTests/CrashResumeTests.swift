@@ -37,8 +37,7 @@ struct CrashResumeTests {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("crash-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        // Small chunks: many commits, so the batch is still running when the test (sharing two
-        // cores with the rest of the suite) gets to look at it.
+        // Small chunks: many commits, so there are many points at which to interrupt a batch.
         let base = ["CREDITHUB_DATA_DIRECTORY": directory + "/data", "CREDITHUB_INGEST_CHUNK_ROWS": "25", "CREDITHUB_LOG_LEVEL": "warning"]
         switch backend {
         case .sqlite:
@@ -69,6 +68,27 @@ struct CrashResumeTests {
         throw TestSupportError("the batch did not reach the expected state in time")
     }
 
+    /// Lets `child` run in 10 ms slices and looks at the batch only while the child is stopped
+    /// (SIGSTOP), so that it is killed exactly in the state `condition` saw: however busy the
+    /// machine, the batch cannot finish between the look and the kill.
+    static func interrupt(_ child: ChildProcess, _ store: any CreditStore, when condition: (StoredBatch) -> Bool) async throws -> StoredBatch {
+        let deadline = ContinuousClock.now + .seconds(120)
+        while ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(10))
+            child.signal(SIGSTOP)
+            if (try? await store.schemaVersion()) == store.latestSchemaVersion, let batch = try await store.collection.batches(sourceUnit: nil, limit: 1).first {
+                guard batch.status != .completed else { throw TestSupportError("the batch finished within one 10 ms slice") }
+                if condition(batch) {
+                    child.signal(SIGKILL)
+                    #expect(child.wait() == 128 + SIGKILL)
+                    return batch
+                }
+            }
+            child.signal(SIGCONT)
+        }
+        throw TestSupportError("the batch did not reach the state to interrupt in time")
+    }
+
     static func receipt(_ output: String) throws -> [String: Any] {
         try #require(try JSONSerialization.jsonObject(with: Data(output.utf8)) as? [String: Any])
     }
@@ -79,9 +99,7 @@ struct CrashResumeTests {
             let file = try Self.sampleFile(in: directory)
             let arguments = ["ingest", "--resource", "admin_penalty", "--source-unit", PenaltyRows.submitter, file]
             let first = try ChildProcess(try ChildProcess.credithub, arguments, environment: environment)
-            let interrupted = try await Self.waitForBatch(store) { $0.processedRows >= 200 }
-            first.signal(SIGKILL)
-            #expect(first.wait() == 128 + SIGKILL)
+            let interrupted = try await Self.interrupt(first, store) { $0.processedRows >= 200 }
             let atKill = try #require(try await store.collection.batch(id: interrupted.batch.id))
             #expect(atKill.status == .processing)
             #expect(atKill.processedRows < Self.rows, "killed too late to test anything")
@@ -114,9 +132,7 @@ struct CrashResumeTests {
             let ingest = try ChildProcess(
                 try ChildProcess.credithub, ["ingest", "--resource", "admin_penalty", "--source-unit", PenaltyRows.submitter, file], environment: environment
             )
-            let acknowledged = try await Self.waitForBatch(store) { _ in true }
-            ingest.signal(SIGKILL)
-            ingest.wait()
+            let acknowledged = try await Self.interrupt(ingest, store) { _ in true }
             #expect((try await store.collection.batch(id: acknowledged.batch.id))?.status != .completed)
 
             let port = try TemporaryPostgresCluster.freePortForTests()
