@@ -236,21 +236,27 @@ struct LimitedBody: AsyncSequence, Sendable {
     }
 }
 
+/// A response whose body is written in pieces as `write` produces them, optionally as a download.
+func streamedResponse(contentType: String, attachment fileName: String?, write: @escaping @Sendable ((ByteBuffer) async throws -> Void) async throws -> Void) -> Response {
+    var headers: HTTPFields = [.contentType: contentType]
+    if let fileName { headers[.contentDisposition] = "attachment; filename=\"\(fileName)\"" }
+    return Response(
+        status: .ok,
+        headers: headers,
+        body: ResponseBody { writer in
+            try await write { try await writer.write($0) }
+            try await writer.finish(nil)
+        }
+    )
+}
+
 /// The rejected rows of a batch as a CSV download, written a page at a time; the console serves
 /// the same file.
 public enum RejectedRowsDownload {
     public static func response(_ summary: BatchSummary, _ collection: any CollectionService) -> Response {
-        Response(
-            status: .ok,
-            headers: [
-                .contentType: "text/csv; charset=utf-8",
-                .contentDisposition: "attachment; filename=\"\(summary.batch)-rejected.csv\"",
-            ],
-            body: ResponseBody { writer in
-                _ = try await collection.writeRejectedRowsCSV(batch: summary.batch) { try await writer.write(ByteBuffer(bytes: $0)) }
-                try await writer.finish(nil)
-            }
-        )
+        streamedResponse(contentType: "text/csv; charset=utf-8", attachment: "\(summary.batch)-rejected.csv") { write in
+            _ = try await collection.writeRejectedRowsCSV(batch: summary.batch) { try await write(ByteBuffer(bytes: $0)) }
+        }
     }
 }
 
@@ -258,15 +264,8 @@ public enum RejectedRowsDownload {
 /// receipt never sits in memory whole.
 public enum ReceiptDownload {
     public static func response(_ receipt: Receipt, _ collection: any CollectionService, attachment: Bool = false) -> Response {
-        var headers: HTTPFields = [.contentType: "application/json; charset=utf-8"]
-        if attachment { headers[.contentDisposition] = "attachment; filename=\"\(receipt.batch)-receipt.json\"" }
-        return Response(
-            status: .ok,
-            headers: headers,
-            body: ResponseBody { writer in
-                try await collection.writeReceiptJSON(batch: receipt, pretty: false) { try await writer.write(ByteBuffer(string: $0)) }
-                try await writer.finish(nil)
-            }
-        )
+        streamedResponse(contentType: "application/json; charset=utf-8", attachment: attachment ? "\(receipt.batch)-receipt.json" : nil) { write in
+            try await collection.writeReceiptJSON(batch: receipt, pretty: false) { try await write(ByteBuffer(string: $0)) }
+        }
     }
 }
