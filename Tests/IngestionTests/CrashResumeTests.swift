@@ -38,7 +38,7 @@ struct CrashResumeTests {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: directory) }
         // Small chunks: many commits, so there are many points at which to interrupt a batch.
-        let base = ["CREDITHUB_DATA_DIRECTORY": directory + "/data", "CREDITHUB_INGEST_CHUNK_ROWS": "25", "CREDITHUB_LOG_LEVEL": "warning"]
+        let base = ["CREDITHUB_DATA_DIRECTORY": directory + "/data", "CREDITHUB_INGEST_CHUNK_ROWS": "25", "CREDITHUB_LOG_LEVEL": "debug"]
         switch backend {
         case .sqlite:
             var environment = base
@@ -68,16 +68,19 @@ struct CrashResumeTests {
         throw TestSupportError("the batch did not reach the expected state in time")
     }
 
-    /// Lets `child` run in 10 ms slices and looks at the batch only while the child is stopped
-    /// (SIGSTOP), so that it is killed exactly in the state `condition` saw: however busy the
-    /// machine, the batch cannot finish between the look and the kill.
+    /// Lets `child` run only as far as its debug log allows and looks at the batch while the child
+    /// is stopped (SIGSTOP), so that it is killed exactly in the state `condition` saw.
+    ///
+    /// The child logs two lines per committed chunk into a pipe of one page that is emptied only
+    /// here, so between two looks it can commit at most a page of log lines' worth of chunks
+    /// (about 20 of the 320): however busy the machine and however late this task runs, the batch
+    /// cannot finish unseen.
     static func interrupt(_ child: ChildProcess, _ store: any CreditStore, when condition: (StoredBatch) -> Bool) async throws -> StoredBatch {
         let deadline = ContinuousClock.now + .seconds(120)
         while ContinuousClock.now < deadline {
-            try await Task.sleep(for: .milliseconds(10))
             child.signal(SIGSTOP)
             if (try? await store.schemaVersion()) == store.latestSchemaVersion, let batch = try await store.collection.batches(sourceUnit: nil, limit: 1).first {
-                guard batch.status != .completed else { throw TestSupportError("the batch finished within one 10 ms slice") }
+                guard batch.status != .completed else { throw TestSupportError("the batch finished although its log was held back: \(child.errorOutput)") }
                 if condition(batch) {
                     child.signal(SIGKILL)
                     #expect(child.wait() == 128 + SIGKILL)
@@ -85,6 +88,7 @@ struct CrashResumeTests {
                 }
             }
             child.signal(SIGCONT)
+            if child.drainErrorOutput() == 0 { try await Task.sleep(for: .milliseconds(5)) }
         }
         throw TestSupportError("the batch did not reach the state to interrupt in time")
     }
@@ -98,7 +102,7 @@ struct CrashResumeTests {
         try await Self.withEnvironment(backend) { environment, store, directory in
             let file = try Self.sampleFile(in: directory)
             let arguments = ["ingest", "--resource", "admin_penalty", "--source-unit", PenaltyRows.submitter, file]
-            let first = try ChildProcess(try ChildProcess.credithub, arguments, environment: environment)
+            let first = try ChildProcess(try ChildProcess.credithub, arguments, environment: environment, boundedErrorOutput: true)
             let interrupted = try await Self.interrupt(first, store) { $0.processedRows >= 200 }
             let atKill = try #require(try await store.collection.batch(id: interrupted.batch.id))
             #expect(atKill.status == .processing)
@@ -130,7 +134,8 @@ struct CrashResumeTests {
         try await Self.withEnvironment(backend) { environment, store, directory in
             let file = try Self.sampleFile(in: directory)
             let ingest = try ChildProcess(
-                try ChildProcess.credithub, ["ingest", "--resource", "admin_penalty", "--source-unit", PenaltyRows.submitter, file], environment: environment
+                try ChildProcess.credithub, ["ingest", "--resource", "admin_penalty", "--source-unit", PenaltyRows.submitter, file],
+                environment: environment, boundedErrorOutput: true
             )
             let acknowledged = try await Self.interrupt(ingest, store) { _ in true }
             #expect((try await store.collection.batch(id: acknowledged.batch.id))?.status != .completed)
