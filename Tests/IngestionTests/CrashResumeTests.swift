@@ -38,7 +38,7 @@ struct CrashResumeTests {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: directory) }
         // Small chunks: many commits, so there are many points at which to interrupt a batch.
-        let base = ["CREDITHUB_DATA_DIRECTORY": directory + "/data", "CREDITHUB_INGEST_CHUNK_ROWS": "25", "CREDITHUB_LOG_LEVEL": "debug"]
+        let base = ["CREDITHUB_DATA_DIRECTORY": directory + "/data", "CREDITHUB_INGEST_CHUNK_ROWS": "25", "CREDITHUB_LOG_LEVEL": "warning"]
         switch backend {
         case .sqlite:
             var environment = base
@@ -68,12 +68,22 @@ struct CrashResumeTests {
         throw TestSupportError("the batch did not reach the expected state in time")
     }
 
+    static func ingestArguments(_ file: String) -> [String] {
+        ["ingest", "--resource", "admin_penalty", "--source-unit", PenaltyRows.submitter, file]
+    }
+
+    /// Starts `credithub ingest` of `file` logging at debug level into a bounded pipe, for `interrupt`.
+    static func startHeldBackIngest(of file: String, environment: [String: String]) throws -> ChildProcess {
+        let debug = environment.merging(["CREDITHUB_LOG_LEVEL": "debug"]) { _, new in new }
+        return try ChildProcess(try ChildProcess.credithub, ingestArguments(file), environment: debug, boundedErrorOutput: true)
+    }
+
     /// Lets `child` run only as far as its debug log allows and looks at the batch while the child
     /// is stopped (SIGSTOP), so that it is killed exactly in the state `condition` saw.
     ///
     /// The child logs two lines per committed chunk into a pipe of one page that is emptied only
     /// here, so between two looks it can commit at most a page of log lines' worth of chunks
-    /// (about 20 of the 320): however busy the machine and however late this task runs, the batch
+    /// (about 15 of the 320): however busy the machine and however late this task runs, the batch
     /// cannot finish unseen.
     static func interrupt(_ child: ChildProcess, _ store: any CreditStore, when condition: (StoredBatch) -> Bool) async throws -> StoredBatch {
         let deadline = ContinuousClock.now + .seconds(120)
@@ -101,14 +111,13 @@ struct CrashResumeTests {
     func resumeByIngestingAgain(backend: StoreBackend) async throws {
         try await Self.withEnvironment(backend) { environment, store, directory in
             let file = try Self.sampleFile(in: directory)
-            let arguments = ["ingest", "--resource", "admin_penalty", "--source-unit", PenaltyRows.submitter, file]
-            let first = try ChildProcess(try ChildProcess.credithub, arguments, environment: environment, boundedErrorOutput: true)
+            let first = try Self.startHeldBackIngest(of: file, environment: environment)
             let interrupted = try await Self.interrupt(first, store) { $0.processedRows >= 200 }
             let atKill = try #require(try await store.collection.batch(id: interrupted.batch.id))
             #expect(atKill.status == .processing)
             #expect(atKill.processedRows < Self.rows, "killed too late to test anything")
 
-            let second = try ChildProcess(try ChildProcess.credithub, arguments, environment: environment)
+            let second = try ChildProcess(try ChildProcess.credithub, Self.ingestArguments(file), environment: environment)
             #expect(second.wait() == 0, "\(second.errorOutput)")
             let receipt = try Self.receipt(second.output)
             #expect(receipt["batch"] as? String == interrupted.batch.id)
@@ -133,10 +142,7 @@ struct CrashResumeTests {
     func resumeOnServerStart(backend: StoreBackend) async throws {
         try await Self.withEnvironment(backend) { environment, store, directory in
             let file = try Self.sampleFile(in: directory)
-            let ingest = try ChildProcess(
-                try ChildProcess.credithub, ["ingest", "--resource", "admin_penalty", "--source-unit", PenaltyRows.submitter, file],
-                environment: environment, boundedErrorOutput: true
-            )
+            let ingest = try Self.startHeldBackIngest(of: file, environment: environment)
             let acknowledged = try await Self.interrupt(ingest, store) { _ in true }
             #expect((try await store.collection.batch(id: acknowledged.batch.id))?.status != .completed)
 
