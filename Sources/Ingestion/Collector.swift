@@ -317,6 +317,10 @@ public final class Collector: CollectionService, Sendable {
         try await store.collection.problems(batchID: batch, afterRow: afterRow, limit: limit).map(\.problem)
     }
 
+    public func problemRowsJSON(batch: String, afterRow: Int, limit: Int) async throws -> [ProblemRowJSON] {
+        try await store.collection.problemRowsJSON(batchID: batch, afterRow: afterRow, limit: limit)
+    }
+
     public func writeRejectedRowsCSV(batch: String, pageRows: Int, to emit: (Data) async throws -> Void) async throws -> Bool {
         guard let stored = try await store.collection.batch(id: batch) else { return false }
         let resource = try await resourceVersion(of: stored)

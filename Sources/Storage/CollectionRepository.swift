@@ -29,6 +29,9 @@ public protocol CollectionRepository: Sendable {
     /// Up to `limit` problem rows of a batch after row `afterRow`, by row: a large batch's
     /// receipt is read page by page.
     func problems(batchID: String, afterRow: Int, limit: Int) async throws -> [StoredProblem]
+    /// The same rows without their original cells, their issues left as the stored JSON: what a
+    /// receipt is written from.
+    func problemRowsJSON(batchID: String, afterRow: Int, limit: Int) async throws -> [ProblemRowJSON]
 
     /// Every version of one record, oldest first.
     func recordHistory(resourceID: String, businessKey: String) async throws -> [RecordVersion]

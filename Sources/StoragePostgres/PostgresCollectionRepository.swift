@@ -311,6 +311,25 @@ struct PostgresCollectionRepository: CollectionRepository {
         return result
     }
 
+    func problemRowsJSON(batchID: String, afterRow: Int, limit: Int) async throws -> [ProblemRowJSON] {
+        var result: [ProblemRowJSON] = []
+        let rows = try await client.query(
+            """
+            SELECT row_number, status, issues, conflict FROM batch_problems
+            WHERE batch_id = \(batchID) AND row_number > \(afterRow) ORDER BY row_number LIMIT \(limit)
+            """,
+            logger: logger
+        )
+        for try await (row, status, issues, conflict) in rows.decode((Int, String, ByteBuffer, ByteBuffer?).self) {
+            result.append(
+                ProblemRowJSON(
+                    row: row, status: RowStatus(rawValue: status) ?? .rejected, issuesJSON: issues.readableBytesView, conflictJSON: conflict?.readableBytesView
+                )
+            )
+        }
+        return result
+    }
+
     static let versionColumns = """
         seq, resource_id, key_hash, business_key, version, operation, subject_code, subject_type, subject_name, division, event_date,
         source_unit, batch_id, row_number, content_hash, data, recorded_at, supersedes

@@ -243,6 +243,20 @@ struct SQLiteCollectionRepository: CollectionRepository {
         }
     }
 
+    func problemRowsJSON(batchID: String, afterRow: Int, limit: Int) async throws -> [ProblemRowJSON] {
+        try await pool.read { db in
+            try Row.fetchAll(
+                db, sql: "SELECT row_number, status, issues, conflict FROM batch_problems WHERE batch_id = ? AND row_number > ? ORDER BY row_number LIMIT ?",
+                arguments: [batchID, afterRow, limit]
+            ).map { row in
+                ProblemRowJSON(
+                    row: row["row_number"], status: RowStatus(rawValue: row["status"]) ?? .rejected, issuesJSON: (row["issues"] as String).utf8,
+                    conflictJSON: (row["conflict"] as String?)?.utf8
+                )
+            }
+        }
+    }
+
     static func version(_ row: Row) -> RecordVersion {
         RecordVersion(
             sequence: row["seq"], resourceID: row["resource_id"], keyHash: Digest128(bytes: row["key_hash"] as Data), businessKey: row["business_key"],

@@ -15,6 +15,8 @@ public protocol CollectionService: Sendable {
     func receiptSummary(batch: String) async throws -> Receipt?
     /// Up to `limit` problem rows after row `afterRow`, in row order.
     func problems(batch: String, afterRow: Int, limit: Int) async throws -> [ProblemRow]
+    /// The same rows as `problems(batch:afterRow:limit:)`, as the JSON the store keeps them in.
+    func problemRowsJSON(batch: String, afterRow: Int, limit: Int) async throws -> [ProblemRowJSON]
     /// Writes the rejected rows as CSV (UTF-8 with BOM, the original columns plus the row number
     /// and a reason column) for the provider to fix in Excel and submit again, reading `pageRows`
     /// problem rows at a time. Returns false, having written nothing, when there is no such batch.
@@ -40,7 +42,7 @@ extension CollectionService {
         batch summary: Receipt, pretty: Bool, indent: String = "", pageRows: Int = receiptPageSize, to emit: (String) async throws -> Void
     ) async throws {
         try await ReceiptJSON.write(summary, pretty: pretty, indent: indent, problems: { after in
-            try await problems(batch: summary.batch, afterRow: after, limit: pageRows)
+            try await problemRowsJSON(batch: summary.batch, afterRow: after, limit: pageRows)
         }, to: emit)
     }
 

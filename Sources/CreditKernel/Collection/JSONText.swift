@@ -1,4 +1,5 @@
-/// JSON string escaping without Foundation's encoder, for hot paths (record bodies, receipts' problem rows).
+/// JSON writing without Foundation's encoder, for hot paths (record bodies, receipts' problem
+/// rows). Writes the same text `JSONEncoder` does with sorted keys and unescaped slashes.
 public enum JSONText {
     public static func appendString(_ string: String, to output: inout [UInt8]) {
         var string = string
@@ -19,6 +20,8 @@ public enum JSONText {
             case 0x0A: output.append(contentsOf: [0x5C, UInt8(ascii: "n")])
             case 0x0D: output.append(contentsOf: [0x5C, UInt8(ascii: "r")])
             case 0x09: output.append(contentsOf: [0x5C, UInt8(ascii: "t")])
+            case 0x08: output.append(contentsOf: [0x5C, UInt8(ascii: "b")])
+            case 0x0C: output.append(contentsOf: [0x5C, UInt8(ascii: "f")])
             default:
                 let hex = Array("0123456789abcdef".utf8)
                 output.append(contentsOf: [0x5C, UInt8(ascii: "u"), 0x30, 0x30, hex[Int(byte >> 4)], hex[Int(byte & 0xF)]])
@@ -27,16 +30,26 @@ public enum JSONText {
         output.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[runStart..<bytes.count]))
         output.append(UInt8(ascii: "\""))
     }
+
+    static func appendInteger(_ value: Int, to output: inout [UInt8]) {
+        output.append(contentsOf: String(value).utf8)
+    }
 }
 
 extension JSONText {
-    /// `[{"code":…,"field":…,"message":…,"message_en":…,"original":…,"value":…}]`, the same
-    /// form `JSONEncoder` writes for `[Issue]` (keys sorted, nil members left out).
+    /// `[{"code":…,"field":…,"message":…,"message_en":…,"original":…,"value":…}]`, the form
+    /// `JSONEncoder` writes for `[Issue]` (keys sorted, nil members left out).
     public static func issues(_ issues: [Issue]) -> String {
-        var output: [UInt8] = [UInt8(ascii: "[")]
+        var output: [UInt8] = []
+        appendIssues(issues, to: &output)
+        return String(decoding: output, as: UTF8.self)
+    }
+
+    static func appendIssues(_ issues: [Issue], to output: inout [UInt8]) {
+        output.append(UInt8(ascii: "["))
         for (index, issue) in issues.enumerated() {
             if index > 0 { output.append(UInt8(ascii: ",")) }
-            output.append(contentsOf: Array(#"{"code":"#.utf8))
+            output.append(contentsOf: #"{"code":"#.utf8)
             appendString(issue.code.rawValue, to: &output)
             for (key, value) in [("field", issue.field), ("message", issue.message), ("message_en", issue.messageEnglish), ("original", issue.original), ("value", issue.value)] {
                 guard let value else { continue }
@@ -48,7 +61,6 @@ extension JSONText {
             output.append(UInt8(ascii: "}"))
         }
         output.append(UInt8(ascii: "]"))
-        return String(decoding: output, as: UTF8.self)
     }
 
     /// A JSON array of strings.
@@ -60,5 +72,121 @@ extension JSONText {
         }
         output.append(UInt8(ascii: "]"))
         return String(decoding: output, as: UTF8.self)
+    }
+
+    /// A problem row as the receipt holds it, written compactly.
+    public static func problemRow(_ problem: ProblemRow) -> ProblemRowJSON {
+        var issues: [UInt8] = []
+        appendIssues(problem.issues, to: &issues)
+        var conflict: [UInt8]?
+        if let reference = problem.conflict {
+            var text: [UInt8] = []
+            text.append(contentsOf: #"{"id":"#.utf8)
+            appendString(reference.id, to: &text)
+            text.append(contentsOf: #","stored_batch":"#.utf8)
+            appendString(reference.storedBatch, to: &text)
+            text.append(contentsOf: #","stored_row":"#.utf8)
+            appendInteger(reference.storedRow, to: &text)
+            text.append(contentsOf: #","stored_source_unit":"#.utf8)
+            appendString(reference.storedSourceUnit, to: &text)
+            text.append(contentsOf: #","stored_version":"#.utf8)
+            appendInteger(reference.storedVersion, to: &text)
+            text.append(UInt8(ascii: "}"))
+            conflict = text
+        }
+        return ProblemRowJSON(row: problem.row, status: problem.status, issuesJSON: issues, conflictJSON: conflict)
+    }
+}
+
+/// A problem row already written as JSON: its issues and conflict reference as compact JSON text,
+/// as the store keeps them, so a receipt with a hundred thousand problem rows is written out
+/// without decoding and re-encoding each one.
+public struct ProblemRowJSON: Sendable, Hashable {
+    public var row: Int
+    public var status: RowStatus
+    public var issuesJSON: [UInt8]
+    public var conflictJSON: [UInt8]?
+
+    public init(row: Int, status: RowStatus, issuesJSON: some Sequence<UInt8>, conflictJSON: (some Sequence<UInt8>)?) {
+        self.row = row
+        self.status = status
+        self.issuesJSON = Array(issuesJSON)
+        self.conflictJSON = conflictJSON.map(Array.init)
+    }
+
+    /// `{"conflict":…,"issues":[…],"row":17,"status":"rejected"}`, keys sorted as `JSONEncoder` sorts them.
+    public func appendCompact(to output: inout [UInt8]) {
+        output.append(UInt8(ascii: "{"))
+        if let conflictJSON {
+            output.append(contentsOf: #""conflict":"#.utf8)
+            output.append(contentsOf: conflictJSON)
+            output.append(UInt8(ascii: ","))
+        }
+        output.append(contentsOf: #""issues":"#.utf8)
+        output.append(contentsOf: issuesJSON)
+        output.append(contentsOf: #","row":"#.utf8)
+        JSONText.appendInteger(row, to: &output)
+        output.append(contentsOf: #","status":""#.utf8)
+        output.append(contentsOf: status.rawValue.utf8)
+        output.append(contentsOf: #""}"#.utf8)
+    }
+}
+
+extension JSONText {
+    /// Re-writes compact JSON (no whitespace between tokens) in `JSONEncoder`'s pretty form: two
+    /// spaces a level, `"key" : value`, an empty container as an open line. Every line after the
+    /// first starts with `prefix` and then the indentation of `level` plus its nesting.
+    public static func appendPretty(_ compact: some Collection<UInt8>, level: Int, prefix: [UInt8], to output: inout [UInt8]) {
+        var depth = level
+        var inString = false
+        var escaped = false
+        func newline(_ depth: Int) {
+            output.append(0x0A)
+            output.append(contentsOf: prefix)
+            output.append(contentsOf: repeatElement(0x20, count: 2 * depth))
+        }
+        var index = compact.startIndex
+        while index != compact.endIndex {
+            let byte = compact[index]
+            compact.formIndex(after: &index)
+            if inString {
+                output.append(byte)
+                if escaped {
+                    escaped = false
+                } else if byte == UInt8(ascii: "\\") {
+                    escaped = true
+                } else if byte == UInt8(ascii: "\"") {
+                    inString = false
+                }
+                continue
+            }
+            switch byte {
+            case UInt8(ascii: "\""):
+                inString = true
+                output.append(byte)
+            case UInt8(ascii: "{"), UInt8(ascii: "["):
+                output.append(byte)
+                if index != compact.endIndex, compact[index] == byte + 2 {
+                    output.append(0x0A)
+                    newline(depth)
+                    output.append(byte + 2)
+                    compact.formIndex(after: &index)
+                } else {
+                    depth += 1
+                    newline(depth)
+                }
+            case UInt8(ascii: "}"), UInt8(ascii: "]"):
+                depth -= 1
+                newline(depth)
+                output.append(byte)
+            case UInt8(ascii: ","):
+                output.append(byte)
+                newline(depth)
+            case UInt8(ascii: ":"):
+                output.append(contentsOf: [0x20, UInt8(ascii: ":"), 0x20])
+            default:
+                output.append(byte)
+            }
+        }
     }
 }

@@ -14,7 +14,7 @@ public enum ReceiptJSON {
     /// written without holding it: the same text the encoder writes for the whole receipt. With
     /// `pretty`, each line is prefixed by `indent` (for receipts inside an array).
     public static func write(
-        _ summary: Receipt, pretty: Bool, indent: String = "", problems page: (_ afterRow: Int) async throws -> [ProblemRow],
+        _ summary: Receipt, pretty: Bool, indent: String = "", problems page: (_ afterRow: Int) async throws -> [ProblemRowJSON],
         to emit: (String) async throws -> Void
     ) async throws {
         let encoder = encoder(pretty: pretty)
@@ -28,19 +28,29 @@ public enum ReceiptJSON {
             return
         }
         try await emit(indent + indented(String(text[..<slot.lowerBound]) + (pretty ? "\"problems\" : [" : "\"problems\":["), indent))
+        // Each element sits two levels deep: in the receipt's object, in its "problems" array.
+        let prefix = Array(indent.utf8)
+        let elementIndent = prefix + Array("    ".utf8)
         var after = 0
         var first = true
         while true {
             let rows = try await page(after)
             guard let last = rows.last else { break }
-            let array = String(decoding: try encoder.encode(rows), as: UTF8.self)
-            if pretty {
-                // A page encodes as "[\n  {…},\n  {…}\n]": its elements, two levels deeper.
-                try await emit(indented((first ? "\n" : ",\n") + "  " + indented(String(array.dropFirst(2).dropLast(2)), "  "), indent))
-            } else {
-                try await emit((first ? "" : ",") + array.dropFirst().dropLast())
+            var output: [UInt8] = []
+            for row in rows {
+                var element: [UInt8] = []
+                row.appendCompact(to: &element)
+                if pretty {
+                    output.append(contentsOf: first ? [0x0A] : [UInt8(ascii: ","), 0x0A])
+                    output.append(contentsOf: elementIndent)
+                    JSONText.appendPretty(element, level: 2, prefix: prefix, to: &output)
+                } else {
+                    if !first { output.append(UInt8(ascii: ",")) }
+                    output.append(contentsOf: element)
+                }
+                first = false
             }
-            first = false
+            try await emit(String(decoding: output, as: UTF8.self))
             after = last.row
         }
         let close = pretty ? (first ? "\n\n  ]" : "\n  ]") : "]"
