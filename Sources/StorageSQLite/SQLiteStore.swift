@@ -28,6 +28,7 @@ public final class SQLiteStore: CreditStore {
             // grow to 64 MiB before a checkpoint so a page changed by many chunks is copied back once.
             // Readers keep SQLite's small default cache: there can be several of them.
             if !db.configuration.readonly {
+                try db.execute(sql: "PRAGMA page_size = 16384")
                 try db.execute(sql: "PRAGMA cache_size = -65536")
                 try db.execute(sql: "PRAGMA wal_autocheckpoint = 16384")
             }
