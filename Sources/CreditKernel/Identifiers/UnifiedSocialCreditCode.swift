@@ -44,7 +44,8 @@ public enum UnifiedSocialCreditCode {
         return utf8.withUTF8 { validate(bytes: $0, characters: { code.count }) }
     }
 
-    static func validate(bytes: UnsafeBufferPointer<UInt8>, characters: () -> Int) -> Problem? {
+    /// `validate` on UTF-8 bytes, read in place; `characters` counts them for a length problem.
+    package static func validate(bytes: UnsafeBufferPointer<UInt8>, characters: () -> Int) -> Problem? {
         guard bytes.count == 18 else { return .length(bytes.allSatisfy { $0 < 0x80 } ? bytes.count : characters()) }
         var sum = 0
         for index in 0..<18 {

@@ -336,6 +336,14 @@ public struct ResourceGovernor: Sendable {
                 return true
             }
             if clean { return }
+        } else if let column = row.column(index), row.input.withCell(column, { Self.isClean($0, rule) }) {
+            // Codes, dates and amounts already in their stored form are ASCII (or a code list's
+            // own value): bytes are characters, and nothing is copied.
+            if let maximum = rule.maximumLength, row.input.cellByteCount(column) > maximum {
+                let length = row.input.withCell(column) { TextNormalisation.scalarCount($0) }
+                if length > maximum { errors.append(IssueMessages.length(fields[index], length: length, maximum: maximum)) }
+            }
+            return
         }
         let original = row.value(index)
         var value = TextNormalisation.trim(original)
@@ -448,6 +456,30 @@ public struct ResourceGovernor: Sendable {
         if let maximum = rule.maximumLength, value.utf8.count > maximum {
             let length = TextNormalisation.scalarCount(value)
             if length > maximum { errors.append(IssueMessages.length(field, length: length, maximum: maximum)) }
+        }
+    }
+
+    /// Whether a value is already exactly what normalising it would store, with no finding: the
+    /// common case, decided on its bytes without making a string.
+    static func isClean(_ bytes: UnsafeBufferPointer<UInt8>, _ rule: CompiledField) -> Bool {
+        switch rule.type {
+        case .date:
+            return bytes.count == 10 && bytes[4] == UInt8(ascii: "-") && bytes[7] == UInt8(ascii: "-") && CalendarDate(separated: bytes) != nil
+        case .amount, .decimal, .integer:
+            guard bytes.allSatisfy({ ($0 >= 0x30 && $0 <= 0x39) || ($0 == UInt8(ascii: ".") && rule.type != .integer) }),
+                let number = AmountNormaliser.parse(bytes: bytes)
+            else { return false }
+            return AmountNormaliser.format(number).utf8.elementsEqual(bytes)
+        case .uscc:
+            guard bytes.allSatisfy({ ($0 >= 0x30 && $0 <= 0x39) || ($0 >= 0x41 && $0 <= 0x5A) }) else { return false }
+            if let placeholder = rule.placeholder, placeholder.utf8.elementsEqual(bytes) { return true }
+            return UnifiedSocialCreditCode.validate(bytes: bytes, characters: { bytes.count }) == nil
+        case .code:
+            guard let list = rule.codeList, !TextNormalisation.needsTrim(bytes), !TextNormalisation.hasFullWidth(bytes) else { return false }
+            if rule.multipleValues, bytes.contains(UInt8(ascii: ";")) { return false }
+            return list.acceptsExactly(bytes)
+        case .string, .text, .organisationCode, .residentID, .documentNumber:
+            return false
         }
     }
 
@@ -661,6 +693,11 @@ final class CompiledCodeList: Sendable {
         }
         self.entries = entries
         qualifiable = list.values.filter(\.allowsQualifier).map { $0.value + "-" }
+    }
+
+    /// Whether the bytes are one of the list's own values (not an alias).
+    func acceptsExactly(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        entries.contains { !$0.isAlias && $0.bytes.count == bytes.count && $0.bytes.elementsEqual(bytes) }
     }
 
     private func entry(_ text: String) -> (bytes: [UInt8], canonical: String, isAlias: Bool)? {

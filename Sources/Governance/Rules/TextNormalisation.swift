@@ -51,10 +51,15 @@ enum TextNormalisation {
 
     /// Whether the value has full-width ASCII forms (U+FF01–U+FF5E) or ideographic spaces, by a
     /// cheap scan of the UTF-8 (their encodings start EF BC, EF BD or E3 80 80).
-    @inline(__always)
     static func hasFullWidth(_ value: String) -> Bool {
+        var value = value
+        return value.withUTF8(hasFullWidth)
+    }
+
+    @inline(__always)
+    static func hasFullWidth(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
         var previous: UInt8 = 0
-        for byte in value.utf8 {
+        for byte in bytes {
             if previous == 0xEF, byte == 0xBC || byte == 0xBD { return true }
             if previous == 0xE3, byte == 0x80 { return true }
             previous = byte
