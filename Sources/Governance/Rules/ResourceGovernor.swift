@@ -209,8 +209,10 @@ public struct ResourceGovernor: Sendable {
         for rule in rules {
             switch rule {
             case .conditionalRequired(let condition, let required):
-                guard let matched = condition.match(in: row, multiple: compiled[condition.field].multipleValues) else { continue }
+                let multiple = compiled[condition.field].multipleValues
+                guard condition.matches(in: row, multiple: multiple) else { continue }
                 for index in required where row.isEmpty(index) {
+                    let matched = condition.matchedValue(in: row, multiple: multiple) ?? ""
                     errors.append(IssueMessages.conditionalRequired(fields[index], because: condition.source, label: fields[condition.field].label, value: matched))
                     complete = false
                 }
@@ -227,7 +229,7 @@ public struct ResourceGovernor: Sendable {
                 errors.append(IssueMessages.futureDate(fields[index], value, today: today))
             case .placeholder(let index, let placeholder, let condition, let requires):
                 guard row.value(index) == placeholder else { continue }
-                if condition.match(in: row, multiple: compiled[condition.field].multipleValues) != nil {
+                if condition.matches(in: row, multiple: compiled[condition.field].multipleValues) {
                     for companion in requires where row.isEmpty(companion) {
                         errors.append(IssueMessages.placeholderCompanion(fields[companion], placeholderField: fields[index]))
                         complete = false
@@ -727,43 +729,41 @@ final class CompiledCondition: Sendable {
     let field: Int
     /// The values, as UTF-8 (compared bytewise: hashing Chinese strings costs a normalisation).
     let values: [[UInt8]]
-    let texts: [String]
     let containsMatch: Bool
     let source: FieldCondition
 
     init(field: Int, values: [String], containsMatch: Bool, source: FieldCondition) {
         self.field = field
         self.values = values.map { Array($0.utf8) }
-        texts = values
         self.containsMatch = containsMatch
         self.source = source
     }
 
-    /// The value (or one of several) of the condition's field in `row` that satisfies it.
-    func match(in row: WorkingRow, multiple: Bool) -> String? {
-        // The common case, one value compared whole, reads the row in place.
-        let simple: Int?? = row.withValue(field) { bytes in
-            guard !bytes.isEmpty else { return .some(nil) }
-            if containsMatch || (multiple && bytes.contains(UInt8(ascii: ";"))) { return nil }
-            return .some(values.firstIndex { $0.count == bytes.count && $0.elementsEqual(bytes) })
+    /// Whether the condition's field in `row` satisfies it, read in place.
+    func matches(in row: WorkingRow, multiple: Bool) -> Bool {
+        row.withValue(field) { bytes in
+            guard !bytes.isEmpty else { return false }
+            if containsMatch {
+                // A needle holds no separator, so it occurs in one of several values iff in the whole.
+                return values.contains { TextNormalisation.contains(bytes, $0) }
+            }
+            guard multiple, bytes.contains(UInt8(ascii: ";")) else { return isValue(bytes[...]) }
+            return bytes.split(separator: UInt8(ascii: ";")).contains(where: isValue)
         }
-        if let simple { return simple.map { texts[$0] } }
-        return match(row.value(field), multiple: multiple)
     }
 
-    /// The value (or one of several) that satisfies the condition.
-    private func match(_ value: String, multiple: Bool) -> String? {
-        guard !value.isEmpty else { return nil }
-        if multiple, value.utf8.contains(UInt8(ascii: ";")) {
-            return value.split(separator: ";").lazy.map(String.init).first(where: matches)
+    /// The value (or one of several) that satisfies the condition, to name it in an issue.
+    func matchedValue(in row: WorkingRow, multiple: Bool) -> String? {
+        let value = row.value(field)
+        let parts = multiple ? value.split(separator: ";").map(String.init) : [value]
+        return parts.first { part in
+            var part = part
+            return part.withUTF8 { bytes in containsMatch ? values.contains { TextNormalisation.contains(bytes, $0) } : isValue(bytes[...]) }
         }
-        return matches(value) ? value : nil
     }
 
-    private func matches(_ value: String) -> Bool {
-        if containsMatch { return texts.contains { TextNormalisation.contains(value, $0) } }
-        var value = value
-        return value.withUTF8 { bytes in values.contains { $0.count == bytes.count && $0.elementsEqual(bytes) } }
+    private func isValue(_ bytes: Slice<UnsafeBufferPointer<UInt8>>) -> Bool {
+        values.contains { $0.count == bytes.count && $0.elementsEqual(bytes) }
     }
 }
 

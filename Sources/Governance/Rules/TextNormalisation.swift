@@ -113,22 +113,13 @@ enum TextNormalisation {
     }
 
     /// Whether `needle` occurs in `haystack`, comparing UTF-8 bytes (exact, no normalisation).
-    static func contains(_ haystack: String, _ needle: String) -> Bool {
-        let needleBytes = Array(needle.utf8)
-        guard let first = needleBytes.first else { return true }
-        let bytes = Array(haystack.utf8)
-        guard bytes.count >= needleBytes.count else { return false }
+    static func contains(_ haystack: UnsafeBufferPointer<UInt8>, _ needle: [UInt8]) -> Bool {
+        guard let first = needle.first else { return true }
+        guard haystack.count >= needle.count else { return false }
         var index = 0
-        let last = bytes.count - needleBytes.count
+        let last = haystack.count - needle.count
         while index <= last {
-            if bytes[index] == first {
-                var matched = true
-                for offset in 1..<needleBytes.count where bytes[index + offset] != needleBytes[offset] {
-                    matched = false
-                    break
-                }
-                if matched { return true }
-            }
+            if haystack[index] == first, UnsafeBufferPointer(rebasing: haystack[index..<(index + needle.count)]).elementsEqual(needle) { return true }
             index += 1
         }
         return false
