@@ -115,6 +115,7 @@ let package = Package(
             dependencies: [
                 "Storage",
                 .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "GRDBSQLite", package: "GRDB.swift"),
             ],
             swiftSettings: swiftSettings
         ),

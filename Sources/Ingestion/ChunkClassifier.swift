@@ -115,7 +115,7 @@ public struct ChunkClassifier: Sendable {
             sequence: 0, resourceID: resourceID, keyHash: row.keyHash, businessKey: row.businessKey, version: number, operation: operation,
             subjectCode: row.subjectCode, subjectType: row.subjectType, subjectName: row.subjectName,
             division: StorageCoding.division(ofSubject: row.subjectCode), eventDate: row.eventDate, sourceUnit: row.sourceUnit, batchID: batchID,
-            rowNumber: row.position, contentHash: row.contentHash, data: row.dataJSON, recordedAt: recordedAt, supersedes: supersedes
+            rowNumber: row.position, contentHash: row.contentHash, json: row.dataJSON, recordedAt: recordedAt, supersedes: supersedes
         )
     }
 }

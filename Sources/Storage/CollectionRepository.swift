@@ -205,8 +205,9 @@ public struct RecordVersion: Sendable, Hashable {
     public var batchID: String
     public var rowNumber: Int
     public var contentHash: Digest128
-    /// JSON object of field id → value.
-    public var data: String
+    /// The governed content: a JSON object of field id → value, as UTF-8. Kept as bytes because
+    /// the pipeline writes them to the store as they are, never needing them as text.
+    public var json: [UInt8]
     public var recordedAt: Date
     /// The change-feed position of the version this one replaces.
     public var supersedes: Int64?
@@ -214,7 +215,7 @@ public struct RecordVersion: Sendable, Hashable {
     public init(
         sequence: Int64, resourceID: String, keyHash: Digest128, businessKey: String, version: Int, operation: RecordOperation,
         subjectCode: String, subjectType: SubjectType?, subjectName: String, division: String, eventDate: String? = nil, sourceUnit: String,
-        batchID: String, rowNumber: Int, contentHash: Digest128, data: String, recordedAt: Date, supersedes: Int64?
+        batchID: String, rowNumber: Int, contentHash: Digest128, json: some Sequence<UInt8>, recordedAt: Date, supersedes: Int64?
     ) {
         self.sequence = sequence
         self.resourceID = resourceID
@@ -231,10 +232,13 @@ public struct RecordVersion: Sendable, Hashable {
         self.batchID = batchID
         self.rowNumber = rowNumber
         self.contentHash = contentHash
-        self.data = data
+        self.json = Array(json)
         self.recordedAt = recordedAt
         self.supersedes = supersedes
     }
+
+    /// The governed content as JSON text.
+    public var data: String { String(decoding: json, as: UTF8.self) }
 }
 
 /// Why a record version exists.

@@ -12,23 +12,25 @@ struct PostgresCopyText {
 
     mutating func text(_ value: String) {
         var value = value
-        value.withUTF8 { bytes in
-            // Copy runs of ordinary bytes in one go; only backslash, tab and line breaks need escaping.
-            var runStart = 0
-            for index in 0..<bytes.count {
-                let byte = bytes[index]
-                guard byte == 0x5C || byte == 0x09 || byte == 0x0A || byte == 0x0D else { continue }
-                buffer.writeBytes(UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(bytes)[runStart..<index]))
-                runStart = index + 1
-                switch byte {
-                case 0x5C: buffer.writeBytes([0x5C, 0x5C])
-                case 0x09: buffer.writeBytes([0x5C, UInt8(ascii: "t")])
-                case 0x0A: buffer.writeBytes([0x5C, UInt8(ascii: "n")])
-                default: buffer.writeBytes([0x5C, UInt8(ascii: "r")])
-                }
+        value.withUTF8 { text(utf8: $0) }
+    }
+
+    mutating func text(utf8 bytes: UnsafeBufferPointer<UInt8>) {
+        // Copy runs of ordinary bytes in one go; only backslash, tab and line breaks need escaping.
+        var runStart = 0
+        for index in 0..<bytes.count {
+            let byte = bytes[index]
+            guard byte == 0x5C || byte == 0x09 || byte == 0x0A || byte == 0x0D else { continue }
+            buffer.writeBytes(UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(bytes)[runStart..<index]))
+            runStart = index + 1
+            switch byte {
+            case 0x5C: buffer.writeBytes([0x5C, 0x5C])
+            case 0x09: buffer.writeBytes([0x5C, UInt8(ascii: "t")])
+            case 0x0A: buffer.writeBytes([0x5C, UInt8(ascii: "n")])
+            default: buffer.writeBytes([0x5C, UInt8(ascii: "r")])
             }
-            buffer.writeBytes(UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(bytes)[runStart..<bytes.count]))
         }
+        buffer.writeBytes(UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(bytes)[runStart..<bytes.count]))
         separator()
     }
 

@@ -1,6 +1,7 @@
 import CreditKernel
 import Foundation
 import GRDB
+import GRDBSQLite
 import Storage
 
 struct SQLiteCollectionRepository: CollectionRepository {
@@ -170,15 +171,9 @@ struct SQLiteCollectionRepository: CollectionRepository {
                     if keys.contains(Digest128(bytes: row["key_hash"] as Data)) { throw StaleChunkError() }
                 }
             }
-            let insert = try db.cachedStatement(
-                sql: """
-                    INSERT INTO records (resource_id, key_hash, business_key, version, operation, subject_code, subject_type, subject_name,
-                        division, event_date, source_unit, batch_id, row_number, content_hash, data, recorded_at, supersedes)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                    """
-            )
+            let insert = try db.cachedStatement(sql: Self.insertRecord)
             for version in chunk.versions {
-                try insert.execute(arguments: Self.arguments(version))
+                try Self.insert(version, with: insert, in: db)
             }
             for (index, conflict) in chunk.conflicts.enumerated() {
                 try db.execute(
@@ -217,12 +212,65 @@ struct SQLiteCollectionRepository: CollectionRepository {
         }
     }
 
-    static func arguments(_ version: RecordVersion) -> StatementArguments {
-        [
-            version.resourceID, Data(version.keyHash.bytes), version.businessKey, version.version, version.operation.rawValue, version.subjectCode,
-            version.subjectType?.rawValue, version.subjectName, version.division, version.eventDate, version.sourceUnit, version.batchID, version.rowNumber,
-            Data(version.contentHash.bytes), version.data, version.recordedAt.timeIntervalSince1970, version.supersedes,
-        ]
+    static let insertRecord = """
+        INSERT INTO records (resource_id, key_hash, business_key, version, operation, subject_code, subject_type, subject_name,
+            division, event_date, source_unit, batch_id, row_number, content_hash, data, recorded_at, supersedes)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+        """
+
+    /// Runs `insertRecord` for one version through SQLite's C API. The single writer is the
+    /// SQLite pipeline's bottleneck, and GRDB's arguments would box every value and copy the record's
+    /// JSON into a String first.
+    static func insert(_ version: RecordVersion, with statement: Statement, in db: Database) throws {
+        let handle = statement.sqliteStatement
+        // SQLITE_TRANSIENT: SQLite copies the value before the call returns.
+        let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
+        var index: Int32 = 0
+        func bind(_ bytes: UnsafeBufferPointer<UInt8>, blob: Bool = false) {
+            index += 1
+            // A null pointer would bind NULL, not an empty value.
+            let start = UnsafeRawPointer(bytes.baseAddress) ?? UnsafeRawPointer(("" as StaticString).utf8Start)
+            if blob {
+                sqlite3_bind_blob(handle, index, start, Int32(bytes.count), transient)
+            } else {
+                sqlite3_bind_text(handle, index, start.assumingMemoryBound(to: CChar.self), Int32(bytes.count), transient)
+            }
+        }
+        func text(_ value: String?) {
+            guard var value else {
+                index += 1
+                sqlite3_bind_null(handle, index)
+                return
+            }
+            value.withUTF8 { bind($0) }
+        }
+        func integer(_ value: Int64?) {
+            index += 1
+            if let value { sqlite3_bind_int64(handle, index, value) } else { sqlite3_bind_null(handle, index) }
+        }
+        text(version.resourceID)
+        version.keyHash.bytes.withUnsafeBufferPointer { bind($0, blob: true) }
+        text(version.businessKey)
+        integer(Int64(version.version))
+        text(version.operation.rawValue)
+        text(version.subjectCode)
+        text(version.subjectType?.rawValue)
+        text(version.subjectName)
+        text(version.division)
+        text(version.eventDate)
+        text(version.sourceUnit)
+        text(version.batchID)
+        integer(Int64(version.rowNumber))
+        version.contentHash.bytes.withUnsafeBufferPointer { bind($0, blob: true) }
+        version.json.withUnsafeBufferPointer { bind($0) }
+        index += 1
+        sqlite3_bind_double(handle, index, version.recordedAt.timeIntervalSince1970)
+        integer(version.supersedes)
+        let code = sqlite3_step(handle)
+        sqlite3_reset(handle)
+        guard code == SQLITE_DONE else {
+            throw DatabaseError(resultCode: ResultCode(rawValue: code), message: String(cString: sqlite3_errmsg(db.sqliteConnection)), sql: statement.sql)
+        }
     }
 
     func problems(batchID: String, afterRow: Int, limit: Int) async throws -> [StoredProblem] {
@@ -263,7 +311,7 @@ struct SQLiteCollectionRepository: CollectionRepository {
             version: row["version"], operation: RecordOperation(rawValue: row["operation"]) ?? .create, subjectCode: row["subject_code"],
             subjectType: (row["subject_type"] as String?).flatMap(SubjectType.init(rawValue:)), subjectName: row["subject_name"],
             division: row["division"], eventDate: row["event_date"], sourceUnit: row["source_unit"], batchID: row["batch_id"], rowNumber: row["row_number"],
-            contentHash: Digest128(bytes: row["content_hash"] as Data), data: row["data"], recordedAt: Date(timeIntervalSince1970: row["recorded_at"]),
+            contentHash: Digest128(bytes: row["content_hash"] as Data), json: (row["data"] as String).utf8, recordedAt: Date(timeIntervalSince1970: row["recorded_at"]),
             supersedes: row["supersedes"]
         )
     }
@@ -340,14 +388,7 @@ struct SQLiteCollectionRepository: CollectionRepository {
                 version.supersedes = current?["seq"]
                 version.operation = .conflictResolution
                 version.recordedAt = time
-                try db.execute(
-                    sql: """
-                        INSERT INTO records (resource_id, key_hash, business_key, version, operation, subject_code, subject_type, subject_name,
-                            division, event_date, source_unit, batch_id, row_number, content_hash, data, recorded_at, supersedes)
-                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                        """,
-                    arguments: Self.arguments(version)
-                )
+                try Self.insert(version, with: db.cachedStatement(sql: Self.insertRecord), in: db)
             }
             conflict.status = keepIncoming ? .acceptedIncoming : .keptStored
             conflict.resolvedBy = resolvedBy

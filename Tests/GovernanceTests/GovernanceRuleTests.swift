@@ -57,7 +57,7 @@ struct GovernanceRuleTests {
         #expect(row.sourceUnit == Self.dataBureau)
         #expect(Self.value(row, "CF_JDRQ") == "2023-05-06")
         #expect(row.keyHash != row.contentHash)
-        #expect(row.dataJSON.contains(#""CF_SY":"当事人在其网店发布虚假广告，\n销售额 3,000 元。""#))
+        #expect(String(decoding: row.dataJSON, as: UTF8.self).contains(#""CF_SY":"当事人在其网店发布虚假广告，\n销售额 3,000 元。""#))
         #expect(row.complete && row.valid)
         #expect(row.timely == false)
     }

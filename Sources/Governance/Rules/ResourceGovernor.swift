@@ -34,8 +34,8 @@ public struct GovernedRow: Sendable {
     public var keyHash: Digest128
     /// Hash of the normalised content: equal content, equal hash.
     public var contentHash: Digest128
-    /// The normalised record as a JSON object of field id → value (empty values left out).
-    public var dataJSON: String
+    /// The normalised record as a JSON object of field id → value (empty values left out), UTF-8.
+    public var dataJSON: [UInt8]
 
     /// The normalised value of field `index`.
     public func value(_ index: Int) -> String { values.cell(index) }
@@ -266,7 +266,7 @@ public struct ResourceGovernor: Sendable {
             timely: nil,
             keyHash: Digest128(high: 0, low: 0),
             contentHash: Digest128(high: 0, low: 0),
-            dataJSON: ""
+            dataJSON: []
         )
         if let eventDate, let window = resource.timeliness, let date = CalendarDate(iso: eventDate) {
             governed.timely = today.daysSinceEpoch - date.daysSinceEpoch <= window.maximumDays
@@ -320,7 +320,7 @@ public struct ResourceGovernor: Sendable {
         }
         json.append(UInt8(ascii: "}"))
         row.contentHash = SHA256.hash(data: json).withUnsafeBytes(Digest128.init(prefixOf:))
-        row.dataJSON = String(decoding: json, as: UTF8.self)
+        row.dataJSON = json
     }
 
     // MARK: - Values
