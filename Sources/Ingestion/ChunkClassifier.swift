@@ -39,6 +39,7 @@ public struct ChunkClassifier: Sendable {
         var outcome = Outcome()
         // The chunk's own changes overlay the store's view (never copied: it may be large).
         var latest: [Digest128: CurrentRecord] = [:]
+        latest.reserveCapacity(rows.count)
         var queued = openConflicts
 
         for row in rows {

@@ -20,14 +20,14 @@ public enum StorageCoding {
     /// The 6-digit administrative division in a subject code: positions 3–8 of a unified social
     /// credit code, the first six digits of a resident ID number; empty otherwise.
     public static func division(ofSubject code: String) -> String {
-        let bytes = Array(code.utf8)
-        func digits(_ range: Range<Int>) -> String? {
-            guard range.upperBound <= bytes.count, bytes[range].allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) else { return nil }
+        var code = code
+        return code.withUTF8 { bytes in
+            guard bytes.count == 18 else { return "" }
+            let valid = UnifiedSocialCreditCode.validate(bytes: bytes, characters: { bytes.count }) == nil
+            let range = valid ? 2..<8 : 0..<6
+            guard bytes[range].allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) else { return "" }
             return String(decoding: bytes[range], as: UTF8.self)
         }
-        if bytes.count == 18, UnifiedSocialCreditCode.isValid(code) { return digits(2..<8) ?? "" }
-        if bytes.count == 18 { return digits(0..<6) ?? "" }
-        return ""
     }
 
     public static func hex(_ bytes: [UInt8]) -> String {

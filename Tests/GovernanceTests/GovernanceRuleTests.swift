@@ -126,6 +126,26 @@ struct GovernanceRuleTests {
         #expect(Self.value(row, "CF_NR_FK") == stored)
     }
 
+    @Test("An amount is left in place exactly when normalising would store it unchanged")
+    func canonicalAmounts() {
+        // Every string of up to four characters over these, plus long and precise ones.
+        let alphabet = Array("0159.".utf8)
+        var candidates: [[UInt8]] = [[]]
+        for _ in 1...4 { candidates += candidates.filter { $0.count == candidates.last!.count }.flatMap { prefix in alphabet.map { prefix + [$0] } } }
+        candidates += ["123456789012", "1234567890123", "0.000001", "0.0000010", "0.0000001", "7.123456"].map { Array($0.utf8) }
+        for bytes in candidates where !bytes.isEmpty {
+            let text = String(decoding: bytes, as: UTF8.self)
+            let unchanged = AmountNormaliser.parse(bytes: bytes).map { AmountNormaliser.format($0) == text } ?? false
+            let fractionless = !bytes.contains(UInt8(ascii: "."))
+            bytes.withUnsafeBufferPointer { buffer in
+                // Left in place only if unchanged; anything else goes the long way, which also handles it.
+                if AmountNormaliser.isCanonical(buffer, allowFraction: true) { #expect(unchanged, "\(text)") }
+                if unchanged, bytes.count <= 12 { #expect(AmountNormaliser.isCanonical(buffer, allowFraction: true), "\(text)") }
+                #expect(AmountNormaliser.isCanonical(buffer, allowFraction: false) == (AmountNormaliser.isCanonical(buffer, allowFraction: true) && fractionless))
+            }
+        }
+    }
+
     @Test("Negative, non-numeric and too precise amounts are rejected")
     func badAmounts() {
         #expect(Self.codes(Self.govern(["CF_NR_FK": "-0.2"])).contains(.negativeAmount))

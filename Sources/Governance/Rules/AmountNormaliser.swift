@@ -55,6 +55,17 @@ enum AmountNormaliser {
         return converted ? .converted(formatted) : .canonical(formatted)
     }
 
+    /// Whether the bytes are a non-negative number exactly as `format` writes it: no sign, no
+    /// leading zeros, no trailing fractional zeros, at most six decimals.
+    static func isCanonical(_ bytes: UnsafeBufferPointer<UInt8>, allowFraction: Bool) -> Bool {
+        let point = bytes.firstIndex(of: UInt8(ascii: "."))
+        let whole = bytes[..<(point ?? bytes.count)]
+        guard !whole.isEmpty, whole.count <= 12, whole.allSatisfy(TextNormalisation.isDigit), whole.count == 1 || whole.first != UInt8(ascii: "0") else { return false }
+        guard let point else { return true }
+        let fraction = bytes[(point + 1)...]
+        return allowFraction && (1...6).contains(fraction.count) && fraction.allSatisfy(TextNormalisation.isDigit) && fraction.last != UInt8(ascii: "0")
+    }
+
     /// A decimal number as millionths; nil if not a number or more precise than that.
     static func parse(_ text: Substring) -> Int64? {
         parse(bytes: text.utf8)

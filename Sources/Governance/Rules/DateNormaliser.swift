@@ -51,7 +51,7 @@ enum DateNormaliser {
         if let official { return official }
         let utf8 = Array(value.utf8)
         if value == "长期" || value == "永久" || value == "长期有效" { return .converted(longTerm, from: .longTerm) }
-        if utf8.count == 8, utf8.allSatisfy(isDigit) {
+        if utf8.count == 8, utf8.allSatisfy(TextNormalisation.isDigit) {
             return date(utf8, 0..<4, 4..<6, 6..<8).map { .converted($0.description, from: .compact) } ?? .invalid
         }
         if let serial = excelSerial(value) {
@@ -66,7 +66,7 @@ enum DateNormaliser {
         var rest = utf8.count
         while index < utf8.count, numbers.count < 3 {
             let byte = utf8[index]
-            if isDigit(byte) {
+            if TextNormalisation.isDigit(byte) {
                 current = current * 10 + Int(byte - 0x30)
                 digits += 1
                 guard digits <= 4 else { return .invalid }
@@ -110,13 +110,12 @@ enum DateNormaliser {
     }
 
     @inline(__always)
-    static func isDigit(_ byte: UInt8) -> Bool { byte >= 0x30 && byte <= 0x39 }
 
     private static func date(_ utf8: [UInt8], _ year: Range<Int>, _ month: Range<Int>, _ day: Range<Int>) -> CalendarDate? {
         func number(_ range: Range<Int>) -> Int? {
             var value = 0
             for index in range {
-                guard isDigit(utf8[index]) else { return nil }
+                guard TextNormalisation.isDigit(utf8[index]) else { return nil }
                 value = value * 10 + Int(utf8[index] - 0x30)
             }
             return value

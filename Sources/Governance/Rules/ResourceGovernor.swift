@@ -4,44 +4,78 @@ import Foundation
 
 /// One data row after governance: normalised values and the findings, plus what the store needs
 /// to place it (business key, subject, source, hashes).
-public struct GovernedRow: Sendable {
+///
+/// A class: a row passes through several collections on its way to the store, and copying it
+/// would retain each of its strings every time.
+public final class GovernedRow: Sendable {
     /// 1-based position among the data rows.
-    public var position: Int
+    public let position: Int
     /// `accepted`, `fixed` or `rejected`; duplicates and conflicts are decided against the store.
-    public var status: RowStatus
+    public let status: RowStatus
     /// Normalised values in field order; an empty cell means no value.
-    public var values: TextRow
+    public let values: TextRow
     /// Errors for a rejected row; what was fixed for a fixed row.
-    public var issues: [Issue]
+    public let issues: [Issue]
     /// The cells as submitted, in the file's column order, for the rejected-rows download; empty
     /// for accepted rows, which travel on as normalised values (halving a chunk's memory).
-    public var original: TextRow
-    public var businessKey: String
-    public var subjectCode: String
-    public var subjectType: SubjectType?
-    public var subjectName: String
-    /// The unit the record comes from: the row's data-source unit field, else the submitter.
-    public var sourceUnit: String
+    public let original: TextRow
+    public let subjectName: String
     /// The resource's dated event (decision date), for the theme projection and timeliness.
-    public var eventDate: String?
+    public let eventDate: String?
     /// Every required and conditionally required value is present.
-    public var complete: Bool
+    public let complete: Bool
     /// No type, code, check-character or cross-field error.
-    public var valid: Bool
+    public let valid: Bool
     /// Collected within the resource's timeliness window; nil when the resource has none or the row no date.
-    public var timely: Bool?
+    public let timely: Bool?
+    /// Who the record is about and where it comes from; nil for a rejected row.
+    let identity: RowIdentity?
+
+    init(
+        position: Int, status: RowStatus, values: TextRow, issues: [Issue], original: TextRow, subjectName: String, eventDate: String?, complete: Bool,
+        valid: Bool, timely: Bool?, identity: RowIdentity?
+    ) {
+        self.position = position
+        self.status = status
+        self.values = values
+        self.issues = issues
+        self.original = original
+        self.subjectName = subjectName
+        self.eventDate = eventDate
+        self.complete = complete
+        self.valid = valid
+        self.timely = timely
+        self.identity = identity
+    }
+
+    public var businessKey: String { identity?.businessKey ?? "" }
+    public var subjectCode: String { identity?.subjectCode ?? "" }
+    public var subjectType: SubjectType? { identity?.subjectType }
+    /// The unit the record comes from: the row's data-source unit field, else the submitter.
+    public var sourceUnit: String { identity?.sourceUnit ?? "" }
     /// Hash of resource and business key: the store's lookup key.
-    public var keyHash: Digest128
+    public var keyHash: Digest128 { identity?.keyHash ?? Digest128(high: 0, low: 0) }
     /// Hash of the normalised content: equal content, equal hash.
-    public var contentHash: Digest128
+    public var contentHash: Digest128 { identity?.contentHash ?? Digest128(high: 0, low: 0) }
     /// The normalised record as a JSON object of field id → value (empty values left out), UTF-8.
-    public var dataJSON: [UInt8]
+    public var dataJSON: [UInt8] { identity?.dataJSON ?? [] }
 
     /// The normalised value of field `index`.
     public func value(_ index: Int) -> String { values.cell(index) }
 
     /// The cells as submitted.
     public var originalCells: [String] { original.cells }
+}
+
+/// What one data, one source needs of an accepted row.
+struct RowIdentity: Sendable {
+    var businessKey: String
+    var subjectCode: String
+    var subjectType: SubjectType?
+    var sourceUnit: String
+    var keyHash: Digest128
+    var contentHash: Digest128
+    var dataJSON: [UInt8]
 }
 
 /// Applies a resource's catalogue rules to rows: normalise what can be fixed, say what was fixed,
@@ -62,7 +96,8 @@ public struct ResourceGovernor: Sendable {
     let subjectCodeIndexes: [Int]
     let subjectNameIndex: Int?
     let subjectTypeIndex: Int?
-    let subjectTypes: [String: SubjectType]
+    /// Subject type values as UTF-8 (compared bytewise: hashing Chinese strings costs a normalisation).
+    let subjectTypes: [(value: [UInt8], type: SubjectType)]
     let sourceUnitIndex: Int?
     let eventDateIndex: Int?
     let resourceKeyPrefix: [UInt8]
@@ -96,7 +131,7 @@ public struct ResourceGovernor: Sendable {
         subjectCodeIndexes = resource.subject.codeFields.compactMap { indexByID[$0] }
         subjectNameIndex = indexByID[resource.subject.nameField]
         subjectTypeIndex = resource.subject.typeField.flatMap { indexByID[$0] }
-        subjectTypes = resource.subject.typeValues
+        subjectTypes = resource.subject.typeValues.map { (Array($0.key.utf8), $0.value) }
         sourceUnitIndex = resource.sourceUnitField.flatMap { indexByID[$0] }
         eventDateIndex = resource.timeliness.flatMap { indexByID[$0.dateField] }
         resourceKeyPrefix = Array((resource.id + "\u{1F}").utf8)
@@ -249,38 +284,29 @@ public struct ResourceGovernor: Sendable {
         let rejected = !errors.isEmpty
         let values = row.normalisedRow()
         let eventDate = eventDateIndex.flatMap { values.cellIsEmpty($0) ? nil : values.cell($0) }
-        var governed = GovernedRow(
+        var timely: Bool?
+        if let eventDate, let window = resource.timeliness, let date = CalendarDate(iso: eventDate) {
+            timely = today.daysSinceEpoch - date.daysSinceEpoch <= window.maximumDays
+        }
+        return GovernedRow(
             position: position,
             status: rejected ? .rejected : (fixes.isEmpty ? .accepted : .fixed),
             values: values,
             issues: rejected ? errors : fixes,
             original: rejected ? row.input : TextRow(),
-            businessKey: "",
-            subjectCode: "",
-            subjectType: nil,
             subjectName: subjectNameIndex.map { values.cell($0) } ?? "",
-            sourceUnit: submittingUnit,
             eventDate: eventDate,
             complete: complete,
             valid: structurallyValid,
-            timely: nil,
-            keyHash: Digest128(high: 0, low: 0),
-            contentHash: Digest128(high: 0, low: 0),
-            dataJSON: []
+            timely: timely,
+            identity: rejected ? nil : identify(values, submittingUnit: submittingUnit)
         )
-        if let eventDate, let window = resource.timeliness, let date = CalendarDate(iso: eventDate) {
-            governed.timely = today.daysSinceEpoch - date.daysSinceEpoch <= window.maximumDays
-        }
-        guard !rejected else { return governed }
-        identify(&governed)
-        return governed
     }
 
     static let missingValueCodes: Set<IssueCode> = [.required, .conditionalRequired]
 
     /// Business key, subject, source and hashes of an accepted row.
-    private func identify(_ row: inout GovernedRow) {
-        let values = row.values
+    private func identify(_ values: TextRow, submittingUnit: String) -> RowIdentity {
         var subject = ""
         for index in subjectCodeIndexes where !values.cellIsEmpty(index) {
             let value = values.cell(index)
@@ -289,9 +315,8 @@ public struct ResourceGovernor: Sendable {
                 break
             }
         }
-        row.subjectCode = subject
-        if let typeIndex = subjectTypeIndex { row.subjectType = subjectTypes[values.cell(typeIndex)] }
-        if let sourceIndex = sourceUnitIndex, !values.cellIsEmpty(sourceIndex) { row.sourceUnit = values.cell(sourceIndex) }
+        let subjectType = subjectTypeIndex.flatMap { index in values.withCell(index) { bytes in subjectTypes.first { $0.value.elementsEqual(bytes) }?.type } }
+        let sourceUnit = sourceUnitIndex.flatMap { values.cellIsEmpty($0) ? nil : values.cell($0) } ?? submittingUnit
 
         var key: [UInt8] = []
         key.reserveCapacity(96)
@@ -303,11 +328,10 @@ public struct ResourceGovernor: Sendable {
             key.append(0x1F)
             key.append(contentsOf: subject.utf8)
         }
-        row.businessKey = String(decoding: key, as: UTF8.self)
         var keyHasher = SHA256()
         keyHasher.update(data: resourceKeyPrefix)
         keyHasher.update(data: key)
-        row.keyHash = keyHasher.finalize().withUnsafeBytes(Digest128.init(prefixOf:))
+        let keyHash = keyHasher.finalize().withUnsafeBytes(Digest128.init(prefixOf:))
 
         var json: [UInt8] = [UInt8(ascii: "{")]
         json.reserveCapacity(values.bytes.count + jsonKeys.count * 16 + 64)
@@ -319,8 +343,10 @@ public struct ResourceGovernor: Sendable {
             values.withCell(index) { JSONText.appendString(bytes: $0, to: &json) }
         }
         json.append(UInt8(ascii: "}"))
-        row.contentHash = SHA256.hash(data: json).withUnsafeBytes(Digest128.init(prefixOf:))
-        row.dataJSON = json
+        return RowIdentity(
+            businessKey: String(decoding: key, as: UTF8.self), subjectCode: subject, subjectType: subjectType, sourceUnit: sourceUnit, keyHash: keyHash,
+            contentHash: SHA256.hash(data: json).withUnsafeBytes(Digest128.init(prefixOf:)), dataJSON: json
+        )
     }
 
     // MARK: - Values
@@ -468,10 +494,7 @@ public struct ResourceGovernor: Sendable {
         case .date:
             return bytes.count == 10 && bytes[4] == UInt8(ascii: "-") && bytes[7] == UInt8(ascii: "-") && CalendarDate(separated: bytes) != nil
         case .amount, .decimal, .integer:
-            guard bytes.allSatisfy({ ($0 >= 0x30 && $0 <= 0x39) || ($0 == UInt8(ascii: ".") && rule.type != .integer) }),
-                let number = AmountNormaliser.parse(bytes: bytes)
-            else { return false }
-            return AmountNormaliser.format(number).utf8.elementsEqual(bytes)
+            return AmountNormaliser.isCanonical(bytes, allowFraction: rule.type != .integer)
         case .uscc:
             guard bytes.allSatisfy({ ($0 >= 0x30 && $0 <= 0x39) || ($0 >= 0x41 && $0 <= 0x5A) }) else { return false }
             if let placeholder = rule.placeholder, placeholder.utf8.elementsEqual(bytes) { return true }

@@ -93,8 +93,13 @@ enum TextNormalisation {
         return String(decoding: value.utf8.filter { $0 != 0x20 && $0 != 0x2D }, as: UTF8.self)
     }
 
+    @inline(__always)
+    static func isDigit(_ byte: UInt8) -> Bool {
+        byte >= 0x30 && byte <= 0x39
+    }
+
     static func isASCIIDigits(_ value: Substring.UTF8View) -> Bool {
-        !value.isEmpty && value.allSatisfy { $0 >= 0x30 && $0 <= 0x39 }
+        !value.isEmpty && value.allSatisfy(isDigit)
     }
 
     /// Characters (Unicode scalars) in the value, counted from its UTF-8 without decoding.
