@@ -62,6 +62,33 @@ struct GovernanceRuleTests {
         #expect(row.timely == false)
     }
 
+    @Test("Positional rows: column order, repeated columns, short rows and extra cells")
+    func positionalRows() throws {
+        let fields = Self.penalty.resource.fields.map(\.id)
+        let record = fields.map { Self.validPenalty[$0] ?? "" }
+        func govern(_ header: [String], _ cells: [String]) throws -> GovernedRow {
+            let mapping = try #require(Self.penalty.headerMapping(header))
+            return Self.penalty.govern(cells: cells, mapping: mapping, position: 1, submittingUnit: "SUBMITTER")
+        }
+        // In catalogue order or reversed, the same record.
+        let inOrder = try govern(fields, record)
+        let reversed = try govern(fields.reversed(), record.reversed())
+        #expect(inOrder.status == .accepted)
+        #expect(Self.value(inOrder, "CF_JDRQ") == "2023-05-06")
+        #expect(inOrder.values == reversed.values)
+        #expect(inOrder.contentHash == reversed.contentHash)
+        #expect(inOrder.values == Self.govern([:]).values)
+        // A field in two columns takes the first that is not empty.
+        let twice = try govern(fields + ["CF_WSH"], record.map { $0 == Self.validPenalty["CF_WSH"] ? "" : $0 } + ["杭市监罚〔2023〕99号"])
+        #expect(Self.value(twice, "CF_WSH") == "杭市监罚〔2023〕99号")
+        // Cells missing at the end are missing values; cells beyond the header are reported.
+        let short = try govern(fields, Array(record.dropLast(2)))
+        #expect(short.issues.contains { $0.code == .required && $0.field == "CF_SJLYDM" })
+        let long = try govern(fields, record + ["", "多余"])
+        #expect(Self.codes(long) == [.extraCells])
+        #expect(Self.codes(try govern(fields, record + ["", " "])) != [.extraCells])
+    }
+
     @Test("Identical content gives an identical hash; any change a different one")
     func contentHash() {
         #expect(Self.govern([:]).contentHash == Self.govern(["CF_FRDB": " 张三 "]).contentHash)

@@ -60,7 +60,7 @@ public struct TextRow: Sendable, Hashable {
 
     /// Copies cell `index` of another row.
     public mutating func append(cell index: Int, of row: TextRow) {
-        bytes.append(contentsOf: row.bytes[row.range(index)])
+        row.withCell(index) { bytes.append(contentsOf: $0) }
         ends.append(Int32(bytes.count))
     }
 

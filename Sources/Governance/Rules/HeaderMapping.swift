@@ -10,6 +10,29 @@ public struct HeaderMapping: Sendable, Hashable {
     public var unknownColumns: [String]
     /// Ids of fields without a column.
     public var missingFields: [String]
+    /// For each field, the first column holding it, or -1.
+    var firstColumns: [Int]
+    /// Some field has more than one column (the first non-empty one counts, row by row).
+    var repeatsFields: Bool
+    /// The columns are exactly the resource's fields in catalogue order, so a row whose values
+    /// need no change is already its normalised form.
+    var isFieldOrder: Bool
+
+    init(header: [String], columnFields: [Int?], unknownColumns: [String], missingFields: [String], fieldCount: Int) {
+        self.header = header
+        self.columnFields = columnFields
+        self.unknownColumns = unknownColumns
+        self.missingFields = missingFields
+        var firstColumns = [Int](repeating: -1, count: fieldCount)
+        var repeatsFields = false
+        for (column, field) in columnFields.enumerated() {
+            guard let field else { continue }
+            if firstColumns[field] < 0 { firstColumns[field] = column } else { repeatsFields = true }
+        }
+        self.firstColumns = firstColumns
+        self.repeatsFields = repeatsFields
+        isFieldOrder = columnFields.count == fieldCount && columnFields.enumerated().allSatisfy { $0.offset == $0.element }
+    }
 }
 
 /// Recognises header cells by field id, Chinese label or alias, however they are padded or typed.
@@ -52,6 +75,6 @@ struct HeaderMatcher: Sendable {
         let unknown = zip(cells, columnFields).filter { $1 == nil && !TextNormalisation.trim($0).isEmpty }.map { TextNormalisation.trim($0.0) }
         let present = Set(columnFields.compactMap { $0 })
         let missing = fields.indices.filter { !present.contains($0) }.map { fields[$0].id }
-        return HeaderMapping(header: cells, columnFields: columnFields, unknownColumns: unknown, missingFields: missing)
+        return HeaderMapping(header: cells, columnFields: columnFields, unknownColumns: unknown, missingFields: missing, fieldCount: fields.count)
     }
 }

@@ -175,16 +175,20 @@ public struct ResourceGovernor: Sendable {
 
     /// Governs one positional row mapped by `mapping`.
     public func govern(row: TextRow, mapping: HeaderMapping, position: Int, submittingUnit: String, damagedText: Bool = false) -> GovernedRow {
-        var working = WorkingRow(input: row, fields: compiled.count)
         var issues: [Issue] = []
         let columns = mapping.columnFields
-        for column in 0..<row.count {
-            if column < columns.count {
+        var working: WorkingRow
+        if row.count >= columns.count, !mapping.repeatsFields {
+            // The usual row: every column present, one column a field.
+            working = WorkingRow(input: row, source: mapping.firstColumns, inFieldOrder: mapping.isFieldOrder && row.count == columns.count)
+        } else {
+            working = WorkingRow(input: row, source: Array(repeating: -1, count: compiled.count), inFieldOrder: false)
+            for column in 0..<min(row.count, columns.count) {
                 if let field = columns[column], working.source[field] < 0 || row.cellIsEmpty(working.source[field]) { working.source[field] = column }
-            } else if !row.cellIsEmpty(column), !TextNormalisation.isBlank(row.cell(column)) {
-                issues.append(IssueMessages.extraCells(count: row.count, columns: columns.count))
-                break
             }
+        }
+        if row.count > columns.count, (columns.count..<row.count).contains(where: { !row.cellIsEmpty($0) && !TextNormalisation.isBlank(row.cell($0)) }) {
+            issues.append(IssueMessages.extraCells(count: row.count, columns: columns.count))
         }
         if damagedText, let column = (0..<row.count).first(where: { row.cell($0).unicodeScalars.contains("\u{FFFD}") }) {
             let field = column < columns.count ? columns[column].map { fields[$0] } : nil
@@ -213,8 +217,7 @@ public struct ResourceGovernor: Sendable {
                 unknownKeys.insert(key)
             }
         }
-        var working = WorkingRow(input: TextRow(cells: values), fields: compiled.count)
-        for index in compiled.indices { working.source[index] = index }
+        var working = WorkingRow(input: TextRow(cells: values), source: Array(compiled.indices), inFieldOrder: true)
         return govern(&working, preIssues: issues, position: position, submittingUnit: submittingUnit)
     }
 
@@ -231,7 +234,7 @@ public struct ResourceGovernor: Sendable {
         for rule in rules {
             if case .fillFrom(let target, let source) = rule, row.isEmpty(target), !row.isEmpty(source) {
                 let value = row.value(source)
-                row.replaced[target] = value
+                row.replace(target, with: value)
                 fixes.append(IssueMessages.fixed(fields[target], "为空，已取「\(fields[source].label)」的值", "was empty; took the value of \(fields[source].id)", original: "", value: value))
             }
         }
@@ -378,7 +381,7 @@ public struct ResourceGovernor: Sendable {
         var fixNotes: [(String, String)] = []
         if value != original { fixNotes.append(("去除首尾空白", "removed surrounding spaces")) }
         defer {
-            row.replaced[index] = value
+            row.replace(index, with: value)
             // A cell of only spaces is simply empty, not worth a note.
             if !fixNotes.isEmpty, !value.isEmpty {
                 fixes.append(
@@ -631,13 +634,25 @@ struct WorkingRow {
     let input: TextRow
     /// Column of `input` for each field, -1 when the file has none.
     var source: [Int]
-    /// Values normalisation produced, by field; nil means "as submitted".
-    var replaced: [String?]
+    /// Values normalisation produced, by field; nil means "as submitted". Empty until the first
+    /// one: most rows need none.
+    private var changed: [String?] = []
+    /// `input`'s cells are the fields in order.
+    let inFieldOrder: Bool
 
-    init(input: TextRow, fields: Int) {
+    init(input: TextRow, source: [Int], inFieldOrder: Bool) {
         self.input = input
-        source = Array(repeating: -1, count: fields)
-        replaced = Array(repeating: nil, count: fields)
+        self.source = source
+        self.inFieldOrder = inFieldOrder
+    }
+
+    func replaced(_ field: Int) -> String? {
+        changed.isEmpty ? nil : changed[field]
+    }
+
+    mutating func replace(_ field: Int, with value: String) {
+        if changed.isEmpty { changed = Array(repeating: nil, count: source.count) }
+        changed[field] = value
     }
 
     func column(_ field: Int) -> Int? {
@@ -645,28 +660,29 @@ struct WorkingRow {
     }
 
     func isEmpty(_ field: Int) -> Bool {
-        if let value = replaced[field] { return value.isEmpty }
+        if let value = replaced(field) { return value.isEmpty }
         return source[field] < 0 || input.cellIsEmpty(source[field])
     }
 
     func value(_ field: Int) -> String {
-        if let value = replaced[field] { return value }
+        if let value = replaced(field) { return value }
         return source[field] < 0 ? "" : input.cell(source[field])
     }
 
     /// Reads the value of `field` in place.
     func withValue<Result>(_ field: Int, _ body: (UnsafeBufferPointer<UInt8>) -> Result) -> Result {
-        if var value = replaced[field] { return value.withUTF8(body) }
+        if var value = replaced(field) { return value.withUTF8(body) }
         if source[field] < 0 { return body(UnsafeBufferPointer(start: nil, count: 0)) }
         return input.withCell(source[field], body)
     }
 
     /// The normalised values in field order, copying unchanged cells byte for byte.
     func normalisedRow() -> TextRow {
+        if changed.isEmpty, inFieldOrder { return input }
         var row = TextRow()
         row.reserve(bytes: input.bytes.count + 64, cells: source.count)
         for field in source.indices {
-            if let value = replaced[field] {
+            if let value = replaced(field) {
                 row.append(value)
             } else if source[field] >= 0 {
                 row.append(cell: source[field], of: input)
