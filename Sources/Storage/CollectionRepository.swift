@@ -215,7 +215,7 @@ public struct RecordVersion: Sendable, Hashable {
     public init(
         sequence: Int64, resourceID: String, keyHash: Digest128, businessKey: String, version: Int, operation: RecordOperation,
         subjectCode: String, subjectType: SubjectType?, subjectName: String, division: String, eventDate: String? = nil, sourceUnit: String,
-        batchID: String, rowNumber: Int, contentHash: Digest128, json: some Sequence<UInt8>, recordedAt: Date, supersedes: Int64?
+        batchID: String, rowNumber: Int, contentHash: Digest128, json: [UInt8], recordedAt: Date, supersedes: Int64?
     ) {
         self.sequence = sequence
         self.resourceID = resourceID
@@ -232,7 +232,7 @@ public struct RecordVersion: Sendable, Hashable {
         self.batchID = batchID
         self.rowNumber = rowNumber
         self.contentHash = contentHash
-        self.json = Array(json)
+        self.json = json
         self.recordedAt = recordedAt
         self.supersedes = supersedes
     }

@@ -99,7 +99,7 @@ public struct IncomingRecordJSON: Codable, Sendable {
         RecordVersion(
             sequence: 0, resourceID: resourceID, keyHash: Digest128(high: 0, low: 0), businessKey: businessKey, version: 0, operation: .conflictResolution,
             subjectCode: subjectCode, subjectType: subjectType, subjectName: subjectName, division: division, eventDate: eventDate, sourceUnit: sourceUnit,
-            batchID: batchID, rowNumber: rowNumber, contentHash: Digest128(bytes: StorageCoding.bytes(hex: contentHash)), json: data.utf8, recordedAt: recordedAt, supersedes: nil
+            batchID: batchID, rowNumber: rowNumber, contentHash: Digest128(bytes: StorageCoding.bytes(hex: contentHash)), json: Array(data.utf8), recordedAt: recordedAt, supersedes: nil
         )
     }
 }

@@ -348,7 +348,7 @@ struct PostgresCollectionRepository: CollectionRepository {
                     subjectType: (try value("subject_type", String?.self)).flatMap(SubjectType.init(rawValue:)), subjectName: try value("subject_name"),
                     division: try value("division"), eventDate: try value("event_date"), sourceUnit: try value("source_unit"), batchID: try value("batch_id"),
                     rowNumber: try value("row_number"), contentHash: Digest128(bytes: try value("content_hash", ByteBuffer.self).readableBytesView),
-                    json: try value("data", ByteBuffer.self).readableBytesView, recordedAt: try value("recorded_at"), supersedes: try value("supersedes")
+                    json: Array(try value("data", ByteBuffer.self).readableBytesView), recordedAt: try value("recorded_at"), supersedes: try value("supersedes")
                 )
             )
         }

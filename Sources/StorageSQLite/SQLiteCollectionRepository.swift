@@ -311,7 +311,7 @@ struct SQLiteCollectionRepository: CollectionRepository {
             version: row["version"], operation: RecordOperation(rawValue: row["operation"]) ?? .create, subjectCode: row["subject_code"],
             subjectType: (row["subject_type"] as String?).flatMap(SubjectType.init(rawValue:)), subjectName: row["subject_name"],
             division: row["division"], eventDate: row["event_date"], sourceUnit: row["source_unit"], batchID: row["batch_id"], rowNumber: row["row_number"],
-            contentHash: Digest128(bytes: row["content_hash"] as Data), json: (row["data"] as String).utf8, recordedAt: Date(timeIntervalSince1970: row["recorded_at"]),
+            contentHash: Digest128(bytes: row["content_hash"] as Data), json: Array((row["data"] as String).utf8), recordedAt: Date(timeIntervalSince1970: row["recorded_at"]),
             supersedes: row["supersedes"]
         )
     }

@@ -45,6 +45,20 @@ struct ReceiptJSONTests {
         #expect(JSONText.issues(issues) == String(decoding: try encoder.encode(issues), as: UTF8.self))
     }
 
+    @Test("Strings are escaped wherever the character falls among the eight-byte words")
+    func escapingAtEveryOffset() throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        for special in ["\"", "\\", "\n", "\u{1}", "\u{1F}", "/", "\u{7F}", "中"] {
+            for offset in 0..<17 {
+                let text = String(repeating: "a", count: offset) + special + "行政处罚决定书文号" + special
+                var output: [UInt8] = []
+                JSONText.appendString(text, to: &output)
+                #expect(String(decoding: output, as: UTF8.self) == String(decoding: try encoder.encode(text), as: UTF8.self))
+            }
+        }
+    }
+
     static func written(pretty: Bool, indent: String) async throws -> String {
         var summary = receipt
         summary.problems = []

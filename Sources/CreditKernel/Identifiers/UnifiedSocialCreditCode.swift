@@ -47,6 +47,8 @@ public enum UnifiedSocialCreditCode {
     /// `validate` on UTF-8 bytes, read in place; `characters` counts them for a length problem.
     package static func validate(bytes: UnsafeBufferPointer<UInt8>, characters: () -> Int) -> Problem? {
         guard bytes.count == 18 else { return .length(bytes.allSatisfy { $0 < 0x80 } ? bytes.count : characters()) }
+        let values = Self.values
+        let weights = Self.weights
         var sum = 0
         for index in 0..<18 {
             let byte = bytes[index]
@@ -57,9 +59,10 @@ public enum UnifiedSocialCreditCode {
             if index >= 2, index < 8, byte > 0x39 { return .character(position: index + 1, Character(Unicode.Scalar(byte))) }
             if index < 17 { sum += Int(values[Int(byte)]) * weights[index] }
         }
-        let expected = Character(Unicode.Scalar(alphabet[(31 - sum % 31) % 31]))
-        let found = Character(Unicode.Scalar(bytes[17]))
-        guard expected == found else { return .checkCharacter(expected: expected, found: found) }
+        let expected = alphabet[(31 - sum % 31) % 31]
+        guard expected == bytes[17] else {
+            return .checkCharacter(expected: Character(Unicode.Scalar(expected)), found: Character(Unicode.Scalar(bytes[17])))
+        }
         if let problem = OrganisationCode.validate(bytes: UnsafeBufferPointer(rebasing: bytes[8..<17])) {
             return .organisationCode(problem)
         }
@@ -116,9 +119,9 @@ public enum OrganisationCode {
             sum += value * weights[index]
         }
         let remainder = 11 - sum % 11
-        let expected: Character = remainder == 10 ? "X" : remainder == 11 ? "0" : Character(Unicode.Scalar(UInt8(0x30 + remainder)))
-        let found = Character(Unicode.Scalar(bytes[8]))
-        return expected == found ? nil : .checkCharacter(expected: expected, found: found)
+        let expected = remainder == 10 ? UInt8(ascii: "X") : remainder == 11 ? UInt8(ascii: "0") : UInt8(0x30 + remainder)
+        guard expected == bytes[8] else { return .checkCharacter(expected: Character(Unicode.Scalar(expected)), found: Character(Unicode.Scalar(bytes[8]))) }
+        return nil
     }
 
     public static func isValid(_ code: String) -> Bool {
