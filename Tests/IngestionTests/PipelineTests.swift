@@ -146,12 +146,14 @@ struct PipelineTests {
             #expect(theme.first?.latestEventDate == "2023-05-06")
             #expect(theme.first?.subjectName == "杭州某某科技有限公司")
             #expect(theme.first?.subjectType == .legalPerson)
-            // A later record moves the latest date and adds to the count.
-            _ = try await Self.ingest(collector, Array(PenaltyRows.csv([PenaltyRows.record(8, ["CF_JDRQ": "2024/01/02", "CF_YXQ": "2025/01/02"])]).utf8))
+            // A later record moves the latest date, adds to the count and brings the subject's latest name.
+            let renamed = ["CF_JDRQ": "2024/01/02", "CF_YXQ": "2025/01/02", "CF_XDR_MC": "杭州某某科技股份有限公司"]
+            _ = try await Self.ingest(collector, Array(PenaltyRows.csv([PenaltyRows.record(8, renamed)]).utf8))
             try await ThemeProjector.catchUp(collector.store)
             let later = try await collection.subjectSummary(subjectCode: PenaltyRows.company)
             #expect(later.first?.recordCount == 4)
             #expect(later.first?.latestEventDate == "2024-01-02")
+            #expect(later.first?.subjectName == "杭州某某科技股份有限公司")
 
             // The change feed has every accepted change in order, filterable.
             let feed = try await collection.changes(after: 0, limit: 100, resourceIDs: nil, division: nil)
