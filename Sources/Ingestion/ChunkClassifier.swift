@@ -21,13 +21,20 @@ public struct ChunkClassifier: Sendable {
 
     /// What a chunk comes to.
     public struct Outcome: Sendable {
+        let classifier: ChunkClassifier
         public var counts = RowCounts()
         public var tally = QualityTally()
-        public var versions: [RecordVersion] = []
+        /// Rows that become record versions, with the version each becomes.
+        var accepted: [(row: GovernedRow, number: Int, supersedes: Int64?, operation: RecordOperation)] = []
         public var conflicts: [ConflictRecord] = []
         public var problems: [StoredProblem] = []
         /// The chunk's effect on current records, for the next chunk when no store is involved.
         public var current: [Digest128: CurrentRecord] = [:]
+
+        /// The record versions to store, made when asked for: validation never needs them.
+        public var versions: [RecordVersion] {
+            accepted.map { classifier.version($0.row, number: $0.number, supersedes: $0.supersedes, operation: $0.operation) }
+        }
     }
 
     public func classify(
@@ -36,7 +43,7 @@ public struct ChunkClassifier: Sendable {
         openConflicts: [ConflictIdentity: String],
         makeConflictID: () -> String = { UUID().uuidString.lowercased() }
     ) -> Outcome {
-        var outcome = Outcome()
+        var outcome = Outcome(classifier: self)
         // The chunk's own changes overlay the store's view (never copied: it may be large).
         var latest: [Digest128: CurrentRecord] = [:]
         latest.reserveCapacity(rows.count)
@@ -98,8 +105,7 @@ public struct ChunkClassifier: Sendable {
             // New record, or a new version from the record's own source.
             let number = (existing?.version ?? 0) + 1
             let storedBefore = latest[row.keyHash] == nil ? existing?.sequence : nil
-            let record = version(row, number: number, supersedes: storedBefore, operation: existing == nil ? .create : .update)
-            outcome.versions.append(record)
+            outcome.accepted.append((row, number, storedBefore, existing == nil ? .create : .update))
             latest[row.keyHash] = CurrentRecord(sequence: 0, version: number, sourceUnit: row.sourceUnit, contentHash: row.contentHash, batchID: batchID, rowNumber: row.position)
             outcome.counts.accepted += 1
             if row.status == .fixed {
@@ -111,7 +117,7 @@ public struct ChunkClassifier: Sendable {
         return outcome
     }
 
-    private func version(_ row: GovernedRow, number: Int, supersedes: Int64?, operation: RecordOperation) -> RecordVersion {
+    func version(_ row: GovernedRow, number: Int, supersedes: Int64?, operation: RecordOperation) -> RecordVersion {
         RecordVersion(
             sequence: 0, resourceID: resourceID, keyHash: row.keyHash, businessKey: row.businessKey, version: number, operation: operation,
             subjectCode: row.subjectCode, subjectType: row.subjectType, subjectName: row.subjectName,
