@@ -381,7 +381,7 @@ public struct ResourceGovernor: Sendable {
         var fixNotes: [(String, String)] = []
         if value != original { fixNotes.append(("去除首尾空白", "removed surrounding spaces")) }
         defer {
-            if !value.utf8.elementsEqual(original.utf8) { row.replace(index, with: value) }
+            if !TextNormalisation.sameBytes(value, original) { row.replace(index, with: value) }
             // A cell of only spaces is simply empty, not worth a note.
             if !fixNotes.isEmpty, !value.isEmpty {
                 fixes.append(

@@ -1,3 +1,5 @@
+import Foundation
+
 /// Character-level clean-ups every value goes through, written against UTF-8 so the common case
 /// (a value that needs nothing) costs a scan and no allocation.
 enum TextNormalisation {
@@ -115,6 +117,15 @@ enum TextNormalisation {
         var count = 0
         for byte in bytes where byte & 0xC0 != 0x80 { count += 1 }
         return count
+    }
+
+    /// Whether two strings are the same UTF-8 (no Unicode equivalence: a normaliser that changed
+    /// a character changed the value).
+    static func sameBytes(_ a: String, _ b: String) -> Bool {
+        guard a.utf8.count == b.utf8.count else { return false }
+        var a = a
+        var b = b
+        return a.withUTF8 { x in b.withUTF8 { y in x.isEmpty || memcmp(x.baseAddress!, y.baseAddress!, x.count) == 0 } }
     }
 
     /// Whether `needle` occurs in `haystack`, comparing UTF-8 bytes (exact, no normalisation).
