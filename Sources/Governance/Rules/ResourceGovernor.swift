@@ -101,8 +101,10 @@ public struct ResourceGovernor: Sendable {
     let sourceUnitIndex: Int?
     let eventDateIndex: Int?
     let resourceKeyPrefix: [UInt8]
-    /// `"FIELD_ID":` for each field, ready to append to a record's JSON.
-    let jsonKeys: [[UInt8]]
+    /// `"FIELD_ID":` for each field, ready to append to a record's JSON: one buffer, sliced by
+    /// `jsonKeyEnds`, so writing a record retains nothing per field.
+    let jsonKeys: [UInt8]
+    let jsonKeyEnds: [Int]
 
     public init(resource: Resource, today: CalendarDate = .today()) {
         self.resource = resource
@@ -135,12 +137,15 @@ public struct ResourceGovernor: Sendable {
         sourceUnitIndex = resource.sourceUnitField.flatMap { indexByID[$0] }
         eventDateIndex = resource.timeliness.flatMap { indexByID[$0.dateField] }
         resourceKeyPrefix = Array((resource.id + "\u{1F}").utf8)
-        jsonKeys = resource.fields.map { field in
-            var key: [UInt8] = []
-            JSONText.appendString(field.id, to: &key)
-            key.append(UInt8(ascii: ":"))
-            return key
+        var jsonKeys: [UInt8] = []
+        var jsonKeyEnds: [Int] = []
+        for field in resource.fields {
+            JSONText.appendString(field.id, to: &jsonKeys)
+            jsonKeys.append(UInt8(ascii: ":"))
+            jsonKeyEnds.append(jsonKeys.count)
         }
+        self.jsonKeys = jsonKeys
+        self.jsonKeyEnds = jsonKeyEnds
     }
 
     // MARK: - Headers
@@ -276,7 +281,7 @@ public struct ResourceGovernor: Sendable {
                     errors.append(IssueMessages.placeholderNotAllowed(fields[index], value: placeholder, condition: condition.source, label: fields[condition.field].label))
                 }
             case .amountMatchesText(let amountIndex, let textIndex):
-                guard !row.isEmpty(amountIndex), let issue = amountMismatch(fields[amountIndex], row.value(amountIndex), fields[textIndex], row.value(textIndex)) else { continue }
+                guard let issue = amountMismatch(amountIndex, textIndex, in: row) else { continue }
                 errors.append(issue)
             case .fillFrom:
                 continue
@@ -337,13 +342,19 @@ public struct ResourceGovernor: Sendable {
         let keyHash = keyHasher.finalize().withUnsafeBytes(Digest128.init(prefixOf:))
 
         var json: [UInt8] = [UInt8(ascii: "{")]
-        json.reserveCapacity(values.bytes.count + jsonKeys.count * 16 + 64)
-        var first = true
-        for index in compiled.indices where !values.cellIsEmpty(index) {
-            if !first { json.append(UInt8(ascii: ",")) }
-            first = false
-            json.append(contentsOf: jsonKeys[index])
-            values.withCell(index) { JSONText.appendString(bytes: $0, to: &json) }
+        json.reserveCapacity(values.bytes.count + jsonKeys.count + 64)
+        values.bytes.withUnsafeBufferPointer { cells in
+            jsonKeys.withUnsafeBufferPointer { keys in
+                var first = true
+                for index in jsonKeyEnds.indices {
+                    let range = values.range(index)
+                    guard !range.isEmpty else { continue }
+                    if !first { json.append(UInt8(ascii: ",")) }
+                    first = false
+                    json.append(contentsOf: UnsafeBufferPointer(rebasing: keys[(index == 0 ? 0 : jsonKeyEnds[index - 1])..<jsonKeyEnds[index]]))
+                    JSONText.appendString(bytes: UnsafeBufferPointer(rebasing: cells[range]), to: &json)
+                }
+            }
         }
         json.append(UInt8(ascii: "}"))
         return RowIdentity(
@@ -581,13 +592,19 @@ public struct ResourceGovernor: Sendable {
 
     /// 元 typed into a 万元 field: the text names exactly one amount in 元 and the field holds that
     /// number rather than its 万元 equivalent.
-    private func amountMismatch(_ field: FieldDefinition, _ value: String, _ textField: FieldDefinition, _ text: String) -> Issue? {
-        guard field.unit == .tenThousandYuan, let amount = AmountNormaliser.parse(Substring(value)) else { return nil }
-        let amounts = Self.yuanAmounts(in: text)
+    private func amountMismatch(_ amountIndex: Int, _ textIndex: Int, in row: WorkingRow) -> Issue? {
+        guard fields[amountIndex].unit == .tenThousandYuan, !row.isEmpty(amountIndex),
+            let amount = row.withValue(amountIndex, { AmountNormaliser.parse(bytes: $0) })
+        else { return nil }
+        // The text is read in place unless it has full-width digits to convert first.
+        let amounts = row.withValue(textIndex) { TextNormalisation.hasFullWidth($0) ? nil : Self.yuanAmounts($0) } ?? Self.yuanAmounts(in: row.value(textIndex))
         guard amounts.count == 1, let yuan = amounts.first else { return nil }
         let expected = yuan / 10_000
         guard amount == yuan, amount != expected else { return nil }
-        return IssueMessages.amountMismatch(field, value: value, textField: textField, yuan: AmountNormaliser.format(yuan), expected: AmountNormaliser.format(expected))
+        return IssueMessages.amountMismatch(
+            fields[amountIndex], value: row.value(amountIndex), textField: fields[textIndex], yuan: AmountNormaliser.format(yuan),
+            expected: AmountNormaliser.format(expected)
+        )
     }
 
     /// Amounts written as `罚款2000元` / `罚款人民币2,000.00元` in free text, in millionths of 元.
@@ -597,7 +614,7 @@ public struct ResourceGovernor: Sendable {
         return halfWidth.withUTF8(yuanAmounts)
     }
 
-    private static func yuanAmounts(_ bytes: UnsafeBufferPointer<UInt8>) -> [Int64] {
+    static func yuanAmounts(_ bytes: UnsafeBufferPointer<UInt8>) -> [Int64] {
         var amounts: [Int64] = []
         var index = 0
         while index < bytes.count {
