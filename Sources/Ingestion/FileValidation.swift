@@ -5,10 +5,15 @@ import Storage
 
 /// Decoding and governance of one file without a store: what `credithub validate` prints.
 public enum FileValidation {
+    /// Rows governed together. Smaller than the pipeline's chunks, which amortise a store round
+    /// trip each: here they only keep both cores busy sooner after the first row and later
+    /// before the last (2,000 was about 6% faster than 10,000 on the bench's 100,000-row file).
+    public static let chunkRows = 2_000
+
     /// The file's receipt. Problem rows go to `problemSink` in row order as they are found when one
     /// is given (the receipt then holds none), so they need not all be in memory at once.
     public static func validate(
-        path: String, resource: Resource, sourceUnit: String, format declared: ArtefactFormat?, encoding: TextEncoding?, chunkRows: Int = IngestionConfiguration.defaultChunkRows,
+        path: String, resource: Resource, sourceUnit: String, format declared: ArtefactFormat?, encoding: TextEncoding?, chunkRows: Int = chunkRows,
         parallelism: Int = ProcessInfo.processInfo.activeProcessorCount, problemSink: (([ProblemRow]) throws -> Void)? = nil
     ) async throws -> Receipt {
         let fileName = (path as NSString).lastPathComponent
