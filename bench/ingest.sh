@@ -3,7 +3,8 @@
 #   1. ingest of ROWS penalty rows into PostgreSQL vs `COPY` of the same CSV into a plain table with
 #      the same columns and a unique index on the business key;
 #   2. the same into SQLite vs `sqlite3 .import` into the same plain table;
-#   3. `credithub validate` on VALIDATE_ROWS rows vs `frictionless validate` with an equivalent Table Schema.
+#   3. `credithub validate` on VALIDATE_ROWS rows vs `frictionless validate` with an equivalent Table Schema
+#      (the faster of three runs of each).
 # Usage: bench/ingest.sh            (ROWS=1000000 VALIDATE_ROWS=100000 by default)
 # Needs: root or sudo for missing packages (postgresql, sqlite3, time), PyPI for frictionless.
 set -euo pipefail
@@ -77,8 +78,17 @@ fi
 small="$out/penalties-$VALIDATE_ROWS.csv"
 head -n $((VALIDATE_ROWS + 1)) "$csv" >"$small"
 CREDITHUB_DATA_DIRECTORY="$out/catalog-data" "$bin" catalog show admin_penalty --json 2>/dev/null | python3 bench/table_schema.py >"$out/penalty-schema.json"; rm -rf "$out/catalog-data"
-frictionless=$(measure bash -c "'$out/venv/bin/frictionless' validate --schema '$out/penalty-schema.json' --limit-errors 100000000 '$small' || true")
-validate=$(measure "$bin" validate --resource admin_penalty "$small")
+# The faster of three runs each: a single second-long run on this shared machine can be 40% off.
+fastest() {
+  local best="" result
+  for _ in 1 2 3; do
+    result=$(measure "$@")
+    if [[ -z $best ]] || awk -v a="${result%% *}" -v b="${best%% *}" 'BEGIN { exit !(a < b) }'; then best=$result; fi
+  done
+  echo "$best"
+}
+frictionless=$(fastest bash -c "'$out/venv/bin/frictionless' validate --schema '$out/penalty-schema.json' --limit-errors 100000000 '$small' || true")
+validate=$(fastest "$bin" validate --resource admin_penalty "$small")
 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
 read -r t_copy _ <<<"$pg_copy"; read -r t_pg rss_pg <<<"$pg_ours"

@@ -24,8 +24,10 @@ public final class SQLiteStore: CreditStore {
             try db.execute(sql: "PRAGMA synchronous = NORMAL")
             try db.execute(sql: "PRAGMA foreign_keys = ON")
             // Record keys are hashes, so each chunk touches index pages all over the file: the
-            // writer keeps them in memory rather than re-reading them from the OS, and lets the WAL
-            // grow to 64 MiB before a checkpoint so a page changed by many chunks is copied back once.
+            // writer keeps them in memory (64 MiB) rather than re-reading them from the OS, and lets
+            // the WAL grow to 16,384 pages before a checkpoint so a page changed by many chunks is
+            // copied back once. A new database gets 16 KiB pages (256 MiB of WAL): a shallower key
+            // index and fewer pages written per commit (an existing one keeps its page size).
             // Readers keep SQLite's small default cache: there can be several of them.
             if !db.configuration.readonly {
                 try db.execute(sql: "PRAGMA page_size = 16384")

@@ -39,6 +39,17 @@ enum DateNormaliser {
     /// The date meaning 长期 (no end) in the national templates.
     static let longTerm = "2099-12-31"
 
+    /// The ISO form of a valid `YYYY/MM/DD`, read in place; nil for anything else.
+    static func isoFromSlashed(_ bytes: UnsafeBufferPointer<UInt8>) -> String? {
+        guard bytes.count == 10, bytes[4] == UInt8(ascii: "/"), bytes[7] == UInt8(ascii: "/"), CalendarDate(separated: bytes) != nil else { return nil }
+        return String(unsafeUninitializedCapacity: 10) { iso in
+            _ = iso.initialize(from: bytes)
+            iso[4] = UInt8(ascii: "-")
+            iso[7] = UInt8(ascii: "-")
+            return 10
+        }
+    }
+
     static func normalise(_ value: String) -> Outcome {
         // Fast path: the two official forms, read in place.
         var text = value

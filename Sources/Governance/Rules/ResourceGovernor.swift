@@ -48,6 +48,7 @@ public final class GovernedRow: Sendable {
         self.identity = identity
     }
 
+    // What follows is empty (zero hashes) for a rejected row, which is never placed in the store.
     public var businessKey: String { identity?.businessKey ?? "" }
     public var subjectCode: String { identity?.subjectCode ?? "" }
     public var subjectType: SubjectType? { identity?.subjectType }
@@ -385,6 +386,12 @@ public struct ResourceGovernor: Sendable {
                 let length = row.input.withCell(column) { TextNormalisation.scalarCount($0) }
                 if length > maximum { errors.append(IssueMessages.length(fields[index], length: length, maximum: maximum)) }
             }
+            return
+        } else if rule.type == .date, rule.maximumLength.map({ $0 >= 10 }) ?? true, let column = row.column(index),
+            let iso = row.input.withCell(column, DateNormaliser.isoFromSlashed)
+        {
+            // `YYYY/MM/DD`, Excel's default here: an official form, stored in ISO without comment.
+            row.replace(index, with: iso)
             return
         }
         let original = row.value(index)
