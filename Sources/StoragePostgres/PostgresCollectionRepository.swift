@@ -184,7 +184,7 @@ struct PostgresCollectionRepository: CollectionRepository {
 
     static func copyRow(_ version: RecordVersion, into text: inout PostgresCopyText, recordedAt: String? = nil) {
         text.text(version.resourceID)
-        text.bytes(version.keyHash.bytes)
+        text.digest(version.keyHash)
         text.text(version.businessKey)
         text.integer(version.version)
         text.text(version.operation.rawValue)
@@ -196,7 +196,7 @@ struct PostgresCollectionRepository: CollectionRepository {
         text.text(version.sourceUnit)
         text.text(version.batchID)
         text.integer(version.rowNumber)
-        text.bytes(version.contentHash.bytes)
+        text.digest(version.contentHash)
         version.json.withUnsafeBufferPointer { text.text(utf8: $0) }
         text.text(recordedAt ?? PostgresTimestamp.text(version.recordedAt))
         text.optionalInteger(version.supersedes)

@@ -1,3 +1,4 @@
+import CreditKernel
 import NIOCore
 
 /// Rows in PostgreSQL's COPY text format: tab-separated, `\N` for NULL, backslash escapes.
@@ -18,11 +19,25 @@ struct PostgresCopyText {
     mutating func text(utf8 bytes: UnsafeBufferPointer<UInt8>) {
         // Copy runs of ordinary bytes in one go; only backslash, tab and line breaks need escaping.
         var runStart = 0
-        for index in 0..<bytes.count {
+        var index = 0
+        while index < bytes.count {
+            // Eight bytes at a time while none is a backslash or below 0x0E (tab, LF, CR and other
+            // controls, which are then looked at one by one).
+            if index + 8 <= bytes.count {
+                let word = WordScan.word(bytes, at: index)
+                if !WordScan.hasByte(below: 0x0E, in: word), !WordScan.hasByte(0x5C, in: word) {
+                    index += 8
+                    continue
+                }
+            }
             let byte = bytes[index]
-            guard byte == 0x5C || byte == 0x09 || byte == 0x0A || byte == 0x0D else { continue }
+            guard byte == 0x5C || byte == 0x09 || byte == 0x0A || byte == 0x0D else {
+                index += 1
+                continue
+            }
             buffer.writeBytes(UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(bytes)[runStart..<index]))
-            runStart = index + 1
+            index += 1
+            runStart = index
             switch byte {
             case 0x5C: buffer.writeBytes([0x5C, 0x5C])
             case 0x09: buffer.writeBytes([0x5C, UInt8(ascii: "t")])
@@ -55,22 +70,22 @@ struct PostgresCopyText {
         if let value { integer(value) } else { null() }
     }
 
-    /// bytea in hex form (`\x…`), with the backslash escaped for COPY.
-    mutating func bytes(_ value: [UInt8]) {
-        var hex: [UInt8] = [0x5C, 0x5C, UInt8(ascii: "x")]
-        hex.reserveCapacity(3 + value.count * 2)
-        for byte in value {
-            hex.append(Self.digits[Int(byte >> 4)])
-            hex.append(Self.digits[Int(byte & 0xF)])
+    /// A digest as bytea in hex form (`\x…`, the backslash escaped for COPY), written in place.
+    mutating func digest(_ value: Digest128) {
+        buffer.writeStaticString("\\\\x")
+        buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: 32) { output in
+            for nibble in 0..<32 {
+                let word = nibble < 16 ? value.high : value.low
+                let digit = UInt8(truncatingIfNeeded: word >> UInt64(60 - 4 * (nibble % 16))) & 0xF
+                output[nibble] = digit < 10 ? 0x30 + digit : 0x57 + digit
+            }
+            return 32
         }
-        buffer.writeBytes(hex)
         separator()
     }
 
-    private static let digits = Array("0123456789abcdef".utf8)
-
     mutating func null() {
-        buffer.writeBytes([0x5C, UInt8(ascii: "N")])
+        buffer.writeStaticString("\\N")
         separator()
     }
 

@@ -194,6 +194,20 @@ struct PipelineTests {
         }
     }
 
+    @Test("Backslashes, quotes, tabs and line breaks in values are stored and read back exactly", arguments: StoreBackend.allCases)
+    func awkwardText(backend: StoreBackend) async throws {
+        try await Self.withCollector(backend) { collector in
+            // Long enough that the escapes fall inside the eight-byte runs the writers skip over.
+            let facts = "当事人称：\"已整改\"\t见附件 C:\\案卷\\2023\n第二行\r\n第三行，反斜杠在末尾\\"
+            let receipt = try await Self.ingest(collector, Array(PenaltyRows.csv([PenaltyRows.record(1, ["CF_SY": facts])]).utf8))
+            #expect(receipt.rows.accepted == 1)
+            let history = try await collector.store.collection.recordHistory(resourceID: "admin_penalty", businessKey: "杭市监罚〔2023〕1号\u{1F}\(PenaltyRows.company)")
+            let data = try #require(history.first?.data)
+            let stored = try JSONSerialization.jsonObject(with: Data(data.utf8)) as? [String: String]
+            #expect(stored?["CF_SY"] == facts)
+        }
+    }
+
     @Test("A receipt's problem rows read page by page are the whole receipt's", arguments: StoreBackend.allCases)
     func problemPages(backend: StoreBackend) async throws {
         try await Self.withCollector(backend, chunkRows: 3) { collector in

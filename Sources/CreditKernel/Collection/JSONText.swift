@@ -12,11 +12,12 @@ public enum JSONText {
         var index = 0
         while index < bytes.count {
             // Eight bytes at a time while none needs escaping: record bodies are mostly Chinese text.
-            if index + 8 <= bytes.count, let base = bytes.baseAddress,
-                !mayNeedEscape(UnsafeRawPointer(base + index).loadUnaligned(as: UInt64.self))
-            {
-                index += 8
-                continue
+            if index + 8 <= bytes.count {
+                let word = WordScan.word(bytes, at: index)
+                if !WordScan.hasByte(below: 0x20, in: word), !WordScan.hasByte(0x22, in: word), !WordScan.hasByte(0x5C, in: word) {
+                    index += 8
+                    continue
+                }
             }
             let byte = bytes[index]
             guard byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") else {
@@ -41,17 +42,6 @@ public enum JSONText {
         }
         output.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[runStart..<bytes.count]))
         output.append(UInt8(ascii: "\""))
-    }
-
-    /// Whether any of eight bytes is a control character, a quote or a backslash. The subtraction
-    /// tricks are exact about whether one does: a borrow only starts at a byte that qualifies.
-    @inline(__always)
-    static func mayNeedEscape(_ word: UInt64) -> Bool {
-        let ones: UInt64 = 0x0101_0101_0101_0101
-        let highs: UInt64 = 0x8080_8080_8080_8080
-        func hasZeroByte(_ x: UInt64) -> Bool { (x &- ones) & ~x & highs != 0 }
-        let control = (word &- 0x20 &* ones) & ~word & highs
-        return control != 0 || hasZeroByte(word ^ (0x22 &* ones)) || hasZeroByte(word ^ (0x5C &* ones))
     }
 
     static func appendInteger(_ value: Int, to output: inout [UInt8]) {
