@@ -31,7 +31,7 @@ public final class ProblemSpill {
         guard !rows.isEmpty else { return }
         var lines: [UInt8] = []
         for row in rows {
-            let json = JSONText.problemRow(row)
+            let json = try JSONText.problemRow(row)
             lines.append(contentsOf: String(json.row).utf8)
             lines.append(0x09)
             lines.append(contentsOf: json.status.rawValue.utf8)

@@ -65,7 +65,7 @@ struct ReceiptJSONTests {
         var text = ""
         try await ReceiptJSON.write(summary, pretty: pretty, indent: indent, problems: { after in
             // Two rows a page.
-            receipt.problems.filter { $0.row > after }.prefix(2).map(JSONText.problemRow)
+            try receipt.problems.filter { $0.row > after }.prefix(2).map(JSONText.problemRow)
         }, to: { text += $0 })
         return text
     }

@@ -87,26 +87,12 @@ extension JSONText {
         return String(decoding: output, as: UTF8.self)
     }
 
-    /// A problem row as the receipt holds it, written compactly.
-    public static func problemRow(_ problem: ProblemRow) -> ProblemRowJSON {
+    /// A problem row as the receipt holds it, written compactly. Issues are many and written by
+    /// hand; a conflict reference is rare and left to the encoder.
+    public static func problemRow(_ problem: ProblemRow) throws -> ProblemRowJSON {
         var issues: [UInt8] = []
         appendIssues(problem.issues, to: &issues)
-        var conflict: [UInt8]?
-        if let reference = problem.conflict {
-            var text: [UInt8] = []
-            text.append(contentsOf: #"{"id":"#.utf8)
-            appendString(reference.id, to: &text)
-            text.append(contentsOf: #","stored_batch":"#.utf8)
-            appendString(reference.storedBatch, to: &text)
-            text.append(contentsOf: #","stored_row":"#.utf8)
-            appendInteger(reference.storedRow, to: &text)
-            text.append(contentsOf: #","stored_source_unit":"#.utf8)
-            appendString(reference.storedSourceUnit, to: &text)
-            text.append(contentsOf: #","stored_version":"#.utf8)
-            appendInteger(reference.storedVersion, to: &text)
-            text.append(UInt8(ascii: "}"))
-            conflict = text
-        }
+        let conflict = try problem.conflict.map { try ReceiptJSON.encoder(pretty: false).encode($0) }
         return ProblemRowJSON(row: problem.row, status: problem.status, issuesJSON: issues, conflictJSON: conflict)
     }
 }

@@ -39,27 +39,17 @@ enum DateNormaliser {
     /// The date meaning 长期 (no end) in the national templates.
     static let longTerm = "2099-12-31"
 
-    /// The ISO form of a valid `YYYY/MM/DD`, read in place; nil for anything else.
-    static func isoFromSlashed(_ bytes: UnsafeBufferPointer<UInt8>) -> String? {
-        guard bytes.count == 10, bytes[4] == UInt8(ascii: "/"), bytes[7] == UInt8(ascii: "/"), CalendarDate(separated: bytes) != nil else { return nil }
-        return String(unsafeUninitializedCapacity: 10) { iso in
-            _ = iso.initialize(from: bytes)
-            iso[4] = UInt8(ascii: "-")
-            iso[7] = UInt8(ascii: "-")
-            return 10
-        }
+    /// The two official forms, `YYYY-MM-DD` and `YYYY/MM/DD` (Excel's default here), read in place:
+    /// their ISO form, `.invalid` for an impossible date, nil for any other spelling.
+    static func official(_ bytes: UnsafeBufferPointer<UInt8>) -> Outcome? {
+        guard bytes.count == 10, bytes[4] == bytes[7], bytes[4] == UInt8(ascii: "-") || bytes[4] == UInt8(ascii: "/") else { return nil }
+        guard let date = CalendarDate(separated: bytes) else { return .invalid }
+        return .canonical(date.description)
     }
 
     static func normalise(_ value: String) -> Outcome {
-        // Fast path: the two official forms, read in place.
         var text = value
-        let official: Outcome? = text.withUTF8 { bytes in
-            guard bytes.count == 10, bytes[4] == bytes[7], bytes[4] == UInt8(ascii: "-") || bytes[4] == UInt8(ascii: "/") else { return nil }
-            guard let date = CalendarDate(separated: bytes) else { return .invalid }
-            // Already ISO: keep the very string.
-            return .canonical(bytes[4] == UInt8(ascii: "-") ? value : date.description)
-        }
-        if let official { return official }
+        if let official = text.withUTF8(official) { return official }
         let utf8 = Array(value.utf8)
         if value == "长期" || value == "永久" || value == "长期有效" { return .converted(longTerm, from: .longTerm) }
         if utf8.count == 8, utf8.allSatisfy(TextNormalisation.isDigit) {

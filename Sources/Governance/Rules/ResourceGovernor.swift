@@ -388,10 +388,10 @@ public struct ResourceGovernor: Sendable {
             }
             return
         } else if rule.type == .date, rule.maximumLength.map({ $0 >= 10 }) ?? true, let column = row.column(index),
-            let iso = row.input.withCell(column, DateNormaliser.isoFromSlashed)
+            case .canonical(let iso)? = row.input.withCell(column, DateNormaliser.official)
         {
-            // `YYYY/MM/DD`, Excel's default here: an official form, stored in ISO without comment.
-            row.replace(index, with: iso)
+            // An official form is stored in ISO without comment, read in place.
+            if !row.input.withCell(column, { iso.utf8.elementsEqual($0) }) { row.replace(index, with: iso) }
             return
         }
         let original = row.value(index)
@@ -508,12 +508,11 @@ public struct ResourceGovernor: Sendable {
         }
     }
 
-    /// Whether a value is already exactly what normalising it would store, with no finding: the
-    /// common case, decided on its bytes without making a string.
+    /// Whether a code or amount is already exactly what normalising it would store, with no
+    /// finding: the common case, decided on its bytes without making a string. (Dates have their
+    /// own path: an official form is either already ISO or turned into it.)
     static func isClean(_ bytes: UnsafeBufferPointer<UInt8>, _ rule: CompiledField) -> Bool {
         switch rule.type {
-        case .date:
-            return bytes.count == 10 && bytes[4] == UInt8(ascii: "-") && bytes[7] == UInt8(ascii: "-") && CalendarDate(separated: bytes) != nil
         case .amount, .decimal, .integer:
             return AmountNormaliser.isCanonical(bytes, allowFraction: rule.type != .integer)
         case .uscc:
@@ -524,7 +523,7 @@ public struct ResourceGovernor: Sendable {
             guard let list = rule.codeList, !TextNormalisation.needsTrim(bytes), !TextNormalisation.hasFullWidth(bytes) else { return false }
             if rule.multipleValues, bytes.contains(UInt8(ascii: ";")) { return false }
             return list.acceptsExactly(bytes)
-        case .string, .text, .organisationCode, .residentID, .documentNumber:
+        case .string, .text, .date, .organisationCode, .residentID, .documentNumber:
             return false
         }
     }
@@ -762,14 +761,16 @@ final class CompiledCodeList: Sendable {
 
     /// Whether the bytes are one of the list's own values (not an alias).
     func acceptsExactly(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
-        entries.contains { !$0.isAlias && $0.bytes.count == bytes.count && $0.bytes.elementsEqual(bytes) }
+        entry(bytes).map { !$0.isAlias } ?? false
+    }
+
+    private func entry(_ bytes: UnsafeBufferPointer<UInt8>) -> (bytes: [UInt8], canonical: String, isAlias: Bool)? {
+        entries.first { $0.bytes.count == bytes.count && $0.bytes.elementsEqual(bytes) }
     }
 
     private func entry(_ text: String) -> (bytes: [UInt8], canonical: String, isAlias: Bool)? {
         var text = text
-        return text.withUTF8 { bytes in
-            entries.first { $0.bytes.count == bytes.count && $0.bytes.elementsEqual(bytes) }
-        }
+        return text.withUTF8(entry)
     }
 
     func accepts(_ text: String) -> Bool {
