@@ -6,7 +6,7 @@ set -euo pipefail
 
 purpose=${1:-run}
 # Build and run: the system libraries the targets link.
-packages=(libarchive-dev libsqlite3-dev libssl-dev pkg-config)
+packages=(libarchive-dev libsqlite3-dev libssl-dev libjemalloc-dev pkg-config)
 case "$purpose" in
   run) ;;
   test) packages+=(postgresql postgresql-contrib chromium chromium-driver sqlite3) ;;
