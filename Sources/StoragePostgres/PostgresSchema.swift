@@ -289,5 +289,15 @@ enum PostgresSchema {
                 FOR EACH STATEMENT EXECUTE FUNCTION audit_refuse_change();
             """
         ),
+        (
+            "0006_theme_key_collation",
+            """
+            -- Subject codes and resource ids are ASCII identifiers: byte order is their order, and
+            -- comparing bytes spares the theme's upserts a locale-aware comparison per index step.
+            ALTER TABLE subject_summaries
+                ALTER COLUMN subject_code TYPE text COLLATE "C",
+                ALTER COLUMN resource_id TYPE text COLLATE "C";
+            """
+        ),
     ]
 }
