@@ -56,7 +56,7 @@ public struct ThemeProjector: Service {
         }
     }
 
-    /// Applies everything the themes have not seen yet; returns how many record versions that was.
+    /// Applies everything the themes have not seen yet; returns how many change-feed positions that covered.
     @discardableResult
     public static func catchUp(_ store: any CreditStore) async throws -> Int {
         var total = 0

@@ -43,8 +43,9 @@ public protocol CollectionRepository: Sendable {
     /// Resolves an open conflict. Choosing the incoming side writes it as the record's next version.
     func resolveConflict(id: String, keepIncoming: Bool, resolvedBy: String, reason: String, at time: Date) async throws -> ConflictRecord
 
-    /// Brings the per-subject theme up to date with up to `limit` record versions after its
-    /// position in the change feed; returns how many it applied (0 when it is current).
+    /// Brings the per-subject theme up to date with at most `limit` record versions after its
+    /// position in the change feed; returns how far it advanced in feed positions: 0 when it is
+    /// current, `limit` while more remain (a position left unused by a rolled-back write counts).
     func projectSubjectTheme(limit: Int) async throws -> Int
     /// The change-feed position the per-subject theme reflects.
     func subjectThemePosition() async throws -> Int64

@@ -480,15 +480,14 @@ struct PostgresCollectionRepository: CollectionRepository {
             ).decode(Int64.self) {
                 cursor = value
             }
-            var upTo: Int64?
-            var count = 0
-            for try await (last, rows) in try await connection.query(
-                "SELECT MAX(seq), COUNT(*)::bigint FROM (SELECT seq FROM records WHERE seq > \(cursor) ORDER BY seq LIMIT \(limit)) s", logger: logger
-            ).decode((Int64?, Int64).self) {
-                upTo = last
-                count = Int(rows)
+            // The step ends `limit` positions on, not after `limit` records: counting them meant
+            // reading each new record's heap tuple (they are not yet all-visible) just to find the end.
+            var head: Int64 = 0
+            for try await value in try await connection.query("SELECT COALESCE(MAX(seq), 0)::bigint FROM records", logger: logger).decode(Int64.self) {
+                head = value
             }
-            guard let upTo else { return 0 }
+            guard head > cursor else { return 0 }
+            let upTo = min(head, cursor + Int64(limit))
             try await connection.query(
                 """
                 INSERT INTO subject_summaries (subject_code, resource_id, subject_name, subject_type, record_count, latest_event_date, updated_at)
@@ -516,7 +515,7 @@ struct PostgresCollectionRepository: CollectionRepository {
                 """,
                 logger: logger
             )
-            return count
+            return Int(upTo - cursor)
         }
     }
 
