@@ -1,6 +1,7 @@
 import CreditKernel
 import Logging
 import ServiceLifecycle
+import Synchronization
 import Storage
 
 /// Keeps the theme stores (主题库) current with the change feed.
@@ -31,10 +32,12 @@ public struct ThemeProjector: Service {
     }
 
     public func run() async throws {
+        let wakeUpsEnded = Flag()
         try await withThrowingTaskGroup(of: Void.self) { group in
             let (ticks, tick) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
             group.addTask {
                 for await _ in wakeUps { tick.yield() }
+                wakeUpsEnded.raise()
                 tick.finish()
             }
             group.addTask {
@@ -50,9 +53,19 @@ public struct ThemeProjector: Service {
                 } catch {
                     logger.warning("theme projection failed; will retry", metadata: ["error": "\(error)"])
                 }
-                if applied >= Self.busy { try? await Task.sleep(for: settle) }
+                if applied >= Self.busy { await pause(unlessRaised: wakeUpsEnded) }
             }
             group.cancelAll()
+        }
+    }
+
+    /// Waits `settle`, but no longer than until the wake-ups end: after the last commit nothing
+    /// more is coming to batch up, and whoever ended them (the CLI, a shutdown) is waiting.
+    private func pause(unlessRaised flag: Flag) async {
+        let clock = ContinuousClock()
+        let until = clock.now.advanced(by: settle)
+        while !flag.isRaised, clock.now < until {
+            try? await Task.sleep(for: min(.milliseconds(20), until - clock.now))
         }
     }
 
@@ -65,5 +78,16 @@ public struct ThemeProjector: Service {
             total += applied
             if applied < step { return total }
         }
+    }
+}
+
+/// A one-way signal between tasks.
+private final class Flag: Sendable {
+    private let raised = Atomic<Bool>(false)
+
+    var isRaised: Bool { raised.load(ordering: .acquiring) }
+
+    func raise() {
+        raised.store(true, ordering: .releasing)
     }
 }

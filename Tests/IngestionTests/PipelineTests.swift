@@ -197,6 +197,26 @@ struct PipelineTests {
         }
     }
 
+    @Test("A projector pausing after a large catch-up stops as soon as the commits end", arguments: StoreBackend.allCases)
+    func projectorStopsWithoutSettling(backend: StoreBackend) async throws {
+        try await Self.withCollector(backend) { collector in
+            let receipt = try await Self.ingest(collector, Array(PenaltyRows.csv((1...1_200).map { PenaltyRows.record($0) }).utf8))
+            #expect(receipt.rows.accepted == 1_200)
+            // The first catch-up applies all 1,200 records, so the projector then pauses; an hour,
+            // were the end of the commits not to cut it short.
+            let projector = ThemeProjector(store: collector.store, wakeUps: collector.commits.stream, interval: .seconds(3600), settle: .seconds(3600), logger: TestStores.logger)
+            try await withTimeout(.seconds(300), "the projector's end") {
+                try await withThrowingTaskGroup(of: Void.self) { group in
+                    group.addTask { try await projector.run() }
+                    while try await collector.store.collection.subjectThemePosition() == 0 { try await Task.sleep(for: .milliseconds(10)) }
+                    collector.commits.continuation.finish()
+                    try await group.waitForAll()
+                }
+            }
+            #expect(try await collector.store.collection.subjectSummary(subjectCode: PenaltyRows.company).first?.recordCount == 1_200)
+        }
+    }
+
     @Test("Backslashes, quotes, tabs and line breaks in values are stored and read back exactly", arguments: StoreBackend.allCases)
     func awkwardText(backend: StoreBackend) async throws {
         try await Self.withCollector(backend) { collector in
