@@ -179,11 +179,12 @@ struct PostgresCollectionRepository: CollectionRepository {
     }
 
     static let recordColumns = [
-        "resource_id", "key_hash", "business_key", "version", "operation", "subject_code", "subject_type", "subject_name", "division",
+        "seq", "resource_id", "key_hash", "business_key", "version", "operation", "subject_code", "subject_type", "subject_name", "division",
         "event_date", "source_unit", "batch_id", "row_number", "content_hash", "data", "recorded_at", "supersedes",
     ]
 
-    static func copyRow(_ version: RecordVersion, into text: inout PostgresCopyText, recordedAt: String? = nil) {
+    static func copyRow(_ version: RecordVersion, sequence: Int64, into text: inout PostgresCopyText, recordedAt: String? = nil) {
+        text.integer(sequence)
         text.text(version.resourceID)
         text.digest(version.keyHash)
         text.text(version.businessKey)
@@ -202,6 +203,19 @@ struct PostgresCollectionRepository: CollectionRepository {
         text.text(recordedAt ?? PostgresTimestamp.text(version.recordedAt))
         text.optionalInteger(version.supersedes)
         text.endRow()
+    }
+
+    /// Takes the next `count` positions of the change feed; the caller holds the change-feed lock,
+    /// so they follow every committed record's. Rows written with their position spare the server a
+    /// `nextval` per row (a tenth of a chunk's `COPY`).
+    static func reserveSequences(_ count: Int, on connection: PostgresConnection, logger: Logger) async throws -> Int64 {
+        var last: Int64 = 0
+        for try await value in try await connection.query(
+            "SELECT setval('record_seq', nextval('record_seq') + \(count - 1))", logger: logger
+        ).decode(Int64.self) {
+            last = value
+        }
+        return last - Int64(count) + 1
     }
 
     func commitChunk(_ chunk: ChunkCommit) async throws {
@@ -243,13 +257,15 @@ struct PostgresCollectionRepository: CollectionRepository {
                 try await connection.query("SET LOCAL enable_seqscan = on", logger: logger)
             }
             if !chunk.versions.isEmpty {
+                var sequence = try await Self.reserveSequences(chunk.versions.count, on: connection, logger: logger)
                 try await connection.copyFrom(table: "records", columns: Self.recordColumns, logger: logger) { writer in
                     var text = PostgresCopyText()
                     // A chunk's versions share one recording time: format it once.
                     var recorded: (Date, String)?
                     for version in chunk.versions {
                         if recorded?.0 != version.recordedAt { recorded = (version.recordedAt, PostgresTimestamp.text(version.recordedAt)) }
-                        Self.copyRow(version, into: &text, recordedAt: recorded?.1)
+                        Self.copyRow(version, sequence: sequence, into: &text, recordedAt: recorded?.1)
+                        sequence += 1
                         if text.buffer.readableBytes > (1 << 20) { try await writer.write(text.take()) }
                     }
                     if !text.isEmpty { try await writer.write(text.take()) }
@@ -442,7 +458,7 @@ struct PostgresCollectionRepository: CollectionRepository {
                 version.operation = .conflictResolution
                 version.recordedAt = time
                 var text = PostgresCopyText(capacity: 2048)
-                Self.copyRow(version, into: &text)
+                Self.copyRow(version, sequence: try await Self.reserveSequences(1, on: connection, logger: logger), into: &text)
                 let buffer = text.take()
                 try await connection.copyFrom(table: "records", columns: Self.recordColumns, logger: logger) { writer in try await writer.write(buffer) }
             }
