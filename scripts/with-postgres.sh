@@ -6,6 +6,7 @@
 #   CREDITHUB_TEST_DATABASE_URL  postgres://postgres@127.0.0.1:PORT/postgres (superuser, trust auth)
 #   CREDITHUB_TEST_PG_BIN        the PostgreSQL bin directory (initdb, pg_ctl)
 #   CREDITHUB_TEST_PG_USER       the unprivileged user the cluster runs as ('' when not root)
+# PG_OPTIONS adds server options, e.g. "-c shared_preload_libraries=pg_stat_statements".
 set -euo pipefail
 
 pg_bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
@@ -37,7 +38,7 @@ trap cleanup EXIT INT TERM
 as_pg "$pg_bin/initdb" -D "$dir/data" -U postgres -A trust -E UTF8 --locale=C.UTF-8 >"$dir/initdb.log" 2>&1 \
   || { cat "$dir/initdb.log" >&2; exit 1; }
 as_pg "$pg_bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w \
-  -o "-c listen_addresses=127.0.0.1 -p $port -k $dir -c fsync=off -c max_connections=300" start >/dev/null \
+  -o "-c listen_addresses=127.0.0.1 -p $port -k $dir -c fsync=off -c max_connections=300 ${PG_OPTIONS:-}" start >/dev/null \
   || { cat "$dir/server.log" >&2; exit 1; }
 echo "with-postgres: PostgreSQL $("$pg_bin/postgres" --version | awk '{print $3}') on 127.0.0.1:$port"
 
