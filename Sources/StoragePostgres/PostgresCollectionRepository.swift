@@ -134,10 +134,7 @@ struct PostgresCollectionRepository: CollectionRepository {
         return try await client.withConnection { connection in
             // The head first: records read afterwards are at least as new, and a writer that
             // changes one of them after the head is caught when the chunk commits.
-            var head: Int64 = 0
-            for try await value in try await connection.query("SELECT COALESCE(MAX(seq), 0)::bigint FROM records", logger: logger).decode(Int64.self) {
-                head = value
-            }
+            let head = try await Self.feedHead(on: connection, logger: logger)
             var result: [Digest128: CurrentRecord] = [:]
             if !keys.isEmpty {
                 // One index probe per key, whatever the statistics say: during a large load they lag
@@ -203,6 +200,15 @@ struct PostgresCollectionRepository: CollectionRepository {
         text.text(recordedAt ?? PostgresTimestamp.text(version.recordedAt))
         text.optionalInteger(version.supersedes)
         text.endRow()
+    }
+
+    /// The last committed position of the change feed (0 when empty).
+    static func feedHead(on connection: PostgresConnection, logger: Logger) async throws -> Int64 {
+        var head: Int64 = 0
+        for try await value in try await connection.query("SELECT COALESCE(MAX(seq), 0)::bigint FROM records", logger: logger).decode(Int64.self) {
+            head = value
+        }
+        return head
     }
 
     /// Takes the next `count` positions of the change feed; the caller holds the change-feed lock,
@@ -498,10 +504,7 @@ struct PostgresCollectionRepository: CollectionRepository {
             }
             // The step ends `limit` positions on, not after `limit` records: counting them meant
             // reading each new record's heap tuple (they are not yet all-visible) just to find the end.
-            var head: Int64 = 0
-            for try await value in try await connection.query("SELECT COALESCE(MAX(seq), 0)::bigint FROM records", logger: logger).decode(Int64.self) {
-                head = value
-            }
+            let head = try await Self.feedHead(on: connection, logger: logger)
             guard head > cursor else { return 0 }
             let upTo = min(head, cursor + Int64(limit))
             try await connection.query(

@@ -110,8 +110,6 @@ enum DateNormaliser {
         return .converted(date.description, from: .withTime)
     }
 
-    @inline(__always)
-
     private static func date(_ utf8: [UInt8], _ year: Range<Int>, _ month: Range<Int>, _ day: Range<Int>) -> CalendarDate? {
         func number(_ range: Range<Int>) -> Int? {
             var value = 0

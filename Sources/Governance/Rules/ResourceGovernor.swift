@@ -807,12 +807,9 @@ final class CompiledCondition: Sendable {
     func matches(in row: WorkingRow, multiple: Bool) -> Bool {
         row.withValue(field) { bytes in
             guard !bytes.isEmpty else { return false }
-            if containsMatch {
-                // A needle holds no separator, so it occurs in one of several values iff in the whole.
-                return values.contains { TextNormalisation.contains(bytes, $0) }
-            }
-            guard multiple, bytes.contains(UInt8(ascii: ";")) else { return isValue(bytes[...]) }
-            return bytes.split(separator: UInt8(ascii: ";")).contains(where: isValue)
+            // A needle holds no separator, so it occurs in one of several values iff in the whole.
+            guard multiple, !containsMatch, bytes.contains(UInt8(ascii: ";")) else { return isSatisfied(by: bytes[...]) }
+            return bytes.split(separator: UInt8(ascii: ";")).contains(where: isSatisfied)
         }
     }
 
@@ -822,12 +819,14 @@ final class CompiledCondition: Sendable {
         let parts = multiple ? value.split(separator: ";").map(String.init) : [value]
         return parts.first { part in
             var part = part
-            return part.withUTF8 { bytes in containsMatch ? values.contains { TextNormalisation.contains(bytes, $0) } : isValue(bytes[...]) }
+            return part.withUTF8 { isSatisfied(by: $0[...]) }
         }
     }
 
-    private func isValue(_ bytes: Slice<UnsafeBufferPointer<UInt8>>) -> Bool {
-        values.contains { $0.count == bytes.count && $0.elementsEqual(bytes) }
+    /// Whether one value is a condition value, or contains one for a `contains` condition.
+    private func isSatisfied(by bytes: Slice<UnsafeBufferPointer<UInt8>>) -> Bool {
+        if containsMatch { return values.contains { TextNormalisation.contains(UnsafeBufferPointer(rebasing: bytes), $0) } }
+        return values.contains { $0.count == bytes.count && $0.elementsEqual(bytes) }
     }
 }
 
