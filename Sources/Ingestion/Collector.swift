@@ -142,13 +142,15 @@ public final class Collector: CollectionService, Sendable {
             }
             // Chunk N is classified (against the store and chunk N-1's results) while chunk N-1 is
             // written: the database is never idle waiting for a lookup.
-            try await withThrowingTaskGroup(of: Int.self) { writes in
+            try await withThrowingTaskGroup(of: (positionAfter: Int, positions: ClosedRange<Int64>?).self) { writes in
                 var writing = false
                 var overlay = Overlay()
+                var previousPositions: ClosedRange<Int64>?
                 func finishWrite() async throws {
-                    guard writing, let after = try await writes.next() else { return }
+                    guard writing, let written = try await writes.next() else { return }
                     writing = false
-                    _ = try job.handle(.chunkCommitted(rows: after - job.processedRows))
+                    previousPositions = written.positions
+                    _ = try job.handle(.chunkCommitted(rows: written.positionAfter - job.processedRows))
                 }
                 for try await message in channel {
                     switch message {
@@ -162,9 +164,10 @@ public final class Collector: CollectionService, Sendable {
                         let prepared = try await prepare(chunk, overlay: overlay, classifier: classifier)
                         try await finishWrite()
                         let before = job.processedRows
+                        let previous = previousPositions
                         writes.addTask {
-                            try await self.write(prepared, batchID: batchID, processedBefore: before, classifier: classifier)
-                            return chunk.positionAfter
+                            let positions = try await self.write(prepared, batchID: batchID, processedBefore: before, previousPositions: previous, classifier: classifier)
+                            return (chunk.positionAfter, positions)
                         }
                         writing = true
                         overlay = prepared.overlay
@@ -239,27 +242,33 @@ public final class Collector: CollectionService, Sendable {
         return PreparedChunk(chunk: chunk, keys: keys, head: head, outcome: outcome, overlay: next)
     }
 
-    /// Writes a classified chunk; if another writer changed one of its records meanwhile, the
-    /// chunk is looked up and classified again (the previous chunk is written by then).
-    private func write(_ prepared: PreparedChunk, batchID: String, processedBefore: Int, classifier: ChunkClassifier) async throws {
+    /// Writes a classified chunk and returns the change-feed positions its versions took; if
+    /// another writer changed one of its records meanwhile, the chunk is looked up and classified
+    /// again (the previous chunk, at `previousPositions`, is written by then).
+    private func write(
+        _ prepared: PreparedChunk, batchID: String, processedBefore: Int, previousPositions: ClosedRange<Int64>?, classifier: ChunkClassifier
+    ) async throws -> ClosedRange<Int64>? {
         var prepared = prepared
-        for attempt in 1...5 {
+        var attempt = 1
+        while true {
             let clock = ContinuousClock()
             let start = clock.now
             do {
-                try await store.collection.commitChunk(
+                let positions = try await store.collection.commitChunk(
                     ChunkCommit(
                         batchID: batchID, processedRowsBefore: processedBefore, processedRowsAfter: prepared.chunk.positionAfter,
-                        counts: prepared.outcome.counts, tally: prepared.outcome.tally, observedHead: prepared.head, keyHashes: prepared.keys,
-                        versions: prepared.outcome.versions, conflicts: prepared.outcome.conflicts, problems: prepared.outcome.problems
+                        counts: prepared.outcome.counts, tally: prepared.outcome.tally, observedHead: prepared.head,
+                        previousChunkPositions: previousPositions, keyHashes: prepared.keys, versions: prepared.outcome.versions,
+                        conflicts: prepared.outcome.conflicts, problems: prepared.outcome.problems
                     )
                 )
                 logger.debug("chunk written", metadata: ["rows": "\(prepared.chunk.rows.count)", "commit": "\(clock.now - start)"])
                 commits.continuation.yield()
-                return
+                return positions
             } catch is StaleChunkError where attempt < 5 {
                 logger.debug("chunk raced another writer; classifying again", metadata: ["batch": "\(batchID)", "attempt": "\(attempt)"])
                 prepared = try await prepare(prepared.chunk, overlay: Overlay(), classifier: classifier)
+                attempt += 1
             }
         }
     }

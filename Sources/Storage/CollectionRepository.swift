@@ -23,7 +23,9 @@ public protocol CollectionRepository: Sendable {
     /// Writes one chunk's results atomically: new record versions, conflicts, problem rows and the
     /// batch's progress. Throws ``StaleChunkError`` if another writer changed one
     /// of the chunk's records after `observedHead`, so the caller can classify the chunk again.
-    func commitChunk(_ chunk: ChunkCommit) async throws
+    /// Returns the change-feed positions the chunk's new versions took (nil when it has none).
+    @discardableResult
+    func commitChunk(_ chunk: ChunkCommit) async throws -> ClosedRange<Int64>?
     /// Finishes a batch with its status and quality.
     func finishBatch(id: String, status: BatchStatus, completedAt: Date, batchProblems: [Issue]) async throws
     /// Up to `limit` problem rows of a batch after row `afterRow`, by row: a large batch's
@@ -381,6 +383,9 @@ public struct ChunkCommit: Sendable {
     public var counts: RowCounts
     public var tally: QualityTally
     public var observedHead: Int64
+    /// The positions this batch's previous chunk took, returned by its commit: that chunk was
+    /// written after this one was looked up, but the classification accounted for it.
+    public var previousChunkPositions: ClosedRange<Int64>?
     public var keyHashes: [Digest128]
     /// New versions; `sequence` is ignored and assigned by the store.
     public var versions: [RecordVersion]
@@ -389,7 +394,8 @@ public struct ChunkCommit: Sendable {
 
     public init(
         batchID: String, processedRowsBefore: Int, processedRowsAfter: Int, counts: RowCounts, tally: QualityTally, observedHead: Int64,
-        keyHashes: [Digest128], versions: [RecordVersion], conflicts: [ConflictRecord], problems: [StoredProblem]
+        previousChunkPositions: ClosedRange<Int64>? = nil, keyHashes: [Digest128], versions: [RecordVersion], conflicts: [ConflictRecord],
+        problems: [StoredProblem]
     ) {
         self.batchID = batchID
         self.processedRowsBefore = processedRowsBefore
@@ -397,10 +403,22 @@ public struct ChunkCommit: Sendable {
         self.counts = counts
         self.tally = tally
         self.observedHead = observedHead
+        self.previousChunkPositions = previousChunkPositions
         self.keyHashes = keyHashes
         self.versions = versions
         self.conflicts = conflicts
         self.problems = problems
+    }
+}
+
+extension ChunkCommit {
+    /// The change-feed positions where another writer's records may be: those after
+    /// `observedHead` but the previous chunk's, as exclusive bounds (`before` nil: no upper bound).
+    /// Skipping the previous chunk spares reading back a chunk's worth of this batch's own records.
+    public var positionsToCheck: [(after: Int64, before: Int64?)] {
+        guard let previous = previousChunkPositions, previous.upperBound > observedHead else { return [(observedHead, nil)] }
+        if previous.lowerBound <= observedHead + 1 { return [(previous.upperBound, nil)] }
+        return [(observedHead, previous.lowerBound), (previous.upperBound, nil)]
     }
 }
 

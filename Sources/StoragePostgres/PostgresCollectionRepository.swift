@@ -224,7 +224,7 @@ struct PostgresCollectionRepository: CollectionRepository {
         return last - Int64(count) + 1
     }
 
-    func commitChunk(_ chunk: ChunkCommit) async throws {
+    func commitChunk(_ chunk: ChunkCommit) async throws -> ClosedRange<Int64>? {
         let conflictJSON = try chunk.conflicts.map { try StorageCoding.encode(IncomingRecordJSON($0.incoming)) }
         var problemRows = PostgresCopyText(capacity: 4096)
         for problem in chunk.problems {
@@ -237,7 +237,7 @@ struct PostgresCollectionRepository: CollectionRepository {
             problemRows.endRow()
         }
         let logger = self.logger
-        try await client.transaction(logger: logger) { connection in
+        return try await client.transaction(logger: logger) { connection in
             try await connection.query("SELECT pg_advisory_xact_lock(\(PostgresSchema.changeFeedLockKey))", logger: logger)
             var processed: Int64 = -1
             for try await value in try await connection.query(
@@ -249,21 +249,29 @@ struct PostgresCollectionRepository: CollectionRepository {
                 throw BatchProgressMismatch(batchID: chunk.batchID, expected: chunk.processedRowsBefore, found: Int(processed))
             }
             if !chunk.keyHashes.isEmpty {
-                // Usually only this batch's previous chunk was written since the head (the caller
-                // accounted for it): a range scan of the primary key. Statistics lag during a large
-                // load and made this a sequential scan of all records, so the plan is not left to them.
+                // Usually nothing but this batch's previous chunk was written since the head: range
+                // scans of the primary key that find nothing. Statistics lag during a large load and
+                // made this a sequential scan of all records, so the plan is not left to them.
                 let keys = Set(chunk.keyHashes)
                 try await connection.query("SET LOCAL enable_seqscan = off", logger: logger)
-                let rows = try await connection.query(
-                    "SELECT key_hash FROM records WHERE seq > \(chunk.observedHead) AND batch_id <> \(chunk.batchID)", logger: logger
-                )
-                for try await key in rows.decode(ByteBuffer.self) where keys.contains(Digest128(bytes: key.readableBytesView)) {
-                    throw StaleChunkError()
+                for range in chunk.positionsToCheck {
+                    let rows = try await connection.query(
+                        """
+                        SELECT key_hash FROM records
+                        WHERE seq > \(range.after) AND seq < \(range.before ?? .max) AND batch_id <> \(chunk.batchID)
+                        """,
+                        logger: logger
+                    )
+                    for try await key in rows.decode(ByteBuffer.self) where keys.contains(Digest128(bytes: key.readableBytesView)) {
+                        throw StaleChunkError()
+                    }
                 }
                 try await connection.query("SET LOCAL enable_seqscan = on", logger: logger)
             }
+            var positions: ClosedRange<Int64>?
             if !chunk.versions.isEmpty {
                 var sequence = try await Self.reserveSequences(chunk.versions.count, on: connection, logger: logger)
+                positions = sequence...(sequence + Int64(chunk.versions.count) - 1)
                 try await connection.copyFrom(table: "records", columns: Self.recordColumns, logger: logger) { writer in
                     var text = PostgresCopyText()
                     // A chunk's versions share one recording time: format it once.
@@ -308,6 +316,7 @@ struct PostgresCollectionRepository: CollectionRepository {
                 """,
                 logger: logger
             )
+            return positions
         }
     }
 

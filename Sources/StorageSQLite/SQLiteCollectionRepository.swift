@@ -152,29 +152,34 @@ struct SQLiteCollectionRepository: CollectionRepository {
         stride(from: 0, to: items.count, by: size).map { Array(items[$0..<min(items.count, $0 + size)]) }
     }
 
-    func commitChunk(_ chunk: ChunkCommit) async throws {
+    func commitChunk(_ chunk: ChunkCommit) async throws -> ClosedRange<Int64>? {
         let conflictJSON = try chunk.conflicts.map { try StorageCoding.encode(IncomingRecordJSON($0.incoming)) }
         let problemJSON = try chunk.problems.map { problem in
             (JSONText.issues(problem.problem.issues), JSONText.strings(problem.originalCells), try problem.problem.conflict.map { try StorageCoding.encode($0) })
         }
-        try await pool.write { db in
+        return try await pool.write { db in
             let processed = try Int.fetchOne(db, sql: "SELECT processed_rows FROM batches WHERE id = ?", arguments: [chunk.batchID]) ?? -1
             guard processed == chunk.processedRowsBefore else {
                 throw BatchProgressMismatch(batchID: chunk.batchID, expected: chunk.processedRowsBefore, found: processed)
             }
             if !chunk.keyHashes.isEmpty {
                 let keys = Set(chunk.keyHashes)
-                let changed = try Row.fetchCursor(
-                    db, sql: "SELECT key_hash FROM records WHERE seq > ? AND batch_id <> ?", arguments: [chunk.observedHead, chunk.batchID]
-                )
-                while let row = try changed.next() {
-                    if keys.contains(Digest128(bytes: row["key_hash"] as Data)) { throw StaleChunkError() }
+                for range in chunk.positionsToCheck {
+                    let changed = try Row.fetchCursor(
+                        db, sql: "SELECT key_hash FROM records WHERE seq > ? AND seq < ? AND batch_id <> ?",
+                        arguments: [range.after, range.before ?? .max, chunk.batchID]
+                    )
+                    while let row = try changed.next() {
+                        if keys.contains(Digest128(bytes: row["key_hash"] as Data)) { throw StaleChunkError() }
+                    }
                 }
             }
             let insert = try db.cachedStatement(sql: Self.insertRecord)
             for version in chunk.versions {
                 try Self.insert(version, with: insert, in: db)
             }
+            // One writer inside one transaction: the versions took consecutive positions.
+            let positions = chunk.versions.isEmpty ? nil : (db.lastInsertedRowID - Int64(chunk.versions.count) + 1)...db.lastInsertedRowID
             for (index, conflict) in chunk.conflicts.enumerated() {
                 try db.execute(
                     sql: """
@@ -209,6 +214,7 @@ struct SQLiteCollectionRepository: CollectionRepository {
                     chunk.counts.conflict, chunk.tally.completeRows, chunk.tally.validRows, chunk.tally.datedRows, chunk.tally.timelyRows, chunk.batchID,
                 ]
             )
+            return positions
         }
     }
 

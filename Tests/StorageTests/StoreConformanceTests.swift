@@ -123,4 +123,61 @@ struct StoreConformanceTests {
             #expect(try await store.catalogue.history(resourceID: "admin_penalty").count == 1)
         }
     }
+
+    @Test("A chunk is stale when another writer changed its records after its lookup, wherever its own previous chunk lies", arguments: StoreBackend.allCases)
+    func staleChunks(backend: StoreBackend) async throws {
+        try await TestStores.withStore(backend) { store in
+            let collection = store.collection
+            let unitA = "11330100002501984R", unitB = "11330300002502013W"
+            for (id, unit) in [("A", unitA), ("B", unitB)] {
+                _ = try await collection.createBatch(
+                    NewBatch(
+                        id: id, resourceID: "admin_penalty", resourceVersion: 1, sourceUnit: unit, channel: .commandLine, sha256: id, size: 1,
+                        fileName: nil, format: .csv, declaredEncoding: nil, idempotencyKey: nil, submittedBy: "test", receivedAt: Date()
+                    )
+                )
+            }
+            func key(_ name: String) -> Digest128 { Digest128(bytes: Array(name.utf8) + Array(repeating: 0, count: 16)) }
+            var processed = ["A": 0, "B": 0]
+            func commit(
+                _ batch: String, writing names: [String], checking checked: [String] = [], head: Int64 = 0, previous: ClosedRange<Int64>? = nil
+            ) async throws -> ClosedRange<Int64>? {
+                let versions = names.enumerated().map { index, name in
+                    RecordVersion(
+                        sequence: 0, resourceID: "admin_penalty", keyHash: key(name), businessKey: name, version: 1, operation: .create,
+                        subjectCode: "91330100511650734P", subjectType: nil, subjectName: "subject", division: "330100",
+                        sourceUnit: batch == "A" ? unitA : unitB, batchID: batch, rowNumber: index + 1, contentHash: key(name + "content"),
+                        json: Array("{}".utf8), recordedAt: Date(), supersedes: nil
+                    )
+                }
+                let before = processed[batch]!
+                let positions = try await collection.commitChunk(
+                    ChunkCommit(
+                        batchID: batch, processedRowsBefore: before, processedRowsAfter: before + names.count,
+                        counts: RowCounts(total: names.count, accepted: names.count), tally: QualityTally(), observedHead: head,
+                        previousChunkPositions: previous, keyHashes: (names + checked).map(key), versions: versions, conflicts: [], problems: []
+                    )
+                )
+                processed[batch] = before + names.count
+                return positions
+            }
+            let (_, head) = try await collection.currentRecords(keyHashes: [key("b1")])
+            _ = try await commit("B", writing: ["b1"], head: head)
+            let previous = try #require(try await commit("A", writing: ["a1", "a2"], head: head))
+            #expect(previous.count == 2)
+            _ = try await commit("B", writing: ["b2"], head: head)
+
+            // B wrote before and after A's previous chunk; A's chunk looked up at `head` must see both.
+            for changed in ["b1", "b2"] {
+                await #expect(throws: StaleChunkError.self) {
+                    try await commit("A", writing: ["a3"], checking: [changed], head: head, previous: previous)
+                }
+            }
+            let positions = try #require(try await commit("A", writing: ["a3"], checking: ["a1", "a2"], head: head, previous: previous))
+            #expect(positions.lowerBound > previous.upperBound)
+            // Looked up after B's second write: nothing is stale any more.
+            let (_, later) = try await collection.currentRecords(keyHashes: [key("b2")])
+            _ = try await commit("A", writing: ["a4"], checking: ["b1", "b2"], head: later, previous: positions)
+        }
+    }
 }
