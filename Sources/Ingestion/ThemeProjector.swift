@@ -32,8 +32,8 @@ public struct ThemeProjector: Service {
     }
 
     public func run() async throws {
-        let wakeUpsEnded = Flag()
-        try await withThrowingTaskGroup(of: Void.self) { group in
+        let wakeUpsEnded = Latch()
+        await withThrowingTaskGroup(of: Void.self) { group in
             let (ticks, tick) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
             group.addTask {
                 for await _ in wakeUps { tick.yield() }
@@ -61,11 +61,13 @@ public struct ThemeProjector: Service {
 
     /// Waits `settle`, but no longer than until the wake-ups end: after the last commit nothing
     /// more is coming to batch up, and whoever ended them (the CLI, a shutdown) is waiting.
-    private func pause(unlessRaised flag: Flag) async {
-        let clock = ContinuousClock()
-        let until = clock.now.advanced(by: settle)
-        while !flag.isRaised, clock.now < until {
-            try? await Task.sleep(for: min(.milliseconds(20), until - clock.now))
+    private func pause(unlessRaised latch: Latch) async {
+        let settle = self.settle
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { try? await Task.sleep(for: settle) }
+            group.addTask { await latch.wait() }
+            await group.next()
+            group.cancelAll()
         }
     }
 
@@ -81,13 +83,54 @@ public struct ThemeProjector: Service {
     }
 }
 
-/// A one-way signal between tasks.
-private final class Flag: Sendable {
-    private let raised = Atomic<Bool>(false)
+/// A one-way signal between tasks that they can wait for.
+private final class Latch: Sendable {
+    private struct State {
+        var raised = false
+        var nextWaiter = 0
+        var waiters: [Int: CheckedContinuation<Void, Never>] = [:]
+        /// Waiters cancelled before they suspended.
+        var cancelled: Set<Int> = []
+    }
 
-    var isRaised: Bool { raised.load(ordering: .acquiring) }
+    private let state = Mutex(State())
 
     func raise() {
-        raised.store(true, ordering: .releasing)
+        let waiters = state.withLock { state in
+            state.raised = true
+            let waiters = Array(state.waiters.values)
+            state.waiters = [:]
+            return waiters
+        }
+        for waiter in waiters { waiter.resume() }
+    }
+
+    /// Returns once the latch is raised, or when the task is cancelled.
+    func wait() async {
+        let id = state.withLock { state in
+            state.nextWaiter += 1
+            return state.nextWaiter
+        }
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { continuation in
+                let resumeNow = state.withLock { state in
+                    if state.raised || state.cancelled.remove(id) != nil { return true }
+                    state.waiters[id] = continuation
+                    return false
+                }
+                if resumeNow { continuation.resume() }
+            }
+        } onCancel: {
+            let waiter = state.withLock { state in
+                guard let waiter = state.waiters.removeValue(forKey: id) else {
+                    state.cancelled.insert(id)
+                    return nil as CheckedContinuation<Void, Never>?
+                }
+                return waiter
+            }
+            waiter?.resume()
+        }
+        // A cancellation that came after the latch resumed this waiter left its mark behind.
+        state.withLock { _ = $0.cancelled.remove(id) }
     }
 }
