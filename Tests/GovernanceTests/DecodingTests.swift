@@ -7,14 +7,18 @@ import Testing
 @Suite("CSV parsing")
 struct CSVParsingTests {
     static func parse(_ text: String, chunk: Int = .max) -> [[String]] {
+        parseRows(text, chunk: chunk).map(\.cells)
+    }
+
+    static func parseRows(_ text: String, chunk: Int = .max, maximumQuotedCell: Int = 1 << 20) -> [TextRow] {
         let bytes = Array(text.utf8)
-        var parser = CSVParser()
-        var records: [[String]] = []
+        var parser = CSVParser(maximumQuotedCell: maximumQuotedCell)
+        var records: [TextRow] = []
         var start = 0
         repeat {
             let end = min(bytes.count, start + max(1, min(chunk, bytes.count)))
             bytes[start..<end].withUnsafeBufferPointer { buffer in
-                parser.parse(buffer, final: end == bytes.count) { records.append($0.cells) }
+                parser.parse(buffer, final: end == bytes.count) { records.append($0) }
             }
             start = end
         } while start < bytes.count
@@ -44,6 +48,35 @@ struct CSVParsingTests {
     func trailingDelimiter() {
         #expect(Self.parse("a,b,") == [["a", "b", ""]])
         #expect(Self.parse("a,b\n") == [["a", "b"]])
+    }
+
+    @Test("A quote never closed is read as text and the rows after it are not swallowed", arguments: [1, 5, 64, Int.max])
+    func unclosedQuoteAtEnd(chunk: Int) {
+        let text = "a,b,c\n1,\"stray,x\n2,\"ok, quoted\",\"say \"\"hi\"\"\"\r\n3,\"multi\nline\",z\n"
+        let rows = Self.parseRows(text, chunk: chunk)
+        #expect(rows.map(\.cells) == [["a", "b", "c"], ["1", "\"stray", "x"], ["2", "ok, quoted", "say \"hi\""], ["3", "multi\nline", "z"]])
+        #expect(rows.map(\.hasUnclosedQuote) == [false, true, false, false])
+    }
+
+    @Test("A quoted cell longer than any field ends as a stray quote before the file does", arguments: [1, 7, Int.max])
+    func unclosedQuoteCapped(chunk: Int) throws {
+        let body = (1...40).map { "\($0),plain,text" }.joined(separator: "\n")
+        let text = "a,b,c\n0,\"stray,x\n" + body + "\n41,\"never closed"
+        let rows = Self.parseRows(text, chunk: chunk, maximumQuotedCell: 100)
+        try #require(rows.count == 43)
+        #expect(rows[1].cells == ["0", "\"stray", "x"])
+        #expect(rows[2].cells == ["1", "plain", "text"])
+        #expect(rows[41].cells == ["40", "plain", "text"])
+        #expect(rows[42].cells == ["41", "\"never closed"])
+        #expect(rows.indices.filter { rows[$0].hasUnclosedQuote } == [1, 42])
+    }
+
+    @Test("A stray quote closed by a quote on a later line followed by text is a stray quote; a quote closed then text on one line is text", arguments: [1, 3, Int.max])
+    func strayQuoteClosedLater(chunk: Int) {
+        let text = "a,b,c\n1,\"stray,x\n2,\"q\"\"uoted\",y\n3,\"abc\"def,z\n4,\"two\nlines\",w"
+        let rows = Self.parseRows(text, chunk: chunk)
+        #expect(rows.map(\.cells) == [["a", "b", "c"], ["1", "\"stray", "x"], ["2", "q\"uoted", "y"], ["3", "abcdef", "z"], ["4", "two\nlines", "w"]])
+        #expect(rows.map(\.hasUnclosedQuote) == [false, true, false, false, false])
     }
 
     @Test("Tabs and semicolons are recognised as delimiters")

@@ -87,6 +87,12 @@ struct GovernanceRuleTests {
         let long = try govern(fields, record + ["", "多余"])
         #expect(Self.codes(long) == [.extraCells])
         #expect(Self.codes(try govern(fields, record + ["", " "])) != [.extraCells])
+        // A row where the parser met a quote never closed is rejected, saying so.
+        var strayQuote = TextRow(cells: record)
+        strayQuote.hasUnclosedQuote = true
+        let unclosed = Self.penalty.govern(row: strayQuote, mapping: try #require(Self.penalty.headerMapping(fields)), position: 1, submittingUnit: "SUBMITTER")
+        #expect(unclosed.status == .rejected)
+        #expect(Self.codes(unclosed) == [.unclosedQuote])
     }
 
     @Test("Identical content gives an identical hash; any change a different one")

@@ -110,7 +110,7 @@ public struct ProblemRowJSON: Sendable, Hashable {
         self.row = row
         self.status = status
         self.issuesJSON = Array(issuesJSON)
-        self.conflictJSON = conflictJSON.map(Array.init)
+        self.conflictJSON = conflictJSON.map { Array($0) }
     }
 
     /// `{"conflict":…,"issues":[…],"row":17,"status":"rejected"}`, keys sorted as `JSONEncoder` sorts them.

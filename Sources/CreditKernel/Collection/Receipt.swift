@@ -246,6 +246,8 @@ public enum IssueCode: String, Sendable, Hashable, Codable, CaseIterable {
     case encoding
     /// The row has more cells than the header.
     case extraCells = "extra_cells"
+    /// A quote opening a cell is never closed; it was read as text and the rows after it read as usual.
+    case unclosedQuote = "unclosed_quote"
     /// The same business key with the same content is already stored (or earlier in the file).
     case duplicate
     /// The same business key with different content from another source unit.

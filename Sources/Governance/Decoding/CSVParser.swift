@@ -3,8 +3,17 @@
 /// Quoted fields may hold delimiters, doubled quotes and line breaks; a record ends at LF, CRLF or
 /// a lone CR outside quotes. Bytes arrive in chunks of any size; records are emitted as they
 /// complete, each as one ``TextRow``, so memory stays bounded by the longest record.
+///
+/// A quote that opens a cell and is never closed would otherwise swallow the rows after it into
+/// that cell, up to the next quote or the end of the file. When the file ends inside the cell,
+/// the cell grows past `maximumQuotedCell`, or its closing quote comes on a later line and is
+/// followed by more text (a legitimate multi-line cell ends at a delimiter or line break), the
+/// opening quote is taken as text, what followed is parsed again, and the row is marked
+/// (``TextRow/hasUnclosedQuote``) so governance can name the cause.
 public struct CSVParser {
     public let delimiter: UInt8
+    /// Far above any catalogue field's length; a quoted cell this long is a stray quote.
+    public let maximumQuotedCell: Int
     private var row = TextRow()
     private var state: State = .fieldStart
     /// A CR ended the last record; a following LF belongs to it.
@@ -19,8 +28,9 @@ public struct CSVParser {
         case quoteInQuoted
     }
 
-    public init(delimiter: UInt8 = UInt8(ascii: ",")) {
+    public init(delimiter: UInt8 = UInt8(ascii: ","), maximumQuotedCell: Int = 1 << 20) {
         self.delimiter = delimiter
+        self.maximumQuotedCell = maximumQuotedCell
     }
 
     /// Picks comma, tab or semicolon by which occurs most in the first line outside quotes.
@@ -77,6 +87,11 @@ public struct CSVParser {
                 var end = index
                 while end < count, bytes[end] != quote { end += 1 }
                 row.appendToOpenCell(UnsafeBufferPointer(rebasing: bytes[index..<end]))
+                if row.openCellByteCount > maximumQuotedCell {
+                    index = end
+                    try reparseUnclosedQuote(emit: emit)
+                    continue
+                }
                 if end == count {
                     index = end
                     continue
@@ -92,6 +107,8 @@ public struct CSVParser {
                 } else if byte == delimiter || byte == lf || byte == cr {
                     row.endCell()
                     try terminate(bytes, &index, emit: emit)
+                } else if row.openCellHasLineBreak {
+                    try reparseUnclosedQuote(closingQuoteConsumed: true, emit: emit)
                 } else {
                     // Text after a closing quote (`"abc"def`): keep it, as spreadsheet programs do.
                     state = .unquoted
@@ -126,7 +143,29 @@ public struct CSVParser {
         try emit(record)
     }
 
+    /// Takes the quote that opened the current cell as text and parses what followed it again,
+    /// including a quote just read as the cell's closing one.
+    private mutating func reparseUnclosedQuote(closingQuoteConsumed: Bool = false, emit: (TextRow) throws -> Void) rethrows {
+        let quote = UInt8(ascii: "\"")
+        let content = row.takeOpenCell()
+        // Inside quotes the only change to the input was a doubled quote read as one.
+        var following: [UInt8] = []
+        following.reserveCapacity(content.count + 64)
+        for byte in content {
+            following.append(byte)
+            if byte == quote { following.append(quote) }
+        }
+        if closingQuoteConsumed { following.append(quote) }
+        row.appendToOpenCell(quote)
+        row.hasUnclosedQuote = true
+        state = .unquoted
+        try following.withUnsafeBufferPointer { try parse($0, final: false, emit: emit) }
+    }
+
     private mutating func finish(emit: (TextRow) throws -> Void) rethrows {
+        while state == .quoted {
+            try reparseUnclosedQuote(emit: emit)
+        }
         switch state {
         case .fieldStart:
             // A delimiter just before the end leaves one empty field to add.

@@ -4,6 +4,8 @@ public struct TextRow: Sendable, Hashable {
     public private(set) var bytes: [UInt8] = []
     /// End offset of each cell in `bytes`.
     public private(set) var ends: [Int32] = []
+    /// A quote opened a cell of this row and was never closed: the parser read it as text.
+    public var hasUnclosedQuote = false
 
     public init() {}
 
@@ -75,6 +77,23 @@ public struct TextRow: Sendable, Hashable {
         bytes.append(byte)
     }
 
+    /// Removes and returns the bytes of the cell being built.
+    mutating func takeOpenCell() -> [UInt8] {
+        let start = ends.last.map(Int.init) ?? 0
+        defer { bytes.removeSubrange(start...) }
+        return Array(bytes[start...])
+    }
+
+    /// Whether the cell being built holds a line break.
+    var openCellHasLineBreak: Bool {
+        bytes[(ends.last.map(Int.init) ?? 0)...].contains { $0 == 0x0A || $0 == 0x0D }
+    }
+
+    /// The byte count of the cell being built.
+    var openCellByteCount: Int {
+        bytes.count - (ends.last.map(Int.init) ?? 0)
+    }
+
     @inline(__always)
     mutating func endCell() {
         ends.append(Int32(bytes.count))
@@ -90,6 +109,7 @@ public struct TextRow: Sendable, Hashable {
         bytes.reserveCapacity(bytesCapacity)
         ends = []
         ends.reserveCapacity(cells)
+        hasUnclosedQuote = false
     }
 
     /// Whether every cell is empty or padding.

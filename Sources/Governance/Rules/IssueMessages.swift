@@ -142,6 +142,12 @@ enum IssueMessages {
         )
     }
 
+    static let unclosedQuote = Issue(
+        field: nil, code: .unclosedQuote,
+        message: "本行有一个英文引号（\"）开始的单元格没有闭合引号，已把它当作普通字符读取；请删除多余的引号或补上闭合引号后重新提交",
+        messageEnglish: "a cell in this row opens with a quote (\") that is never closed; it was read as text — remove the stray quote or close it and submit again"
+    )
+
     static func invalidJSON(_ excerpt: String) -> Issue {
         Issue(field: nil, code: .type, message: "不是有效的 JSON 对象：\(excerpt)", messageEnglish: "not a valid JSON object: \(excerpt)")
     }

@@ -196,6 +196,9 @@ public struct ResourceGovernor: Sendable {
         if row.count > columns.count, (columns.count..<row.count).contains(where: { !row.cellIsEmpty($0) && !TextNormalisation.isBlank(row.cell($0)) }) {
             issues.append(IssueMessages.extraCells(count: row.count, columns: columns.count))
         }
+        if row.hasUnclosedQuote {
+            issues.append(IssueMessages.unclosedQuote)
+        }
         if damagedText, let column = (0..<row.count).first(where: { row.cell($0).unicodeScalars.contains("\u{FFFD}") }) {
             let field = column < columns.count ? columns[column].map { fields[$0] } : nil
             issues.append(IssueMessages.encoding(field))
