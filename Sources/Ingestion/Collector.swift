@@ -125,7 +125,7 @@ public final class Collector: CollectionService, Sendable {
                     do {
                         reader = try GovernedRowReader(path: path, format: format, declaredEncoding: declaredEncoding, governor: governor, submittingUnit: sourceUnit)
                     } catch let error as CreditHubError {
-                        await channel.send(.unreadable(Issue(field: nil, code: IssueCode(rawValue: error.code) ?? .unreadable, message: error.message, messageEnglish: error.message)))
+                        await channel.send(.unreadable(Issue(batchProblem: error)))
                         channel.finish()
                         return
                     }

@@ -37,7 +37,7 @@ public enum FileValidation {
         do {
             reader = try GovernedRowReader(path: path, format: format, declaredEncoding: encoding, governor: governor, submittingUnit: sourceUnit)
         } catch let error as CreditHubError {
-            return receipt(status: .failed, decoding: nil, batchProblems: [Issue(field: nil, code: IssueCode(rawValue: error.code) ?? .unreadable, message: error.message, messageEnglish: error.message)])
+            return receipt(status: .failed, decoding: nil, batchProblems: [Issue(batchProblem: error)])
         }
         try await reader.governChunks(maximumRows: chunkRows, parallelism: parallelism) { chunk in
             let outcome = classifier.classify(chunk.rows, current: seen.current(for: chunk.rows, batchID: classifier.batchID), openConflicts: [:])

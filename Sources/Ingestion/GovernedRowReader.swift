@@ -46,12 +46,13 @@ public final class GovernedRowReader {
             }
         }
         if examined == 0 {
-            throw CreditHubError(code: IssueCode.noHeader.rawValue, message: "文件中没有数据 / the file holds no data")
+            throw CreditHubError(code: IssueCode.noHeader.rawValue, message: "the file holds no data", chineseMessage: "文件中没有数据")
         }
         let labels = governor.resource.fields.prefix(4).map(\.label).joined(separator: "、")
         throw CreditHubError(
             code: IssueCode.noHeader.rawValue,
-            message: "前 20 行中未找到表头（应包含如 \(labels) 等列名）/ no header row naming the resource's fields (such as \(governor.resource.fields.prefix(4).map(\.id).joined(separator: ", "))) in the first 20 rows"
+            message: "no header row naming the resource's fields (such as \(governor.resource.fields.prefix(4).map(\.id).joined(separator: ", "))) in the first 20 rows",
+            chineseMessage: "前 20 行中未找到表头（应包含如 \(labels) 等列名）"
         )
     }
 

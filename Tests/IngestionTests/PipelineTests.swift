@@ -344,9 +344,13 @@ struct PipelineTests {
             let noHeader = try await Self.ingest(collector, Array("a,b,c\n1,2,3\n".utf8))
             #expect(noHeader.status == .failed)
             #expect(noHeader.batchProblems.first?.code == .noHeader)
+            // The reason in Chinese for the clerk, in English for the integrator.
+            #expect(noHeader.batchProblems.first?.message.hasPrefix("前 20 行中未找到表头") == true)
+            #expect(noHeader.batchProblems.first?.messageEnglish.hasPrefix("no header row") == true)
             let brokenXLSX = try await Self.ingest(collector, [0x50, 0x4B, 0x03, 0x04, 1, 2, 3], fileName: "x.xlsx")
             #expect(brokenXLSX.status == .failed)
             #expect(brokenXLSX.batchProblems.first?.code == .unreadable)
+            #expect(brokenXLSX.batchProblems.first?.message.hasPrefix("文件已损坏") == true)
             let summary = try #require(try await collector.summary(batch: brokenXLSX.batch))
             #expect(FileManager.default.fileExists(atPath: collector.raw.path(sha256: summary.sha256)))
         }

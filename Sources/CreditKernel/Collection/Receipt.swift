@@ -201,6 +201,11 @@ public struct Issue: Sendable, Hashable, Codable {
     /// For normalisations: the value as stored (omitted for sensitive fields).
     public var value: String?
 
+    /// A batch problem: why a whole artefact could not be read.
+    public init(batchProblem error: CreditHubError) {
+        self.init(field: nil, code: IssueCode(rawValue: error.code) ?? .unreadable, message: error.chineseMessage ?? error.message, messageEnglish: error.message)
+    }
+
     public init(field: String?, code: IssueCode, message: String, messageEnglish: String, original: String? = nil, value: String? = nil) {
         self.field = field
         self.code = code

@@ -9,14 +9,14 @@ final class ArchiveReader {
 
     init(path: String) throws {
         guard let archive = archive_read_new() else {
-            throw CreditHubError(code: "unreadable", message: "cannot allocate an archive reader")
+            throw CreditHubError(code: "unreadable", message: "cannot allocate an archive reader", chineseMessage: "无法读取压缩文件（内存不足）")
         }
         archive_read_support_format_all(archive)
         archive_read_support_filter_all(archive)
         guard archive_read_open_filename(archive, path, 1 << 16) == ARCHIVE_OK else {
             let message = archive_error_string(archive).map { String(cString: $0) } ?? "unknown error"
             archive_read_free(archive)
-            throw CreditHubError(code: "unreadable", message: "not a readable archive: \(message)")
+            throw CreditHubError(code: "unreadable", message: "not a readable archive: \(message)", chineseMessage: "不是可读取的 XLSX（zip）文件：\(message)")
         }
         self.archive = archive
         self.path = path
@@ -32,7 +32,7 @@ final class ArchiveReader {
         let result = archive_read_next_header(archive, &entry)
         if result == ARCHIVE_EOF { return nil }
         guard result == ARCHIVE_OK || result == ARCHIVE_WARN, let entry else {
-            throw CreditHubError(code: "unreadable", message: "damaged archive: \(errorText)")
+            throw CreditHubError(code: "unreadable", message: "damaged archive: \(errorText)", chineseMessage: "文件已损坏：\(errorText)")
         }
         guard let name = archive_entry_pathname(entry) else { return "" }
         return String(cString: name)
@@ -43,7 +43,7 @@ final class ArchiveReader {
         var buffer = [UInt8](repeating: 0, count: maximum)
         let count = buffer.withUnsafeMutableBytes { archive_read_data(archive, $0.baseAddress, $0.count) }
         guard count >= 0 else {
-            throw CreditHubError(code: "unreadable", message: "damaged archive entry: \(errorText)")
+            throw CreditHubError(code: "unreadable", message: "damaged archive entry: \(errorText)", chineseMessage: "文件中的部件已损坏：\(errorText)")
         }
         buffer.removeSubrange(count...)
         return buffer

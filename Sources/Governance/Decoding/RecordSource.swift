@@ -86,7 +86,7 @@ final class DelimitedTextReader: RecordSource {
 
     init(path: String, declaredEncoding: TextEncoding?) throws {
         guard let handle = FileHandle(forReadingAtPath: path) else {
-            throw CreditHubError(code: "unreadable", message: "cannot open the stored artefact")
+            throw CreditHubError(code: "unreadable", message: "cannot open the stored artefact", chineseMessage: "无法打开已接收的文件")
         }
         self.handle = handle
         let head = [UInt8]((try handle.read(upToCount: 1 << 20)) ?? Data())
@@ -160,20 +160,20 @@ final class JSONDocumentReader: RecordSource {
 
     init(path: String) throws {
         guard let data = FileManager.default.contents(atPath: path) else {
-            throw CreditHubError(code: "unreadable", message: "cannot open the stored artefact")
+            throw CreditHubError(code: "unreadable", message: "cannot open the stored artefact", chineseMessage: "无法打开已接收的文件")
         }
         let object: Any
         do {
             object = try JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed])
         } catch {
-            throw CreditHubError(code: "unreadable", message: "the body is not valid JSON: \(error.localizedDescription)")
+            throw CreditHubError(code: "unreadable", message: "the body is not valid JSON: \(error.localizedDescription)", chineseMessage: "内容不是有效的 JSON：\(error.localizedDescription)")
         }
         if let array = object as? [Any] {
             records = array
         } else if let dictionary = object as? [String: Any], let array = (dictionary["records"] ?? dictionary["data"]) as? [Any] {
             records = array
         } else {
-            throw CreditHubError(code: "unreadable", message: "expected a JSON array of records or {\"records\": [...]}")
+            throw CreditHubError(code: "unreadable", message: "expected a JSON array of records or {\"records\": [...]}", chineseMessage: "应为记录数组，或 {\"records\": [...]} 形式的 JSON")
         }
     }
 
@@ -228,7 +228,7 @@ final class DelimitedLineSource {
 
     init(path: String, declaredEncoding: TextEncoding?) throws {
         guard let handle = FileHandle(forReadingAtPath: path) else {
-            throw CreditHubError(code: "unreadable", message: "cannot open the stored artefact")
+            throw CreditHubError(code: "unreadable", message: "cannot open the stored artefact", chineseMessage: "无法打开已接收的文件")
         }
         self.handle = handle
         let head = [UInt8]((try handle.read(upToCount: 65536)) ?? Data())

@@ -28,7 +28,7 @@ public struct Transcoder: ~Copyable {
         }
         let handle = iconv_open("UTF-8", source)
         guard let handle, handle != iconv_t(bitPattern: -1) else {
-            throw CreditHubError(code: "encoding_unavailable", message: "the system cannot convert from \(source)")
+            throw CreditHubError(code: "encoding_unavailable", message: "the system cannot convert from \(source)", chineseMessage: "系统无法转换 \(source) 编码")
         }
         converter = handle
     }

@@ -46,11 +46,11 @@ final class XLSXReader: RecordSource {
             }
         }
         guard let workbook else {
-            throw CreditHubError(code: "unreadable", message: "not an XLSX workbook: xl/workbook.xml is missing")
+            throw CreditHubError(code: "unreadable", message: "not an XLSX workbook: xl/workbook.xml is missing", chineseMessage: "不是 XLSX 工作簿（缺少 xl/workbook.xml），请用 Excel 另存为 .xlsx 后重新提交")
         }
         sheetPath = Self.firstSheetPath(workbook: workbook, relationships: relationships) ?? "xl/worksheets/sheet1.xml"
         guard names.contains(sheetPath) else {
-            throw CreditHubError(code: "unreadable", message: "the workbook's first sheet (\(sheetPath)) is missing")
+            throw CreditHubError(code: "unreadable", message: "the workbook's first sheet (\(sheetPath)) is missing", chineseMessage: "工作簿缺少第一个工作表（\(sheetPath)）")
         }
         if let strings { sharedStrings = Self.parseSharedStrings(strings) }
         archive = try ArchiveReader(path: path)

@@ -3,8 +3,8 @@ import Foundation
 import Hummingbird
 import Logging
 
-/// Turns errors into JSON a client can act on: `{"error": {"code": "…", "message": "…"}}` with a
-/// fitting status. Unexpected errors become a 500 that names the request id, never a stack trace.
+/// Turns errors into JSON a client can act on: `{"error": {"code": "…", "message": "…"}}` (and
+/// `message_zh` where the error has a Chinese message) with a fitting status. Unexpected errors become a 500 that names the request id, never a stack trace.
 struct APIErrorMiddleware<Context: RequestContext>: RouterMiddleware {
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         do {
@@ -12,9 +12,9 @@ struct APIErrorMiddleware<Context: RequestContext>: RouterMiddleware {
         } catch let error as CreditHubError {
             let status = Self.status(for: error.code)
             if request.headers[.accept]?.contains("text/html") == true {
-                return Self.page(status: status, message: error.message)
+                return Self.page(status: status, message: error.chineseMessage.map { "\($0) / \(error.message)" } ?? error.message)
             }
-            return Self.response(status: status, code: error.code, message: error.message)
+            return Self.response(status: status, code: error.code, message: error.message, chineseMessage: error.chineseMessage)
         } catch let error as any HTTPResponseError {
             throw error
         } catch {
@@ -47,8 +47,10 @@ struct APIErrorMiddleware<Context: RequestContext>: RouterMiddleware {
         return Response(status: status, headers: [.contentType: "text/html; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: html)))
     }
 
-    static func response(status: HTTPResponse.Status, code: String, message: String) -> Response {
-        let body = ["error": ["code": code, "message": message]]
+    static func response(status: HTTPResponse.Status, code: String, message: String, chineseMessage: String? = nil) -> Response {
+        var error = ["code": code, "message": message]
+        error["message_zh"] = chineseMessage
+        let body = ["error": error]
         let data = (try? JSONSerialization.data(withJSONObject: body, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data()
         return Response(status: status, headers: [.contentType: "application/json; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(bytes: data)))
     }
