@@ -175,6 +175,53 @@ struct JSONRecordTests {
         #expect(throws: CreditHubError.self) { try Self.read("{\"x\":1}", format: .json) }
     }
 
+    @Test("A flat JSON object reads as JSONSerialization reads it, without it", arguments: [
+        #"{"CF_WSH":"A-1","CF_NR_FK":2.50,"BZ":null,"flag":true,"off":false}"#,
+        #" { "b" : "x\"y\\z\/\n\t" , "a":"\u4e2d\u6587\ud83d\ude00", "n":100, "m":-0, "f":2.0, "e":1.5e3, "g":-0.000001 } "#,
+        #"{"名称":"杭州某某科技有限公司","名称 ":"x","a":"1","a":"2"}"#,
+        #"{}"#,
+    ])
+    func flatJSON(text: String) throws {
+        let bytes = Array(text.utf8)
+        let fast = try #require(bytes.withUnsafeBufferPointer(FlatJSON.members))
+        let object = try JSONSerialization.jsonObject(with: Data(bytes))
+        #expect(SourceRecord.keyed(fast) == JSONRecordConversion.record(from: object))
+    }
+
+    @Test("JSON the fast reader leaves alone still reads, or becomes an invalid row")
+    func flatJSONFallback() {
+        for text in [#"{"a":{"b":1}}"#, #"{"a":[1,2]}"#, #"{"a":12345678901234567890}"#, #"{"a":"1",}"#, #"{"a":01}"#, #"[1]"#, "{\"a\":\"tab\there\"}"] {
+            #expect(Array(text.utf8).withUnsafeBufferPointer(FlatJSON.members) == nil, "\(text)")
+        }
+        #expect(JSONRecordConversion.record(fromJSON: Array(#"{"a":{"b":1}}"#.utf8)[...]) == .keyed([("a", #"{"b":1}"#)]))
+        if case .keyed(let pairs) = JSONRecordConversion.record(fromJSON: Array(#"{"a":}"#.utf8)[...]) {
+            #expect(pairs.first?.0 == "\u{0}invalid_json")
+        } else {
+            Issue.record("expected keyed")
+        }
+    }
+
+    @Test("A JSON document is read a record at a time: records after other members, across read blocks, damaged")
+    func streamingDocument() throws {
+        let record = #"{"CF_WSH":"杭市监罚〔2023〕1号","CF_SY":"当事人\"虚假\"宣传，[见附件]{1}","CF_NR_FK":0.5}"#
+        let many = Array(repeating: record, count: 30_000)
+        let big = try Self.read(#"{"meta":{"note":"]}","list":[1,{"x":"["}]},"records":["# + many.joined(separator: ",\n") + "]}", format: .json)
+        #expect(big.count == 30_000)
+        #expect(big.allSatisfy { $0 == .keyed([("CF_NR_FK", "0.5"), ("CF_SY", "当事人\"虚假\"宣传，[见附件]{1}"), ("CF_WSH", "杭市监罚〔2023〕1号")]) })
+        #expect(try Self.read("\u{FEFF}[" + record + "]", format: .json).count == 1)
+        // A document cut short: the records before the cut, then a row that says so.
+        let truncated = try Self.read("[" + record + "," + record + "," + String(record.prefix(20)), format: .json)
+        #expect(truncated.count == 3)
+        #expect(truncated[1] == big[0])
+        if case .keyed(let pairs) = truncated[2] { #expect(pairs.first?.0 == "\u{0}invalid_json") } else { Issue.record("expected keyed") }
+        // Stray characters between records are an invalid row each; the records around them are read.
+        let stray = try Self.read("[" + record + "}," + record + "]", format: .json)
+        #expect(stray.count == 3)
+        #expect(stray[2] == big[0])
+        #expect(throws: CreditHubError.self) { try Self.read(#"{"records":"none"}"#, format: .json) }
+        #expect(throws: CreditHubError.self) { try Self.read("not json", format: .json) }
+    }
+
     @Test("Formats are recognised by name and by content")
     func formatDetection() throws {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("f-\(UUID().uuidString)").path

@@ -146,49 +146,137 @@ final class JSONLinesReader: RecordSource {
     func next() throws -> SourceRecord? {
         while let line = try text.nextLine() {
             if line.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }) { continue }
-            return JSONRecordConversion.record(fromJSON: Data(line))
+            return JSONRecordConversion.record(fromJSON: line)
         }
         return nil
     }
 }
 
-/// A JSON array of objects, or an object whose `records` (or `data`) member is one.
+/// A JSON array of objects, or an object whose `records` (or `data`) member is one, read one
+/// record at a time: memory is bounded by the largest record, not by the document.
 final class JSONDocumentReader: RecordSource {
     let encoding: TextEncoding? = .utf8
-    private var records: [Any]
-    private var index = 0
+    /// Larger than any record; a value this long is a damaged document.
+    static let maximumValue = 16 << 20
+    private let handle: FileHandle
+    private var buffer: [UInt8] = []
+    private var position = 0
+    private var atEndOfFile = false
+    private var finished = false
 
     init(path: String) throws {
-        guard let data = FileManager.default.contents(atPath: path) else {
+        guard let handle = FileHandle(forReadingAtPath: path) else {
             throw CreditHubError(code: "unreadable", message: "cannot open the stored artefact", chineseMessage: "无法打开已接收的文件")
         }
-        let object: Any
-        do {
-            object = try JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed])
-        } catch {
-            throw CreditHubError(code: "unreadable", message: "the body is not valid JSON: \(error.localizedDescription)", chineseMessage: "内容不是有效的 JSON：\(error.localizedDescription)")
-        }
-        if let array = object as? [Any] {
-            records = array
-        } else if let dictionary = object as? [String: Any], let array = (dictionary["records"] ?? dictionary["data"]) as? [Any] {
-            records = array
-        } else {
-            throw CreditHubError(code: "unreadable", message: "expected a JSON array of records or {\"records\": [...]}", chineseMessage: "应为记录数组，或 {\"records\": [...]} 形式的 JSON")
+        self.handle = handle
+        try fill()
+        if buffer.starts(with: [0xEF, 0xBB, 0xBF]) { position = 3 }
+        try openRecordsArray()
+    }
+
+    deinit {
+        try? handle.close()
+    }
+
+    private static let notRecords = CreditHubError(
+        code: "unreadable", message: "expected a JSON array of records or {\"records\": [...]}", chineseMessage: "应为记录数组，或 {\"records\": [...]} 形式的 JSON"
+    )
+
+    /// Moves past the `[` that opens the records.
+    private func openRecordsArray() throws {
+        switch try peek() {
+        case UInt8(ascii: "["):
+            position += 1
+        case UInt8(ascii: "{"):
+            position += 1
+            while true {
+                guard try peek() == UInt8(ascii: "\""), let key = try value(), try peek() == UInt8(ascii: ":") else { throw Self.notRecords }
+                position += 1
+                if key.elementsEqual("\"records\"".utf8) || key.elementsEqual("\"data\"".utf8), try peek() == UInt8(ascii: "[") {
+                    position += 1
+                    return
+                }
+                guard try value() != nil else { throw Self.notRecords }
+                guard try peek() == UInt8(ascii: ",") else { throw Self.notRecords }
+                position += 1
+            }
+        default:
+            throw Self.notRecords
         }
     }
 
     func next() throws -> SourceRecord? {
-        guard index < records.count else { return nil }
-        defer { index += 1 }
-        return JSONRecordConversion.record(from: records[index])
+        while !finished {
+            switch try peek() {
+            case nil:
+                finished = true
+                return .keyed([("\u{0}invalid_json", "文档在记录数组闭合之前结束 / the document ends before its records array is closed")])
+            case UInt8(ascii: "]"):
+                finished = true
+            case UInt8(ascii: ","):
+                position += 1
+            default:
+                guard let element = try value() else {
+                    // Past the largest record or the end of the file: nothing after it can be trusted.
+                    finished = true
+                    let excerpt = String(decoding: buffer[position..<min(buffer.count, position + 200)], as: UTF8.self)
+                    return .keyed([("\u{0}invalid_json", excerpt)])
+                }
+                return JSONRecordConversion.record(fromJSON: element)
+            }
+        }
+        return nil
+    }
+
+    /// The next byte that is not whitespace, without taking it; nil at the end of the file.
+    private func peek() throws -> UInt8? {
+        while true {
+            while position < buffer.count, FlatJSON.isWhitespace(buffer[position]) { position += 1 }
+            if position < buffer.count { return buffer[position] }
+            if atEndOfFile { return nil }
+            try fill()
+        }
+    }
+
+    /// The whole value at the position, taken; nil if it is longer than `maximumValue` or the
+    /// file ends inside it. Call only where `peek` found a byte.
+    private func value() throws -> ArraySlice<UInt8>? {
+        while true {
+            let end = buffer.withUnsafeBufferPointer { FlatJSON.valueEnd($0, from: position) }
+            if let end {
+                // A stray `}` or `]` where a value belongs is taken as one (invalid) value, so reading goes on.
+                let stop = max(end, position + 1)
+                defer { position = stop }
+                return buffer[position..<stop]
+            }
+            if atEndOfFile {
+                // A scalar may end with the file.
+                guard buffer.count > position, ![UInt8(ascii: "{"), UInt8(ascii: "["), UInt8(ascii: "\"")].contains(buffer[position]) else { return nil }
+                defer { position = buffer.count }
+                return buffer[position...]
+            }
+            guard buffer.count - position <= Self.maximumValue else { return nil }
+            try fill()
+        }
+    }
+
+    /// Reads the next block, first dropping what has been taken.
+    private func fill() throws {
+        if position > (1 << 20) {
+            buffer.removeSubrange(0..<position)
+            position = 0
+        }
+        let data = try handle.read(upToCount: 1 << 20) ?? Data()
+        if data.isEmpty { atEndOfFile = true } else { buffer.append(contentsOf: data) }
     }
 }
 
 enum JSONRecordConversion {
-    static func record(fromJSON data: Data) -> SourceRecord {
-        guard let object = try? JSONSerialization.jsonObject(with: data) else {
+    static func record(fromJSON bytes: ArraySlice<UInt8>) -> SourceRecord {
+        if let members = bytes.withUnsafeBufferPointer(FlatJSON.members) { return .keyed(members) }
+        guard let object = try? JSONSerialization.jsonObject(with: Data(bytes)) else {
             // Not an object: a row that says so, rather than a silently dropped line.
-            return .keyed([("\u{0}invalid_json", String(decoding: data.prefix(200), as: UTF8.self))])
+            return .keyed([("\u{0}invalid_json", String(decoding: bytes.prefix(200), as: UTF8.self))])
         }
         return record(from: object)
     }

@@ -38,6 +38,9 @@ public struct HeaderMapping: Sendable, Hashable {
 /// Recognises header cells by field id, Chinese label or alias, however they are padded or typed.
 struct HeaderMatcher: Sendable {
     private var lookup: [String: Int] = [:]
+    /// The names exactly as the catalogue writes them: JSON records name their fields in every
+    /// record, nearly always so, and normalising each key cost half of governing a JSON record.
+    private var verbatim: [String: Int] = [:]
 
     init(fields: [FieldDefinition]) {
         for (index, field) in fields.enumerated() {
@@ -46,10 +49,15 @@ struct HeaderMatcher: Sendable {
                 if lookup[key] == nil { lookup[key] = index }
             }
         }
+        for field in fields {
+            for name in [field.id, field.label] + field.aliases where verbatim[name] == nil {
+                verbatim[name] = lookup[Self.normalise(name)]
+            }
+        }
     }
 
     func field(for header: String) -> Int? {
-        lookup[Self.normalise(header)]
+        verbatim[header] ?? lookup[Self.normalise(header)]
     }
 
     /// Header text without padding, full-width forms, inner spaces, required-column asterisks or
