@@ -263,6 +263,34 @@ struct XLSXTests {
         ])
     }
 
+    @Test("The XML scanner: namespace prefixes, quoted attributes, entities, comments and CDATA, across any split")
+    func xmlScanner() {
+        let document = Array("<?xml version=\"1.0\"?><!-- note <c> --><x:row r='7' x:spans=\"1:2\"><x:c r=\"B7\" t=\"inlineStr\"><x:is><x:t>a &amp; b &#x4e2d;</x:t></x:is></x:c><c r=\"C7\"><v><![CDATA[1 &amp; 2]]></v></c><c r=\"D7\" t=\"s\"/></x:row >".utf8)
+        for split in [1, 3, 7, document.count] {
+            var scanner = XMLScanner()
+            var events: [String] = []
+            var start = 0
+            while start < document.count {
+                scanner.feed(Array(document[start..<min(document.count, start + split)]))
+                start += split
+                while let token = scanner.next() {
+                    switch token {
+                    case .start(let tag):
+                        events.append("<\(String(decoding: tag.name, as: UTF8.self)) r=\(tag.attribute("r") ?? "-") t=\(tag.attribute("t") ?? "-")\(tag.selfClosing ? "/" : "")>")
+                    case .end(let name):
+                        events.append("</\(String(decoding: name, as: UTF8.self))>")
+                    case .text(let text):
+                        events.append(text.string)
+                    }
+                }
+            }
+            #expect(events == [
+                "<row r=7 t=->", "<c r=B7 t=inlineStr>", "<is r=- t=->", "<t r=- t=->", "a & b 中", "</t>", "</is>", "</c>",
+                "<c r=C7 t=->", "<v r=- t=->", "1 &amp; 2", "</v>", "</c>", "<c r=D7 t=s/>", "</row>",
+            ], "split \(split)")
+        }
+    }
+
     @Test("A zip that is not a workbook is reported, not a crash")
     func notAWorkbook() throws {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("n-\(UUID().uuidString).xlsx").path

@@ -23,8 +23,8 @@ final class XLSXReader: RecordSource {
     private var currentRow: [String] = []
     private var currentRowNumber = 0
     private var cellColumn = 0
-    private var cellType = ""
-    private var cellText = ""
+    private var cellType = CellType.number
+    private var cellText: [UInt8] = []
     private var inValue = false
     private var inInlineText = false
     private var inPhonetic = false
@@ -72,53 +72,72 @@ final class XLSXReader: RecordSource {
         return pendingRows.isEmpty ? nil : .positional(TextRow(cells: pendingRows.removeFirst()))
     }
 
+    /// A cell's `t` attribute: how its value is stored.
+    enum CellType {
+        case sharedString, boolean, number, other
+
+        init(_ attribute: String?) {
+            switch attribute {
+            case "s": self = .sharedString
+            case "b": self = .boolean
+            case nil, "n": self = .number
+            default: self = .other
+            }
+        }
+    }
+
     private func handle(_ token: XMLScanner.Token) {
         switch token {
-        case .start(let name, let attributes, let selfClosing):
-            switch name {
-            case "row":
+        case .start(let tag):
+            if tag.isNamed("c") {
+                cellType = CellType(tag.attribute("t"))
+                cellText.removeAll(keepingCapacity: true)
+                cellColumn = tag.attribute("r").map(Self.columnIndex) ?? currentRow.count
+                if tag.selfClosing { endCell() }
+            } else if tag.isNamed("v") {
+                inValue = !tag.selfClosing
+            } else if tag.isNamed("row") {
                 currentRow = []
-                currentRowNumber = attributes["r"].flatMap(Int.init) ?? (lastRowNumber + 1)
-                if selfClosing { endRow() }
-            case "c":
-                cellType = attributes["t"] ?? "n"
-                cellText = ""
-                cellColumn = attributes["r"].map(Self.columnIndex) ?? currentRow.count
-                if selfClosing { endCell() }
-            case "v":
-                inValue = !selfClosing
-            case "t":
-                inInlineText = !selfClosing && !inPhonetic
-            case "rPh":
-                inPhonetic = !selfClosing
-            default:
-                break
+                currentRowNumber = tag.attribute("r").flatMap { Int($0) } ?? (lastRowNumber + 1)
+                if tag.selfClosing { endRow() }
+            } else if tag.isNamed("t") {
+                inInlineText = !tag.selfClosing && !inPhonetic
+            } else if tag.isNamed("rPh") {
+                inPhonetic = !tag.selfClosing
             }
         case .end(let name):
-            switch name {
-            case "row": endRow()
-            case "c": endCell()
-            case "v": inValue = false
-            case "t": inInlineText = false
-            case "rPh": inPhonetic = false
-            default: break
+            if XMLScanner.equals(name, "c") {
+                endCell()
+            } else if XMLScanner.equals(name, "v") {
+                inValue = false
+            } else if XMLScanner.equals(name, "row") {
+                endRow()
+            } else if XMLScanner.equals(name, "t") {
+                inInlineText = false
+            } else if XMLScanner.equals(name, "rPh") {
+                inPhonetic = false
             }
         case .text(let text):
-            if inValue || inInlineText { cellText += text }
+            guard inValue || inInlineText else { return }
+            if text.isCDATA || !text.bytes.contains(UInt8(ascii: "&")) {
+                cellText.append(contentsOf: text.bytes)
+            } else {
+                cellText.append(contentsOf: text.string.utf8)
+            }
         }
     }
 
     private func endCell() {
         let value: String
         switch cellType {
-        case "s":
-            value = Int(cellText).flatMap { $0 < sharedStrings.count ? sharedStrings[$0] : nil } ?? ""
-        case "b":
-            value = cellText == "1" ? "TRUE" : "FALSE"
-        case "n":
-            value = Self.displayNumber(cellText)
-        default:
-            value = cellText
+        case .sharedString:
+            value = Self.integer(cellText).flatMap { $0 < sharedStrings.count ? sharedStrings[$0] : nil } ?? ""
+        case .boolean:
+            value = cellText == [UInt8(ascii: "1")] ? "TRUE" : "FALSE"
+        case .number:
+            value = Self.displayNumber(String(decoding: cellText, as: UTF8.self))
+        case .other:
+            value = String(decoding: cellText, as: UTF8.self)
         }
         if cellColumn >= currentRow.count {
             currentRow += Array(repeating: "", count: cellColumn - currentRow.count)
@@ -126,7 +145,18 @@ final class XLSXReader: RecordSource {
         } else {
             currentRow[cellColumn] = value
         }
-        cellText = ""
+        cellText.removeAll(keepingCapacity: true)
+    }
+
+    /// A shared-string index, without making a string of it first.
+    static func integer(_ digits: [UInt8]) -> Int? {
+        guard !digits.isEmpty, digits.count <= 18 else { return nil }
+        var value = 0
+        for digit in digits {
+            guard digit >= UInt8(ascii: "0"), digit <= UInt8(ascii: "9") else { return nil }
+            value = value * 10 + Int(digit - UInt8(ascii: "0"))
+        }
+        return value
     }
 
     private func endRow() {
@@ -172,17 +202,17 @@ final class XLSXReader: RecordSource {
         var inPhonetic = false
         while let token = scanner.next() {
             switch token {
-            case .start(let name, _, let selfClosing):
-                if name == "si" { current = "" }
-                if name == "t" { inText = !selfClosing && !inPhonetic }
-                if name == "rPh" { inPhonetic = !selfClosing }
-                if name == "si", selfClosing { strings.append("") }
+            case .start(let tag):
+                if tag.isNamed("si") { current = "" }
+                if tag.isNamed("t") { inText = !tag.selfClosing && !inPhonetic }
+                if tag.isNamed("rPh") { inPhonetic = !tag.selfClosing }
+                if tag.isNamed("si"), tag.selfClosing { strings.append("") }
             case .end(let name):
-                if name == "t" { inText = false }
-                if name == "rPh" { inPhonetic = false }
-                if name == "si" { strings.append(current) }
+                if XMLScanner.equals(name, "t") { inText = false }
+                if XMLScanner.equals(name, "rPh") { inPhonetic = false }
+                if XMLScanner.equals(name, "si") { strings.append(current) }
             case .text(let text):
-                if inText { current += text }
+                if inText { current += text.string }
             }
         }
         return strings
@@ -194,8 +224,8 @@ final class XLSXReader: RecordSource {
         scanner.feed(workbook)
         var relationshipID: String?
         while let token = scanner.next() {
-            if case .start("sheet", let attributes, _) = token {
-                relationshipID = attributes["id"]
+            if case .start(let tag) = token, tag.isNamed("sheet") {
+                relationshipID = tag.attribute("id")
                 break
             }
         }
@@ -203,7 +233,7 @@ final class XLSXReader: RecordSource {
         var relations = XMLScanner()
         relations.feed(relationships)
         while let token = relations.next() {
-            if case .start("Relationship", let attributes, _) = token, attributes["Id"] == relationshipID, let target = attributes["Target"] {
+            if case .start(let tag) = token, tag.isNamed("Relationship"), tag.attribute("Id") == relationshipID, let target = tag.attribute("Target") {
                 if target.hasPrefix("/") { return String(target.dropFirst()) }
                 return "xl/" + target
             }

@@ -1,11 +1,57 @@
 /// A small incremental XML tokenizer, enough for spreadsheet parts (SpreadsheetML): elements,
 /// attributes, text and the predefined and numeric entities. Comments, processing instructions and
 /// DOCTYPE are skipped; CDATA is text.
+///
+/// Tokens are slices of the scanner's buffer, decoded only when asked: a sheet is millions of
+/// tags, and making strings and attribute dictionaries for each cost four fifths of reading it.
 struct XMLScanner {
     enum Token {
-        case start(name: String, attributes: [String: String], selfClosing: Bool)
-        case end(name: String)
-        case text(String)
+        case start(Tag)
+        /// The element's local name.
+        case end(name: ArraySlice<UInt8>)
+        case text(Text)
+    }
+
+    /// A start tag: its local name and, undecoded, its attributes.
+    struct Tag {
+        let name: ArraySlice<UInt8>
+        let attributes: ArraySlice<UInt8>
+        let selfClosing: Bool
+
+        func isNamed(_ expected: StaticString) -> Bool {
+            XMLScanner.equals(name, expected)
+        }
+
+        /// The value of the attribute with this local name, entities decoded.
+        func attribute(_ wanted: StaticString) -> String? {
+            var index = attributes.startIndex
+            let end = attributes.endIndex
+            while index < end {
+                while index < end, XMLScanner.isSpace(attributes[index]) { index += 1 }
+                let nameStart = index
+                while index < end, attributes[index] != UInt8(ascii: "="), !XMLScanner.isSpace(attributes[index]) { index += 1 }
+                let name = XMLScanner.localName(attributes[nameStart..<index])
+                while index < end, attributes[index] != UInt8(ascii: "\""), attributes[index] != UInt8(ascii: "'") { index += 1 }
+                guard index < end else { return nil }
+                let quote = attributes[index]
+                index += 1
+                let valueStart = index
+                while index < end, attributes[index] != quote { index += 1 }
+                if XMLScanner.equals(name, wanted) { return XMLScanner.decodeEntities(attributes[valueStart..<min(index, end)]) }
+                index += 1
+            }
+            return nil
+        }
+    }
+
+    /// Character data as it stands in the document.
+    struct Text {
+        let bytes: ArraySlice<UInt8>
+        let isCDATA: Bool
+
+        var string: String {
+            isCDATA ? String(decoding: bytes, as: UTF8.self) : XMLScanner.decodeEntities(bytes)
+        }
     }
 
     private var buffer: [UInt8] = []
@@ -24,21 +70,22 @@ struct XMLScanner {
         while position < buffer.count {
             if buffer[position] != UInt8(ascii: "<") {
                 guard let end = buffer[position...].firstIndex(of: UInt8(ascii: "<")) else { return nil }
-                let text = Self.decodeEntities(buffer[position..<end])
+                let text = buffer[position..<end]
                 position = end
-                return .text(text)
+                return .text(Text(bytes: text, isCDATA: false))
             }
-            // Markup: find its end.
-            if buffer[position...].starts(with: Array("<!--".utf8)) {
+            // Markup: find its end. Comments and CDATA are rare; most tags are told apart by one byte.
+            guard position + 1 < buffer.count else { return nil }
+            if buffer[position + 1] == UInt8(ascii: "!"), buffer[position...].starts(with: "<!--".utf8) {
                 guard let end = find(Array("-->".utf8), from: position + 4) else { return nil }
                 position = end + 3
                 continue
             }
-            if buffer[position...].starts(with: Array("<![CDATA[".utf8)) {
+            if buffer[position + 1] == UInt8(ascii: "!"), buffer[position...].starts(with: "<![CDATA[".utf8) {
                 guard let end = find(Array("]]>".utf8), from: position + 9) else { return nil }
-                let text = String(decoding: buffer[(position + 9)..<end], as: UTF8.self)
+                let text = buffer[(position + 9)..<end]
                 position = end + 3
-                return .text(text)
+                return .text(Text(bytes: text, isCDATA: true))
             }
             guard let end = tagEnd(from: position + 1) else { return nil }
             let tag = buffer[(position + 1)..<end]
@@ -46,9 +93,11 @@ struct XMLScanner {
             guard let first = tag.first else { continue }
             if first == UInt8(ascii: "?") || first == UInt8(ascii: "!") { continue }
             if first == UInt8(ascii: "/") {
-                return .end(name: Self.localName(String(decoding: tag.dropFirst(), as: UTF8.self).trimmingSpaces()))
+                var name = tag.dropFirst()
+                while let last = name.last, Self.isSpace(last) { name = name.dropLast() }
+                return .end(name: Self.localName(name))
             }
-            return Self.startTag(tag)
+            return .start(Self.startTag(tag))
         }
         return nil
     }
@@ -80,7 +129,7 @@ struct XMLScanner {
         return nil
     }
 
-    private static func startTag(_ tag: ArraySlice<UInt8>) -> Token {
+    private static func startTag(_ tag: ArraySlice<UInt8>) -> Tag {
         var body = tag
         var selfClosing = false
         if body.last == UInt8(ascii: "/") {
@@ -89,33 +138,21 @@ struct XMLScanner {
         }
         var index = body.startIndex
         while index < body.endIndex, !isSpace(body[index]) { index += 1 }
-        let name = localName(String(decoding: body[body.startIndex..<index], as: UTF8.self))
-        var attributes: [String: String] = [:]
-        while index < body.endIndex {
-            while index < body.endIndex, isSpace(body[index]) { index += 1 }
-            let nameStart = index
-            while index < body.endIndex, body[index] != UInt8(ascii: "="), !isSpace(body[index]) { index += 1 }
-            let attributeName = localName(String(decoding: body[nameStart..<index], as: UTF8.self))
-            while index < body.endIndex, body[index] != UInt8(ascii: "\""), body[index] != UInt8(ascii: "'") { index += 1 }
-            guard index < body.endIndex else { break }
-            let quote = body[index]
-            index += 1
-            let valueStart = index
-            while index < body.endIndex, body[index] != quote { index += 1 }
-            attributes[attributeName] = decodeEntities(body[valueStart..<min(index, body.endIndex)])
-            index += 1
-        }
-        return .start(name: name, attributes: attributes, selfClosing: selfClosing)
+        return Tag(name: localName(body[body.startIndex..<index]), attributes: body[index...], selfClosing: selfClosing)
     }
 
-    private static func isSpace(_ byte: UInt8) -> Bool {
+    fileprivate static func isSpace(_ byte: UInt8) -> Bool {
         byte == 0x20 || byte == 0x09 || byte == 0x0A || byte == 0x0D
     }
 
     /// `x:row` → `row`: spreadsheet parts may use any namespace prefix.
-    private static func localName(_ name: String) -> String {
-        guard let colon = name.lastIndex(of: ":") else { return name }
-        return String(name[name.index(after: colon)...])
+    fileprivate static func localName(_ name: ArraySlice<UInt8>) -> ArraySlice<UInt8> {
+        guard let colon = name.lastIndex(of: UInt8(ascii: ":")) else { return name }
+        return name[(colon + 1)...]
+    }
+
+    static func equals(_ bytes: ArraySlice<UInt8>, _ expected: StaticString) -> Bool {
+        bytes.count == expected.utf8CodeUnitCount && bytes.elementsEqual(UnsafeBufferPointer(start: expected.utf8Start, count: expected.utf8CodeUnitCount))
     }
 
     static func decodeEntities(_ bytes: ArraySlice<UInt8>) -> String {
@@ -154,14 +191,5 @@ struct XMLScanner {
             }
         }
         return String(decoding: output, as: UTF8.self)
-    }
-}
-
-extension String {
-    func trimmingSpaces() -> String {
-        var scalars = Substring(self)
-        while let first = scalars.first, first == " " || first == "\n" || first == "\t" || first == "\r" { scalars = scalars.dropFirst() }
-        while let last = scalars.last, last == " " || last == "\n" || last == "\t" || last == "\r" { scalars = scalars.dropLast() }
-        return String(scalars)
     }
 }
