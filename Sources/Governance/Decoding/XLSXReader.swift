@@ -3,8 +3,9 @@ import Foundation
 
 /// Reads the first worksheet of an XLSX workbook row by row.
 ///
-/// Two passes over the zip: the first collects the workbook's sheet order and the shared strings,
-/// the second streams the sheet's XML, so memory holds the shared strings but never the whole sheet.
+/// Two passes over the zip: the first collects the workbook's sheet order and the shared strings
+/// (parsed as they are inflated), the second streams the sheet's XML, so memory holds the shared
+/// strings but never the whole sheet or the whole shared-strings part.
 /// Numbers come back as Excel shows them (15 significant digits); a date typed into Excel is a
 /// serial number here, which the date normaliser converts.
 final class XLSXReader: RecordSource {
@@ -33,7 +34,6 @@ final class XLSXReader: RecordSource {
         self.path = path
         var workbook: [UInt8]?
         var relationships: [UInt8]?
-        var strings: [UInt8]?
         let first = try ArchiveReader(path: path)
         var names: [String] = []
         while let name = try first.nextEntry() {
@@ -41,7 +41,7 @@ final class XLSXReader: RecordSource {
             switch name {
             case "xl/workbook.xml": workbook = try first.readAll()
             case "xl/_rels/workbook.xml.rels": relationships = try first.readAll()
-            case "xl/sharedStrings.xml": strings = try first.readAll()
+            case "xl/sharedStrings.xml": sharedStrings = try Self.parseSharedStrings(first)
             default: continue
             }
         }
@@ -52,7 +52,6 @@ final class XLSXReader: RecordSource {
         guard names.contains(sheetPath) else {
             throw CreditHubError(code: "unreadable", message: "the workbook's first sheet (\(sheetPath)) is missing", chineseMessage: "工作簿缺少第一个工作表（\(sheetPath)）")
         }
-        if let strings { sharedStrings = Self.parseSharedStrings(strings) }
         archive = try ArchiveReader(path: path)
         while let name = try archive.nextEntry(), name != sheetPath {}
     }
@@ -193,29 +192,33 @@ final class XLSXReader: RecordSource {
         return formatted
     }
 
-    static func parseSharedStrings(_ bytes: [UInt8]) -> [String] {
+    /// The shared strings of the archive's current entry, read a piece at a time.
+    static func parseSharedStrings(_ archive: ArchiveReader) throws -> [String] {
         var scanner = XMLScanner()
-        scanner.feed(bytes)
         var strings: [String] = []
         var current = ""
         var inText = false
         var inPhonetic = false
-        while let token = scanner.next() {
-            switch token {
-            case .start(let tag):
-                if tag.isNamed("si") { current = "" }
-                if tag.isNamed("t") { inText = !tag.selfClosing && !inPhonetic }
-                if tag.isNamed("rPh") { inPhonetic = !tag.selfClosing }
-                if tag.isNamed("si"), tag.selfClosing { strings.append("") }
-            case .end(let name):
-                if XMLScanner.equals(name, "t") { inText = false }
-                if XMLScanner.equals(name, "rPh") { inPhonetic = false }
-                if XMLScanner.equals(name, "si") { strings.append(current) }
-            case .text(let text):
-                if inText { current += text.string }
+        while true {
+            let chunk = try archive.readChunk()
+            if chunk.isEmpty { return strings }
+            scanner.feed(chunk)
+            while let token = scanner.next() {
+                switch token {
+                case .start(let tag):
+                    if tag.isNamed("si") { current = "" }
+                    if tag.isNamed("t") { inText = !tag.selfClosing && !inPhonetic }
+                    if tag.isNamed("rPh") { inPhonetic = !tag.selfClosing }
+                    if tag.isNamed("si"), tag.selfClosing { strings.append("") }
+                case .end(let name):
+                    if XMLScanner.equals(name, "t") { inText = false }
+                    if XMLScanner.equals(name, "rPh") { inPhonetic = false }
+                    if XMLScanner.equals(name, "si") { strings.append(current) }
+                case .text(let text):
+                    if inText { current += text.string }
+                }
             }
         }
-        return strings
     }
 
     /// The path of the first sheet in workbook order, through the workbook's relationships.
