@@ -2,10 +2,11 @@ import CreditKernel
 import Logging
 import ServiceLifecycle
 import Storage
+import Synchronization
 
-/// Processes received batches in the background, one at a time, in the order received; on start
-/// (and every `rescan-seconds`) it picks up unfinished batches, so an acknowledged batch is never
-/// lost to a crash or a database outage.
+/// Processes received batches in the background, in the order received and up to
+/// `ingest.batches-at-once` at a time; on start (and every `rescan-seconds`) it picks up unfinished
+/// batches, so an acknowledged batch is never lost to a crash or a database outage.
 public struct IngestionWorker: Service {
     let collector: Collector
     let logger: Logger
@@ -16,10 +17,18 @@ public struct IngestionWorker: Service {
     }
 
     public func run() async throws {
+        let limit = collector.configuration.batchesAtOnce
+        let inFlight = InFlightBatches()
         await withTaskGroup(of: Void.self) { group in
             group.addTask { await rescanPeriodically() }
             for await batchID in collector.queue.stream.cancelOnGracefulShutdown() {
-                await process(batchID)
+                guard inFlight.start(batchID) else { continue }
+                group.addTask {
+                    await process(batchID)
+                    inFlight.finish(batchID)
+                }
+                // The rescan never ends on its own, so each completion here is a batch's.
+                while inFlight.count >= limit { await group.next() }
             }
             group.cancelAll()
         }
@@ -48,5 +57,22 @@ public struct IngestionWorker: Service {
         } catch {
             logger.error("batch processing failed; will retry", metadata: ["batch": "\(batchID)", "error": "\(error)"])
         }
+    }
+}
+
+/// The batches being processed: a batch can be queued again meanwhile (the rescan finds it
+/// unfinished), and must not be processed twice at once.
+private final class InFlightBatches: Sendable {
+    private let ids = Mutex<Set<String>>([])
+
+    var count: Int { ids.withLock(\.count) }
+
+    /// Whether `id` was not in flight and now is.
+    func start(_ id: String) -> Bool {
+        ids.withLock { $0.insert(id).inserted }
+    }
+
+    func finish(_ id: String) {
+        ids.withLock { _ = $0.remove(id) }
     }
 }

@@ -219,6 +219,32 @@ struct PipelineTests {
         }
     }
 
+    @Test("The server's worker processes a small batch beside a large one, not behind it", arguments: StoreBackend.allCases)
+    func smallBatchBesideLarge(backend: StoreBackend) async throws {
+        try await Self.withCollector(backend, chunkRows: 500) { collector in
+            func submit(_ records: [[String: String]]) async throws -> String {
+                try await collector.submit(
+                    Submission(
+                        sourceUnit: PenaltyRows.submitter, resourceID: "admin_penalty", channel: .interface,
+                        artefact: .bytes(Data(PenaltyRows.csv(records).utf8)), fileName: "处罚.csv", submittedBy: "test"
+                    )
+                ).batch
+            }
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask { try await IngestionWorker(collector: collector, logger: TestStores.logger).run() }
+                let large = try await submit((1...10_000).map { PenaltyRows.record($0) })
+                let small = try await submit([PenaltyRows.record(20_001)])
+                let smallDone = try #require(try await collector.waitForCompletion(batch: small, timeout: .seconds(300)))
+                #expect(smallDone.status == .completed)
+                #expect(try await collector.summary(batch: large)?.status == .processing, "the small batch waited for the large one")
+                let largeDone = try #require(try await collector.waitForCompletion(batch: large, timeout: .seconds(600)))
+                #expect(largeDone.status == .completed)
+                #expect(largeDone.rows.accepted == 10_000)
+                group.cancelAll()
+            }
+        }
+    }
+
     @Test("Backslashes, quotes, tabs and line breaks in values are stored and read back exactly", arguments: StoreBackend.allCases)
     func awkwardText(backend: StoreBackend) async throws {
         try await Self.withCollector(backend) { collector in
