@@ -245,6 +245,38 @@ struct PipelineTests {
         }
     }
 
+    @Test("The same records from two sources processed at once: each stored once, the other side a conflict", arguments: StoreBackend.allCases)
+    func concurrentSources(backend: StoreBackend) async throws {
+        try await Self.withCollector(backend, chunkRows: 100) { collector in
+            let count = 1_000
+            let ours = PenaltyRows.csv((1...count).map { PenaltyRows.record($0) })
+            let theirs = PenaltyRows.csv((1...count).map { PenaltyRows.record($0, ["CF_FRDB": "王五", "CF_SJLYDM": PenaltyRows.otherBureau]) })
+            var batches: [String] = []
+            for (unit, text) in [(PenaltyRows.submitter, ours), (PenaltyRows.otherBureau, theirs)] {
+                batches.append(
+                    try await collector.submit(
+                        Submission(sourceUnit: unit, resourceID: "admin_penalty", channel: .interface, artefact: .bytes(Data(text.utf8)), fileName: "处罚.csv", submittedBy: "test")
+                    ).batch
+                )
+            }
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for batch in batches { group.addTask { try await collector.process(batchID: batch) } }
+                try await group.waitForAll()
+            }
+            var accepted = 0
+            var conflicts = 0
+            for batch in batches {
+                let summary = try #require(try await collector.summary(batch: batch))
+                #expect(summary.status == .completed)
+                accepted += summary.rows.accepted
+                conflicts += summary.rows.conflict
+            }
+            #expect(accepted == count)
+            #expect(conflicts == count)
+            #expect(try await collector.store.collection.changes(after: 0, limit: 10 * count, resourceIDs: nil, division: nil).count == count)
+        }
+    }
+
     @Test("Backslashes, quotes, tabs and line breaks in values are stored and read back exactly", arguments: StoreBackend.allCases)
     func awkwardText(backend: StoreBackend) async throws {
         try await Self.withCollector(backend) { collector in
