@@ -71,6 +71,13 @@ struct CSVParsingTests {
         #expect(rows.indices.filter { rows[$0].hasUnclosedQuote } == [1, 42])
     }
 
+    @Test("A stray quote capped right after a CR does not cost a later line break")
+    func unclosedQuoteCappedAfterCR() {
+        // The first read ends just after the second quote, which opens a cell holding a line break.
+        let rows = Self.parseRows("0,\"ab\r\"\nX\",y\n", chunk: 7, maximumQuotedCell: 2)
+        #expect(rows.map(\.cells) == [["0", "\"ab"], ["\nX", "y"]])
+    }
+
     @Test("A stray quote closed by a quote on a later line followed by text is a stray quote; a quote closed then text on one line is text", arguments: [1, 3, Int.max])
     func strayQuoteClosedLater(chunk: Int) {
         let text = "a,b,c\n1,\"stray,x\n2,\"q\"\"uoted\",y\n3,\"abc\"def,z\n4,\"two\nlines\",w"

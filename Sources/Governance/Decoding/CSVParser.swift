@@ -90,6 +90,11 @@ public struct CSVParser {
                 if row.openCellByteCount > maximumQuotedCell {
                     index = end
                     try reparseUnclosedQuote(emit: emit)
+                    // What was parsed again may have ended in a CR whose LF is the next byte here.
+                    if afterCR, index < count {
+                        afterCR = false
+                        if bytes[index] == lf { index += 1 }
+                    }
                     continue
                 }
                 if end == count {
