@@ -90,11 +90,9 @@ public struct CSVParser {
                 if row.openCellByteCount > maximumQuotedCell {
                     index = end
                     try reparseUnclosedQuote(emit: emit)
-                    // What was parsed again may have ended in a CR whose LF is the next byte here.
-                    if afterCR, index < count {
-                        afterCR = false
-                        if bytes[index] == lf { index += 1 }
-                    }
+                    // A CR that ended what was parsed again is followed here by a quote, not by
+                    // its LF; the mark is for a CR at the end of a read.
+                    if index < count { afterCR = false }
                     continue
                 }
                 if end == count {
