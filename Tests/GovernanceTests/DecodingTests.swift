@@ -216,6 +216,9 @@ struct JSONRecordTests {
         #expect(big.count == 30_000)
         #expect(big.allSatisfy { $0 == .keyed([("CF_NR_FK", "0.5"), ("CF_SY", "当事人\"虚假\"宣传，[见附件]{1}"), ("CF_WSH", "杭市监罚〔2023〕1号")]) })
         #expect(try Self.read("\u{FEFF}[" + record + "]", format: .json).count == 1)
+        // Pretty-printed, as most tools write it.
+        let pretty = try Self.read("{\n  \"meta\" : { \"count\" : 2 } ,\n  \"records\" : [\n    " + record + " ,\n    " + record + "\n  ]\n}\n", format: .json)
+        #expect(pretty == [big[0], big[0]])
         // A document cut short: the records before the cut, then a row that says so.
         let truncated = try Self.read("[" + record + "," + record + "," + String(record.prefix(20)), format: .json)
         #expect(truncated.count == 3)

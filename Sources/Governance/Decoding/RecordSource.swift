@@ -192,11 +192,12 @@ final class JSONDocumentReader: RecordSource {
             while true {
                 guard try peek() == UInt8(ascii: "\""), let key = try value(), try peek() == UInt8(ascii: ":") else { throw Self.notRecords }
                 position += 1
-                if key.elementsEqual("\"records\"".utf8) || key.elementsEqual("\"data\"".utf8), try peek() == UInt8(ascii: "[") {
+                let valueStart = try peek()
+                if key.elementsEqual("\"records\"".utf8) || key.elementsEqual("\"data\"".utf8), valueStart == UInt8(ascii: "[") {
                     position += 1
                     return
                 }
-                guard try value() != nil else { throw Self.notRecords }
+                guard valueStart != nil, try value() != nil else { throw Self.notRecords }
                 guard try peek() == UInt8(ascii: ",") else { throw Self.notRecords }
                 position += 1
             }
