@@ -33,7 +33,7 @@ public final class GovernedRowReader {
         var examined = 0
         while let record = try source.next() {
             switch record {
-            case .keyed:
+            case .keyed, .json:
                 pending = record
                 return
             case .positional(let row):
@@ -104,6 +104,8 @@ public final class GovernedRowReader {
                 if row.isBlank || ResourceGovernor.isInstructionRow(row) { continue }
             case .keyed(let pairs):
                 if pairs.isEmpty { continue }
+            case .json:
+                break
             }
             records.append((position, record))
         }
@@ -120,7 +122,9 @@ public final class GovernedRowReader {
             case .positional(let row):
                 guard let mapping else { continue }
                 rows.append(governor.govern(row: row, mapping: mapping, position: position, submittingUnit: submittingUnit, damagedText: raw.damagedText))
-            case .keyed(let pairs):
+            case .keyed, .json:
+                // An empty object is no record, as a blank line is none.
+                guard case .keyed(let pairs) = record.parsed(), !pairs.isEmpty else { continue }
                 rows.append(governor.govern(pairs: pairs, position: position, submittingUnit: submittingUnit, unknownKeys: &unknownKeys))
             }
         }

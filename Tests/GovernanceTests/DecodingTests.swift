@@ -162,7 +162,7 @@ struct JSONRecordTests {
         defer { try? FileManager.default.removeItem(atPath: path) }
         let source = try ArtefactDecoding.open(path: path, format: format, declaredEncoding: nil)
         var records: [SourceRecord] = []
-        while let record = try source.next() { records.append(record) }
+        while let record = try source.next() { records.append(record.parsed()) }
         return records
     }
 

@@ -7,11 +7,21 @@ public enum SourceRecord: Sendable, Hashable {
     case positional(TextRow)
     /// Named values (JSON): keys are field ids, labels or aliases.
     case keyed([(String, String)])
+    /// A JSON value as read: parsing it is left to whoever governs it, on any core, rather than
+    /// to the one task reading the file.
+    case json([UInt8])
+
+    /// The record with a JSON value parsed into its members (an invalid one into a row that says so).
+    public func parsed() -> SourceRecord {
+        guard case .json(let bytes) = self else { return self }
+        return JSONRecordConversion.record(fromJSON: bytes[...])
+    }
 
     public static func == (lhs: SourceRecord, rhs: SourceRecord) -> Bool {
         switch (lhs, rhs) {
         case (.positional(let a), .positional(let b)): a == b
         case (.keyed(let a), .keyed(let b)): a.elementsEqual(b) { $0 == $1 }
+        case (.json(let a), .json(let b)): a == b
         default: false
         }
     }
@@ -24,6 +34,7 @@ public enum SourceRecord: Sendable, Hashable {
                 hasher.combine(key)
                 hasher.combine(value)
             }
+        case .json(let bytes): hasher.combine(bytes)
         }
     }
 }
@@ -146,7 +157,7 @@ final class JSONLinesReader: RecordSource {
     func next() throws -> SourceRecord? {
         while let line = try text.nextLine() {
             if line.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }) { continue }
-            return JSONRecordConversion.record(fromJSON: line)
+            return .json(Array(line))
         }
         return nil
     }
@@ -223,7 +234,7 @@ final class JSONDocumentReader: RecordSource {
                     let excerpt = String(decoding: buffer[position..<min(buffer.count, position + 200)], as: UTF8.self)
                     return .keyed([("\u{0}invalid_json", excerpt)])
                 }
-                return JSONRecordConversion.record(fromJSON: element)
+                return .json(Array(element))
             }
         }
         return nil
