@@ -71,6 +71,25 @@ struct CSVParsingTests {
         #expect(rows.indices.filter { rows[$0].hasUnclosedQuote } == [1, 42])
     }
 
+    @Test("Any text parses to the same rows however it is split into reads, stray quotes included", arguments: 0..<40)
+    func splitInvariance(seed: Int) {
+        // A small deterministic generator: the same inputs on every run and machine.
+        var state = UInt64(seed) &* 0x9E37_79B9_7F4A_7C15 &+ 1
+        func random(_ bound: Int) -> Int {
+            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            return Int((state >> 33) % UInt64(bound))
+        }
+        let pieces = ["\"", "\"\"", ",", "\n", "\r\n", "\r", "a", "中文", " ", "x\"y"]
+        let text = (0..<(50 + random(400))).map { _ in pieces[random(pieces.count)] }.joined()
+        let whole = Self.parseRows(text, maximumQuotedCell: 16)
+        for chunk in [1, 2, 3, 5, 8, 13] {
+            #expect(Self.parseRows(text, chunk: chunk, maximumQuotedCell: 16) == whole, "chunk \(chunk): \(text.debugDescription)")
+        }
+        // Nothing is lost: every byte of the input outside quoting and row ends is in some cell.
+        let letters = text.filter { $0 == "a" || $0 == "中" || $0 == "文" || $0 == "x" || $0 == "y" }.count
+        #expect(whole.reduce(0) { $0 + $1.cells.joined().filter { $0 == "a" || $0 == "中" || $0 == "文" || $0 == "x" || $0 == "y" }.count } == letters)
+    }
+
     @Test("A stray quote capped right after a CR does not cost a later line break")
     func unclosedQuoteCappedAfterCR() {
         // The first read ends just after the second quote, which opens a cell holding a line break.
