@@ -214,6 +214,35 @@ struct JSONRecordTests {
         #expect(SourceRecord.keyed(fast) == JSONRecordConversion.record(from: object))
     }
 
+    @Test("Random flat objects read as JSONSerialization reads them", arguments: 0..<40)
+    func flatJSONMatchesFoundation(seed: Int) throws {
+        var state = UInt64(seed) &* 0x9E37_79B9_7F4A_7C15 &+ 7
+        func random(_ bound: Int) -> Int {
+            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            return Int((state >> 33) % UInt64(bound))
+        }
+        let keys = [#""CF_WSH""#, #""CF_NR_FK""#, #""名称""#, #""a\"b""#, #""\u4e2d""#, #""""#, #""x y""#]
+        let strings = [#""""#, #""杭州""#, #""tab\there""#, #""q\"uote\\""#, #""\ud83d\ude00 \/""#, #""line\r\nbreak""#, #""  padded ""#]
+        let numbers = ["0", "-0", "7", "-12", "2.50", "0.1", "3.0", "1e3", "1.5E-7", "123456789012345678", "0.30000000000000004", "-0.0"]
+        let others = ["true", "false", "null"]
+        for _ in 0..<20 {
+            let members = (0..<random(8)).map { _ -> String in
+                let value: String
+                switch random(3) {
+                case 0: value = strings[random(strings.count)]
+                case 1: value = numbers[random(numbers.count)]
+                default: value = others[random(others.count)]
+                }
+                return keys[random(keys.count)] + [":", " : ", ":\n"][random(3)] + value
+            }
+            let text = "{" + members.joined(separator: [",", " ,\n "][random(2)]) + "}"
+            let bytes = Array(text.utf8)
+            let fast = try #require(bytes.withUnsafeBufferPointer(FlatJSON.members), "\(text)")
+            let object = try JSONSerialization.jsonObject(with: Data(bytes))
+            #expect(SourceRecord.keyed(fast) == JSONRecordConversion.record(from: object), "\(text)")
+        }
+    }
+
     @Test("JSON the fast reader leaves alone still reads, or becomes an invalid row")
     func flatJSONFallback() {
         for text in [#"{"a":{"b":1}}"#, #"{"a":[1,2]}"#, #"{"a":12345678901234567890}"#, #"{"a":"1",}"#, #"{"a":01}"#, #"[1]"#, "{\"a\":\"tab\there\"}"] {
