@@ -122,10 +122,11 @@ public final class GovernedRowReader {
             case .positional(let row):
                 guard let mapping else { continue }
                 rows.append(governor.govern(row: row, mapping: mapping, position: position, submittingUnit: submittingUnit, damagedText: raw.damagedText))
-            case .keyed, .json:
-                // An empty object is no record, as a blank line is none.
-                guard case .keyed(let pairs) = record.parsed(), !pairs.isEmpty else { continue }
+            case .keyed(let pairs):
                 rows.append(governor.govern(pairs: pairs, position: position, submittingUnit: submittingUnit, unknownKeys: &unknownKeys))
+            case .json(let bytes):
+                // An empty object is no record, as a blank line is none.
+                if let row = governor.govern(json: bytes, position: position, submittingUnit: submittingUnit, unknownKeys: &unknownKeys) { rows.append(row) }
             }
         }
         return (Chunk(rows: rows, positionAfter: raw.positionAfter), unknownKeys)

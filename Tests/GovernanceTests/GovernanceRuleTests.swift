@@ -95,6 +95,29 @@ struct GovernanceRuleTests {
         #expect(Self.codes(unclosed) == [.unclosedQuote])
     }
 
+    @Test("A JSON record governs from its bytes exactly as from its members", arguments: [
+        #"{"CF_WSH":"杭市监罚〔2023〕12号","CF_NR_FK":0.2,"行政相对人名称":"杭州某某科技有限公司","CF_XDR_MC":"","BZ":null,"未知列":"x","CF_JDRQ":"2023年5月6日"}"#,
+        #"{"CF_XDR_MC":"甲","CF_XDR_MC":"乙","CF_FRDB":"  张\u4e09 ","CF_NR_FK":"-1","CF_YXQ":"2020-01-01"}"#,
+        #"{"CF_XDR_SHXYM":"91330100MA27XYZ12A","CF_XDR_LB":"法人及非法人组织","CF_CFLB":"罚款","flag":true}"#,
+    ])
+    func jsonBytesMatchMembers(text: String) throws {
+        var fromBytes: Set<String> = []
+        var fromMembers: Set<String> = []
+        let bytes = Array(text.utf8)
+        let row = try #require(Self.penalty.govern(json: bytes, position: 3, submittingUnit: "SUBMITTER", unknownKeys: &fromBytes))
+        let members = try #require(bytes.withUnsafeBufferPointer(FlatJSON.members))
+        let reference = Self.penalty.govern(pairs: members, position: 3, submittingUnit: "SUBMITTER", unknownKeys: &fromMembers)
+        #expect(row.values == reference.values)
+        #expect(row.original == reference.original)
+        #expect(row.issues == reference.issues)
+        #expect(row.status == reference.status)
+        #expect(row.dataJSON == reference.dataJSON)
+        #expect(row.contentHash == reference.contentHash)
+        #expect(fromBytes == fromMembers)
+        var none: Set<String> = []
+        #expect(Self.penalty.govern(json: Array("{ }".utf8), position: 4, submittingUnit: "SUBMITTER", unknownKeys: &none) == nil)
+    }
+
     @Test("Identical content gives an identical hash; any change a different one")
     func contentHash() {
         #expect(Self.govern([:]).contentHash == Self.govern(["CF_FRDB": " 张三 "]).contentHash)

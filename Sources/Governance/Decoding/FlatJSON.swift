@@ -10,11 +10,25 @@ enum FlatJSON {
         byte == 0x20 || byte == 0x0A || byte == 0x0D || byte == 0x09
     }
 
+    /// An object's members as read: keys, values in one row (one cell per member, in document
+    /// order), and the order in which they count (sorted by key, a repeated key keeping its last
+    /// value, as `JSONSerialization` reads them).
+    struct Object {
+        var keys: [String] = []
+        var values = TextRow()
+        var order: [Int] = []
+    }
+
     /// The members of an object whose values are strings, numbers, booleans or null, as text and
-    /// sorted by key, a repeated key keeping its last value (as `JSONSerialization` reads them);
-    /// nil for anything else (nested values, exponents, invalid JSON), which the caller reads the
-    /// slow way.
+    /// in key order; nil for anything else (nested values, invalid JSON), which the caller reads
+    /// the slow way.
     static func members(_ bytes: UnsafeBufferPointer<UInt8>) -> [(String, String)]? {
+        object(bytes).map { object in object.order.map { (object.keys[$0], object.values.cell($0)) } }
+    }
+
+    /// The object in `bytes` if it is flat (see `members`); values go straight into one row,
+    /// without a string each.
+    static func object(_ bytes: UnsafeBufferPointer<UInt8>) -> Object? {
         var index = 0
         func skipWhitespace() {
             while index < bytes.count, isWhitespace(bytes[index]) { index += 1 }
@@ -22,20 +36,23 @@ enum FlatJSON {
         skipWhitespace()
         guard index < bytes.count, bytes[index] == UInt8(ascii: "{") else { return nil }
         index += 1
-        var members: [(String, String)] = []
+        var object = Object()
+        object.values.reserve(bytes: bytes.count, cells: 32)
         skipWhitespace()
         if index < bytes.count, bytes[index] == UInt8(ascii: "}") {
             index += 1
         } else {
             while true {
                 skipWhitespace()
-                guard let key = string(bytes, &index) else { return nil }
+                var key = ""
+                guard string(bytes, &index, { key = String(decoding: $0, as: UTF8.self) }) else { return nil }
                 skipWhitespace()
                 guard index < bytes.count, bytes[index] == UInt8(ascii: ":") else { return nil }
                 index += 1
                 skipWhitespace()
-                guard let value = scalar(bytes, &index) else { return nil }
-                members.append((key, value))
+                guard scalar(bytes, &index, into: &object.values) else { return nil }
+                object.values.endCell()
+                object.keys.append(key)
                 skipWhitespace()
                 guard index < bytes.count else { return nil }
                 if bytes[index] == UInt8(ascii: ",") {
@@ -52,20 +69,20 @@ enum FlatJSON {
         guard index == bytes.count else { return nil }
         // UTF-8 byte order is code-point order, the order of sorted keys; comparing bytes spares
         // String comparison's Unicode normalisation, which cost more than reading the record.
-        let sorted = members.indices.sorted { lhs, rhs in
-            let order = compareBytes(members[lhs].0, members[rhs].0)
+        let keys = object.keys
+        let sorted = keys.indices.sorted { lhs, rhs in
+            let order = compareBytes(keys[lhs], keys[rhs])
             return order == 0 ? lhs < rhs : order < 0
         }
-        var result: [(String, String)] = []
-        result.reserveCapacity(sorted.count)
+        object.order.reserveCapacity(sorted.count)
         for index in sorted {
-            if let last = result.last, compareBytes(last.0, members[index].0) == 0 {
-                result[result.count - 1] = members[index]
+            if let last = object.order.last, compareBytes(keys[last], keys[index]) == 0 {
+                object.order[object.order.count - 1] = index
             } else {
-                result.append(members[index])
+                object.order.append(index)
             }
         }
-        return result
+        return object
     }
 
     /// Negative, zero or positive as `a`'s UTF-8 bytes sort before, with or after `b`'s.
@@ -81,16 +98,18 @@ enum FlatJSON {
         }
     }
 
-    /// A string at `index`, unescaped; nil if there is none or it is not valid JSON.
-    private static func string(_ bytes: UnsafeBufferPointer<UInt8>, _ index: inout Int) -> String? {
-        guard index < bytes.count, bytes[index] == quote else { return nil }
+    /// Reads the string at `index` and hands its unescaped bytes to `sink` once; false if there
+    /// is none or it is not valid JSON.
+    private static func string(_ bytes: UnsafeBufferPointer<UInt8>, _ index: inout Int, _ sink: (UnsafeBufferPointer<UInt8>) -> Void) -> Bool {
+        guard index < bytes.count, bytes[index] == quote else { return false }
         let start = index + 1
         var end = start
         while end < bytes.count, bytes[end] != quote, bytes[end] != backslash, bytes[end] >= 0x20 { end += 1 }
-        guard end < bytes.count, bytes[end] >= 0x20 else { return nil }
+        guard end < bytes.count, bytes[end] >= 0x20 else { return false }
         if bytes[end] == quote {
             index = end + 1
-            return String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<end]), as: UTF8.self)
+            sink(UnsafeBufferPointer(rebasing: bytes[start..<end]))
+            return true
         }
         var text = Array(bytes[start..<end])
         index = end
@@ -98,15 +117,16 @@ enum FlatJSON {
             let byte = bytes[index]
             if byte == quote {
                 index += 1
-                return String(decoding: text, as: UTF8.self)
+                text.withUnsafeBufferPointer(sink)
+                return true
             }
-            guard byte >= 0x20 else { return nil }
+            guard byte >= 0x20 else { return false }
             guard byte == backslash else {
                 text.append(byte)
                 index += 1
                 continue
             }
-            guard index + 1 < bytes.count else { return nil }
+            guard index + 1 < bytes.count else { return false }
             let escape = bytes[index + 1]
             index += 2
             switch escape {
@@ -117,7 +137,7 @@ enum FlatJSON {
             case UInt8(ascii: "r"): text.append(0x0D)
             case UInt8(ascii: "t"): text.append(0x09)
             case UInt8(ascii: "u"):
-                guard var scalar = hex4(bytes, &index) else { return nil }
+                guard var scalar = hex4(bytes, &index) else { return false }
                 // A surrogate pair names one character beyond the first plane.
                 if (0xD800..<0xDC00).contains(scalar), index + 1 < bytes.count, bytes[index] == backslash, bytes[index + 1] == UInt8(ascii: "u") {
                     var next = index + 2
@@ -128,10 +148,10 @@ enum FlatJSON {
                 }
                 text.append(contentsOf: String(Unicode.Scalar(scalar) ?? "\u{FFFD}").utf8)
             default:
-                return nil
+                return false
             }
         }
-        return nil
+        return false
     }
 
     private static func hex4(_ bytes: UnsafeBufferPointer<UInt8>, _ index: inout Int) -> UInt32? {
@@ -151,28 +171,32 @@ enum FlatJSON {
         return value
     }
 
-    /// A scalar value at `index` as text: a string, a number as `NSNumber` would print it (no
-    /// trailing fraction zeros), `true`, `false`, or `""` for null.
-    private static func scalar(_ bytes: UnsafeBufferPointer<UInt8>, _ index: inout Int) -> String? {
-        guard index < bytes.count else { return nil }
+    /// Appends the scalar value at `index` to the open cell of `row` as text: a string, a number
+    /// as `NSNumber` prints it, `true`, `false`, or nothing for null; false if it is not a scalar.
+    private static func scalar(_ bytes: UnsafeBufferPointer<UInt8>, _ index: inout Int, into row: inout TextRow) -> Bool {
+        guard index < bytes.count else { return false }
         switch bytes[index] {
         case quote:
-            return string(bytes, &index)
-        case UInt8(ascii: "t"): return literal("true", bytes, &index)
-        case UInt8(ascii: "f"): return literal("false", bytes, &index)
-        case UInt8(ascii: "n"): return literal("null", bytes, &index).map { _ in "" }
-        case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): return number(bytes, &index)
-        default: return nil
+            return string(bytes, &index) { row.appendToOpenCell($0) }
+        case UInt8(ascii: "t"): return literal("true", bytes, &index, into: &row)
+        case UInt8(ascii: "f"): return literal("false", bytes, &index, into: &row)
+        case UInt8(ascii: "n"): return literal("null", bytes, &index, into: &row, asText: false)
+        case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"):
+            guard var text = number(bytes, &index) else { return false }
+            text.withUTF8 { row.appendToOpenCell($0) }
+            return true
+        default: return false
         }
     }
 
-    private static func literal(_ word: StaticString, _ bytes: UnsafeBufferPointer<UInt8>, _ index: inout Int) -> String? {
+    /// Reads `word` at `index`, appending it to `row` as text unless told not to (null reads as nothing).
+    private static func literal(_ word: StaticString, _ bytes: UnsafeBufferPointer<UInt8>, _ index: inout Int, into row: inout TextRow, asText: Bool = true) -> Bool {
         let length = word.utf8CodeUnitCount
-        guard index + length <= bytes.count,
-            UnsafeBufferPointer(rebasing: bytes[index..<index + length]).elementsEqual(UnsafeBufferPointer(start: word.utf8Start, count: length))
-        else { return nil }
+        let text = UnsafeBufferPointer(start: word.utf8Start, count: length)
+        guard index + length <= bytes.count, UnsafeBufferPointer(rebasing: bytes[index..<index + length]).elementsEqual(text) else { return false }
         index += length
-        return word.description
+        if asText { row.appendToOpenCell(text) }
+        return true
     }
 
     /// A number as `JSONSerialization` and `NSNumber` print it: an integer as written, anything

@@ -212,6 +212,32 @@ public struct ResourceGovernor: Sendable {
     }
 
     /// Governs one keyed record (JSON); unknown keys are returned for the receipt.
+    /// Governs one JSON record as read; nil for an empty object, which is no record. A flat object
+    /// (nearly every one) goes from its bytes to the row without a string per value.
+    public func govern(json bytes: [UInt8], position: Int, submittingUnit: String, unknownKeys: inout Set<String>) -> GovernedRow? {
+        guard let object = bytes.withUnsafeBufferPointer(FlatJSON.object) else {
+            guard case .keyed(let pairs) = SourceRecord.json(bytes).parsed(), !pairs.isEmpty else { return nil }
+            return govern(pairs: pairs, position: position, submittingUnit: submittingUnit, unknownKeys: &unknownKeys)
+        }
+        guard !object.order.isEmpty else { return nil }
+        // As for pairs: in key order, the first value that is not empty names a field's value.
+        var source = [Int](repeating: -1, count: compiled.count)
+        for member in object.order {
+            guard let field = matcher.field(for: object.keys[member]) else {
+                unknownKeys.insert(object.keys[member])
+                continue
+            }
+            if source[field] < 0 || object.values.cellIsEmpty(source[field]) { source[field] = member }
+        }
+        var values = TextRow()
+        values.reserve(bytes: object.values.bytes.count, cells: compiled.count)
+        for column in source {
+            if column >= 0 { values.append(cell: column, of: object.values) } else { values.append("") }
+        }
+        var working = WorkingRow(input: values, source: Array(compiled.indices), inFieldOrder: true)
+        return govern(&working, preIssues: [], position: position, submittingUnit: submittingUnit)
+    }
+
     public func govern(pairs: [(String, String)], position: Int, submittingUnit: String, unknownKeys: inout Set<String>) -> GovernedRow {
         var values = [String](repeating: "", count: fields.count)
         var issues: [Issue] = []
