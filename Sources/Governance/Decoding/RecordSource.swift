@@ -8,14 +8,8 @@ public enum SourceRecord: Sendable, Hashable {
     /// Named values (JSON): keys are field ids, labels or aliases.
     case keyed([(String, String)])
     /// A JSON value as read: parsing it is left to whoever governs it, on any core, rather than
-    /// to the one task reading the file.
+    /// to the one task reading the file (`ResourceGovernor.govern(json:)`).
     case json([UInt8])
-
-    /// The record with a JSON value parsed into its members (an invalid one into a row that says so).
-    public func parsed() -> SourceRecord {
-        guard case .json(let bytes) = self else { return self }
-        return JSONRecordConversion.record(fromJSON: bytes[...])
-    }
 
     public static func == (lhs: SourceRecord, rhs: SourceRecord) -> Bool {
         switch (lhs, rhs) {
@@ -286,6 +280,11 @@ final class JSONDocumentReader: RecordSource {
 enum JSONRecordConversion {
     static func record(fromJSON bytes: ArraySlice<UInt8>) -> SourceRecord {
         if let members = bytes.withUnsafeBufferPointer(FlatJSON.members) { return .keyed(members) }
+        return foundationRecord(fromJSON: bytes)
+    }
+
+    /// What `JSONSerialization` reads: for what `FlatJSON` leaves alone (nested values, invalid JSON).
+    static func foundationRecord(fromJSON bytes: ArraySlice<UInt8>) -> SourceRecord {
         guard let object = try? JSONSerialization.jsonObject(with: Data(bytes)) else {
             // Not an object: a row that says so, rather than a silently dropped line.
             return .keyed([("\u{0}invalid_json", String(decoding: bytes.prefix(200), as: UTF8.self))])

@@ -77,21 +77,24 @@ public struct TextRow: Sendable, Hashable {
         bytes.append(byte)
     }
 
+    /// Where the cell being built starts in `bytes`.
+    private var openCellStart: Int { ends.last.map(Int.init) ?? 0 }
+
     /// Removes and returns the bytes of the cell being built.
     mutating func takeOpenCell() -> [UInt8] {
-        let start = ends.last.map(Int.init) ?? 0
+        let start = openCellStart
         defer { bytes.removeSubrange(start...) }
         return Array(bytes[start...])
     }
 
     /// Whether the cell being built holds a line break.
     var openCellHasLineBreak: Bool {
-        bytes[(ends.last.map(Int.init) ?? 0)...].contains { $0 == 0x0A || $0 == 0x0D }
+        bytes[openCellStart...].contains { $0 == 0x0A || $0 == 0x0D }
     }
 
     /// The byte count of the cell being built.
     var openCellByteCount: Int {
-        bytes.count - (ends.last.map(Int.init) ?? 0)
+        bytes.count - openCellStart
     }
 
     @inline(__always)

@@ -117,12 +117,7 @@ final class XLSXReader: RecordSource {
                 inPhonetic = false
             }
         case .text(let text):
-            guard inValue || inInlineText else { return }
-            if text.isCDATA || !text.bytes.contains(UInt8(ascii: "&")) {
-                cellText.append(contentsOf: text.bytes)
-            } else {
-                cellText.append(contentsOf: text.string.utf8)
-            }
+            if inValue || inInlineText { text.append(to: &cellText) }
         }
     }
 
@@ -130,7 +125,7 @@ final class XLSXReader: RecordSource {
         let value: String
         switch cellType {
         case .sharedString:
-            value = Self.integer(cellText).flatMap { $0 < sharedStrings.count ? sharedStrings[$0] : nil } ?? ""
+            value = Int(String(decoding: cellText, as: UTF8.self)).flatMap { $0 < sharedStrings.count ? sharedStrings[$0] : nil } ?? ""
         case .boolean:
             value = cellText == [UInt8(ascii: "1")] ? "TRUE" : "FALSE"
         case .number:
@@ -147,16 +142,6 @@ final class XLSXReader: RecordSource {
         cellText.removeAll(keepingCapacity: true)
     }
 
-    /// A shared-string index, without making a string of it first.
-    static func integer(_ digits: [UInt8]) -> Int? {
-        guard !digits.isEmpty, digits.count <= 18 else { return nil }
-        var value = 0
-        for digit in digits {
-            guard digit >= UInt8(ascii: "0"), digit <= UInt8(ascii: "9") else { return nil }
-            value = value * 10 + Int(digit - UInt8(ascii: "0"))
-        }
-        return value
-    }
 
     private func endRow() {
         // Rows absent from the sheet are empty rows in the grid.

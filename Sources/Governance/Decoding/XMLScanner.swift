@@ -52,6 +52,11 @@ struct XMLScanner {
         var string: String {
             isCDATA ? String(decoding: bytes, as: UTF8.self) : XMLScanner.decodeEntities(bytes)
         }
+
+        /// Appends the text's UTF-8, decoding entities only where there are any.
+        func append(to output: inout [UInt8]) {
+            if isCDATA || !bytes.contains(UInt8(ascii: "&")) { output.append(contentsOf: bytes) } else { output.append(contentsOf: string.utf8) }
+        }
     }
 
     private var buffer: [UInt8] = []

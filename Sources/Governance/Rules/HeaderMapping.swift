@@ -47,11 +47,7 @@ struct HeaderMatcher: Sendable {
             for name in [field.id, field.label] + field.aliases {
                 let key = Self.normalise(name)
                 if lookup[key] == nil { lookup[key] = index }
-            }
-        }
-        for field in fields {
-            for name in [field.id, field.label] + field.aliases where verbatim[name] == nil {
-                verbatim[name] = lookup[Self.normalise(name)]
+                if verbatim[name] == nil { verbatim[name] = lookup[key] }
             }
         }
     }

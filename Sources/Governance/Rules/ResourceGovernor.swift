@@ -211,23 +211,40 @@ public struct ResourceGovernor: Sendable {
         govern(row: TextRow(cells: cells), mapping: mapping, position: position, submittingUnit: submittingUnit, damagedText: damagedText)
     }
 
-    /// Governs one keyed record (JSON); unknown keys are returned for the receipt.
     /// Governs one JSON record as read; nil for an empty object, which is no record. A flat object
     /// (nearly every one) goes from its bytes to the row without a string per value.
     public func govern(json bytes: [UInt8], position: Int, submittingUnit: String, unknownKeys: inout Set<String>) -> GovernedRow? {
-        guard let object = bytes.withUnsafeBufferPointer(FlatJSON.object) else {
-            guard case .keyed(let pairs) = SourceRecord.json(bytes).parsed(), !pairs.isEmpty else { return nil }
-            return govern(pairs: pairs, position: position, submittingUnit: submittingUnit, unknownKeys: &unknownKeys)
+        if let object = bytes.withUnsafeBufferPointer(FlatJSON.object) {
+            return object.order.isEmpty ? nil : govern(object, position: position, submittingUnit: submittingUnit, unknownKeys: &unknownKeys)
         }
-        guard !object.order.isEmpty else { return nil }
-        // As for pairs: in key order, the first value that is not empty names a field's value.
+        guard case .keyed(let pairs) = JSONRecordConversion.foundationRecord(fromJSON: bytes[...]), !pairs.isEmpty else { return nil }
+        return govern(pairs: pairs, position: position, submittingUnit: submittingUnit, unknownKeys: &unknownKeys)
+    }
+
+    /// Governs one keyed record (JSON); unknown keys are returned for the receipt.
+    public func govern(pairs: [(String, String)], position: Int, submittingUnit: String, unknownKeys: inout Set<String>) -> GovernedRow {
+        var object = FlatJSON.Object()
+        for (key, value) in pairs {
+            object.keys.append(key)
+            object.values.append(value)
+        }
+        object.order = Array(pairs.indices)
+        return govern(object, position: position, submittingUnit: submittingUnit, unknownKeys: &unknownKeys)
+    }
+
+    /// In the members' order, the first value that is not empty is a field's value.
+    private func govern(_ object: FlatJSON.Object, position: Int, submittingUnit: String, unknownKeys: inout Set<String>) -> GovernedRow {
         var source = [Int](repeating: -1, count: compiled.count)
+        var issues: [Issue] = []
         for member in object.order {
-            guard let field = matcher.field(for: object.keys[member]) else {
-                unknownKeys.insert(object.keys[member])
-                continue
+            let key = object.keys[member]
+            if key == "\u{0}invalid_json" {
+                issues.append(IssueMessages.invalidJSON(object.values.cell(member)))
+            } else if let field = matcher.field(for: key) {
+                if source[field] < 0 || object.values.cellIsEmpty(source[field]) { source[field] = member }
+            } else {
+                unknownKeys.insert(key)
             }
-            if source[field] < 0 || object.values.cellIsEmpty(source[field]) { source[field] = member }
         }
         var values = TextRow()
         values.reserve(bytes: object.values.bytes.count, cells: compiled.count)
@@ -235,24 +252,6 @@ public struct ResourceGovernor: Sendable {
             if column >= 0 { values.append(cell: column, of: object.values) } else { values.append("") }
         }
         var working = WorkingRow(input: values, source: Array(compiled.indices), inFieldOrder: true)
-        return govern(&working, preIssues: [], position: position, submittingUnit: submittingUnit)
-    }
-
-    public func govern(pairs: [(String, String)], position: Int, submittingUnit: String, unknownKeys: inout Set<String>) -> GovernedRow {
-        var values = [String](repeating: "", count: fields.count)
-        var issues: [Issue] = []
-        for (key, value) in pairs {
-            if key == "\u{0}invalid_json" {
-                issues.append(IssueMessages.invalidJSON(value))
-                continue
-            }
-            if let index = matcher.field(for: key) {
-                if values[index].isEmpty { values[index] = value }
-            } else {
-                unknownKeys.insert(key)
-            }
-        }
-        var working = WorkingRow(input: TextRow(cells: values), source: Array(compiled.indices), inFieldOrder: true)
         return govern(&working, preIssues: issues, position: position, submittingUnit: submittingUnit)
     }
 
