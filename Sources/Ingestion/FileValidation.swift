@@ -19,7 +19,7 @@ public enum FileValidation {
         let fileName = (path as NSString).lastPathComponent
         let format = ArtefactDecoding.format(declared: declared, fileName: fileName, path: path)
         let received = Date()
-        let governor = ResourceGovernor(resource: resource, today: .today(now: received))
+        let governor = ResourceGovernor(resource: resource, today: .today(now: received), recordBodies: .omitted)
         let classifier = ChunkClassifier(resourceID: resource.id, batchID: "validation", recordedAt: received)
         var counts = RowCounts()
         var tally = QualityTally()

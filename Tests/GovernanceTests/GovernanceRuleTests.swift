@@ -125,6 +125,27 @@ struct GovernanceRuleTests {
         #expect(Self.govern([:]).keyHash == Self.govern(["CF_FRDB": "李四"]).keyHash)
     }
 
+    @Test("Without record bodies, rows hash equal exactly when their bodies would")
+    func contentHashWithoutBodies() {
+        let bodiless = ResourceGovernor(resource: Self.penalty.resource, today: Self.today, recordBodies: .omitted)
+        let variants: [[String: String?]] = [
+            [:], ["CF_FRDB": " 张三 "], ["CF_FRDB": "李四"], ["CF_XDR_GSZC": ""], ["CF_JDRQ": "2023年5月6日"], ["BZ": "\u{3000}"],
+            // Text moved from one field to the next: the same bytes in a row, another record.
+            ["CF_XDR_SWDJ": "AB", "CF_XDR_SYDW": ""], ["CF_XDR_SWDJ": "A", "CF_XDR_SYDW": "B"], ["CF_XDR_SWDJ": "", "CF_XDR_SYDW": "AB"],
+        ]
+        let written = variants.map { Self.govern($0) }
+        let omitted = variants.map { Self.govern($0, governor: bodiless) }
+        #expect(omitted.allSatisfy { $0.dataJSON.isEmpty && $0.status != .rejected })
+        for i in variants.indices {
+            #expect(omitted[i].keyHash == written[i].keyHash)
+            #expect(omitted[i].issues == written[i].issues)
+            for j in variants.indices {
+                #expect((omitted[i].contentHash == omitted[j].contentHash) == (written[i].contentHash == written[j].contentHash), "\(variants[i]) and \(variants[j])")
+            }
+        }
+        #expect(Set(omitted.map(\.contentHash)).count == 5)
+    }
+
     @Test("Padding, ideographic spaces, full-width characters and lower case in codes are fixed and said")
     func codeClean() {
         let fullWidth = String(Self.company.unicodeScalars.map { scalar -> Character in

@@ -433,6 +433,37 @@ struct PipelineTests {
         }
     }
 
+    @Test("Validation judges a file's repeats, versions and conflicts as ingesting it into an empty store does", arguments: StoreBackend.allCases)
+    func validationMatchesIngest(backend: StoreBackend) async throws {
+        let rows = [
+            PenaltyRows.record(1),
+            PenaltyRows.record(1, ["CF_XDR_MC": "\u{3000}杭州某某科技有限公司 "]),  // the same once trimmed: a duplicate
+            PenaltyRows.record(1, ["CF_NR_FK": "0.3"]),  // its own source changed it: a new version
+            PenaltyRows.record(1, ["CF_NR_FK": "0.4", "CF_SJLYDM": PenaltyRows.otherBureau]),  // another source: a conflict
+            PenaltyRows.record(1, ["CF_NR_FK": "0.2"]),  // back to the first content, which is no longer current
+            PenaltyRows.record(2, ["CF_SY": "多行\n\"引号\"", "CF_JDRQ": "2023年5月6日"]),  // fixed
+            PenaltyRows.record(2, ["CF_SY": "多行\n\"引号\"", "CF_JDRQ": "20230506", "BZ": "\u{3000}"]),  // the same once fixed
+            PenaltyRows.record(3, ["CF_NR_FK": "-1"]),
+        ]
+        let bytes = Array(PenaltyRows.csv(rows).utf8)
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("v-\(UUID().uuidString).csv").path
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        FileManager.default.createFile(atPath: path, contents: Data(bytes))
+        let validated = try await FileValidation.validate(
+            path: path, resource: Catalogue.standard.resource("admin_penalty")!, sourceUnit: PenaltyRows.submitter, format: nil, encoding: nil, chunkRows: 3
+        )
+        #expect(validated.rows == RowCounts(total: 8, accepted: 4, fixed: 1, rejected: 1, duplicate: 2, conflict: 1))
+        #expect(validated.problems.map(\.row) == [2, 4, 6, 7, 8])
+        #expect(validated.problems.map(\.status) == [.duplicate, .conflict, .fixed, .duplicate, .rejected])
+        try await Self.withCollector(backend, chunkRows: 3) { collector in
+            let ingested = try await Self.ingest(collector, bytes)
+            #expect(ingested.rows == validated.rows)
+            #expect(ingested.problems.map(\.row) == validated.problems.map(\.row))
+            #expect(ingested.problems.map(\.status) == validated.problems.map(\.status))
+            #expect(ingested.problems.map { $0.issues.map(\.code) } == validated.problems.map { $0.issues.map(\.code) })
+        }
+    }
+
     @Test("Validation without a store judges duplicates within the file")
     func validateFile() async throws {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("v-\(UUID().uuidString).csv").path
