@@ -243,7 +243,7 @@ struct CatalogueNodeReader {
         guard let node else { return [:] }
         guard let map = mapping(node, "'code_lists'") else { return [:] }
         var result: [String: CodeList] = [:]
-        for (key, value) in map {
+        for (key, value) in map.pairs {
             guard let name = key.string else { continue }
             guard case .sequence(let items) = value, !items.isEmpty else {
                 report(value, "code list '\(name)' must be a non-empty list of values")
@@ -287,7 +287,7 @@ struct CatalogueNodeReader {
         let typeField = optionalString(map, "type_field")
         var typeValues: [String: SubjectType] = [:]
         if let valuesNode = map["type_values"], let values = mapping(valuesNode, "'type_values'") {
-            for (key, value) in values {
+            for (key, value) in values.pairs {
                 guard let text = key.string else { continue }
                 if let type = enumScalar(value, SubjectType.self, what: "subject type") {
                     typeValues[text] = type
@@ -538,17 +538,17 @@ struct CatalogueNodeReader {
 
     // MARK: - Scalars
 
-    private mutating func mapping(_ node: Node, _ what: String) -> Node.Mapping? {
+    private mutating func mapping(_ node: Node, _ what: String) -> YAMLMapping? {
         guard case .mapping(let map) = node else {
             report(node, "\(what) must be a mapping of keys to values")
             return nil
         }
-        return map
+        return YAMLMapping(map)
     }
 
-    private mutating func checkKeys(_ map: Node.Mapping, allowed: Set<String>, in context: String) {
+    private mutating func checkKeys(_ map: YAMLMapping, allowed: Set<String>, in context: String) {
         var seen: Set<String> = []
-        for key in map.keys {
+        for (key, _) in map.pairs {
             guard let name = key.string else { continue }
             if !allowed.contains(name) {
                 report(key, "unknown key '\(name)' in \(context); expected one of \(allowed.sorted().joined(separator: ", "))")
@@ -559,7 +559,7 @@ struct CatalogueNodeReader {
         }
     }
 
-    private mutating func string(_ map: Node.Mapping, _ key: String) -> String? {
+    private mutating func string(_ map: YAMLMapping, _ key: String) -> String? {
         guard let node = map[key] else {
             report(map.mark, "missing key '\(key)'")
             return nil
@@ -571,7 +571,7 @@ struct CatalogueNodeReader {
         return value
     }
 
-    private mutating func identifier(_ map: Node.Mapping, _ key: String) -> String? {
+    private mutating func identifier(_ map: YAMLMapping, _ key: String) -> String? {
         guard let value = string(map, key) else { return nil }
         guard value.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_") }) else {
             report(map[key], "'\(value)' is not a valid identifier (ASCII letters, digits and _ only)")
@@ -580,12 +580,12 @@ struct CatalogueNodeReader {
         return value
     }
 
-    private mutating func optionalString(_ map: Node.Mapping, _ key: String) -> String? {
+    private mutating func optionalString(_ map: YAMLMapping, _ key: String) -> String? {
         guard map[key] != nil else { return nil }
         return string(map, key)
     }
 
-    private mutating func int(_ map: Node.Mapping, _ key: String) -> Int? {
+    private mutating func int(_ map: YAMLMapping, _ key: String) -> Int? {
         guard let node = map[key] else {
             report(map.mark, "missing key '\(key)'")
             return nil
@@ -597,12 +597,12 @@ struct CatalogueNodeReader {
         return value
     }
 
-    private mutating func optionalInt(_ map: Node.Mapping, _ key: String) -> Int? {
+    private mutating func optionalInt(_ map: YAMLMapping, _ key: String) -> Int? {
         guard map[key] != nil else { return nil }
         return int(map, key)
     }
 
-    private mutating func optionalBool(_ map: Node.Mapping, _ key: String) -> Bool? {
+    private mutating func optionalBool(_ map: YAMLMapping, _ key: String) -> Bool? {
         guard let node = map[key] else { return nil }
         guard node.isScalarNode, let value = node.bool else {
             report(node, "'\(key)' must be true or false")
@@ -611,7 +611,7 @@ struct CatalogueNodeReader {
         return value
     }
 
-    private mutating func stringList(_ map: Node.Mapping, _ key: String) -> [String]? {
+    private mutating func stringList(_ map: YAMLMapping, _ key: String) -> [String]? {
         guard let node = map[key] else {
             report(map.mark, "missing key '\(key)'")
             return nil
@@ -631,7 +631,7 @@ struct CatalogueNodeReader {
         return result
     }
 
-    private mutating func optionalStringList(_ map: Node.Mapping, _ key: String) -> [String]? {
+    private mutating func optionalStringList(_ map: YAMLMapping, _ key: String) -> [String]? {
         guard map[key] != nil else { return nil }
         return stringList(map, key)
     }
@@ -649,7 +649,7 @@ struct CatalogueNodeReader {
         return value
     }
 
-    private mutating func enumValue<E: RawRepresentable & CaseIterable>(_ map: Node.Mapping, _ key: String, _ type: E.Type, what: String) -> E?
+    private mutating func enumValue<E: RawRepresentable & CaseIterable>(_ map: YAMLMapping, _ key: String, _ type: E.Type, what: String) -> E?
     where E.RawValue == String {
         guard let node = map[key] else {
             report(map.mark, "missing key '\(key)' (\(what): one of \(E.allCases.map(\.rawValue).joined(separator: ", ")))")
@@ -658,13 +658,13 @@ struct CatalogueNodeReader {
         return enumScalar(node, type, what: what)
     }
 
-    private mutating func optionalEnum<E: RawRepresentable & CaseIterable>(_ map: Node.Mapping, _ key: String, _ type: E.Type, what: String) -> E?
+    private mutating func optionalEnum<E: RawRepresentable & CaseIterable>(_ map: YAMLMapping, _ key: String, _ type: E.Type, what: String) -> E?
     where E.RawValue == String {
         guard let node = map[key] else { return nil }
         return enumScalar(node, type, what: what)
     }
 
-    private mutating func enumList<E: RawRepresentable & CaseIterable>(_ map: Node.Mapping, _ key: String, _ type: E.Type, what: String) -> [E]?
+    private mutating func enumList<E: RawRepresentable & CaseIterable>(_ map: YAMLMapping, _ key: String, _ type: E.Type, what: String) -> [E]?
     where E.RawValue == String {
         guard let node = map[key] else {
             report(map.mark, "missing key '\(key)'")
@@ -680,6 +680,26 @@ struct CatalogueNodeReader {
             if let value = enumScalar(item, type, what: what) { result.append(value) } else { failed = true }
         }
         return failed ? nil : result
+    }
+}
+
+/// A YAML mapping whose values are looked up by key name. Yams compares the key nodes one by one
+/// (resolving tags) on every lookup, which made reading the catalogue most of a command's start.
+struct YAMLMapping {
+    /// In the file's order.
+    let pairs: [(key: Node, value: Node)]
+    let mark: Mark?
+    private let values: [String: Node]
+
+    init(_ mapping: Node.Mapping) {
+        pairs = mapping.map { ($0.key, $0.value) }
+        mark = mapping.mark
+        // A key given twice is reported; the later one wins, as in Yams.
+        values = Dictionary(mapping.compactMap { key, value in key.string.map { ($0, value) } }, uniquingKeysWith: { _, later in later })
+    }
+
+    subscript(key: String) -> Node? {
+        values[key]
     }
 }
 

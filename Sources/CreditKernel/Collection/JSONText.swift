@@ -135,56 +135,55 @@ extension JSONText {
     /// Re-writes compact JSON (no whitespace between tokens) in `JSONEncoder`'s pretty form: two
     /// spaces a level, `"key" : value`, an empty container as an open line. Every line after the
     /// first starts with `prefix` and then the indentation of `level` plus its nesting.
-    public static func appendPretty(_ compact: some Collection<UInt8>, level: Int, prefix: [UInt8], to output: inout [UInt8]) {
-        var depth = level
-        var inString = false
-        var escaped = false
-        func newline(_ depth: Int) {
-            output.append(0x0A)
-            output.append(contentsOf: prefix)
-            output.append(contentsOf: repeatElement(0x20, count: 2 * depth))
-        }
-        var index = compact.startIndex
-        while index != compact.endIndex {
-            let byte = compact[index]
-            compact.formIndex(after: &index)
-            if inString {
-                output.append(byte)
-                if escaped {
-                    escaped = false
-                } else if byte == UInt8(ascii: "\\") {
-                    escaped = true
-                } else if byte == UInt8(ascii: "\"") {
-                    inString = false
-                }
-                continue
+    public static func appendPretty(_ compact: [UInt8], level: Int, prefix: [UInt8], to output: inout [UInt8]) {
+        compact.withUnsafeBufferPointer { compact in
+            output.reserveCapacity(output.count + compact.count * 2)
+            var depth = level
+            func newline(_ depth: Int) {
+                output.append(0x0A)
+                output.append(contentsOf: prefix)
+                output.append(contentsOf: repeatElement(0x20, count: 2 * depth))
             }
-            switch byte {
-            case UInt8(ascii: "\""):
-                inString = true
-                output.append(byte)
-            case UInt8(ascii: "{"), UInt8(ascii: "["):
-                output.append(byte)
-                if index != compact.endIndex, compact[index] == byte + 2 {
-                    output.append(0x0A)
+            var index = 0
+            while index < compact.count {
+                let byte = compact[index]
+                index += 1
+                switch byte {
+                case UInt8(ascii: "\""):
+                    // A string is copied whole, up to its closing quote (an escaped quote is no end).
+                    var end = index
+                    while end < compact.count, compact[end] != UInt8(ascii: "\"") {
+                        end += compact[end] == UInt8(ascii: "\\") ? 2 : 1
+                    }
+                    end = min(end + 1, compact.count)
+                    output.append(byte)
+                    output.append(contentsOf: UnsafeBufferPointer(rebasing: compact[index..<end]))
+                    index = end
+                case UInt8(ascii: "{"), UInt8(ascii: "["):
+                    output.append(byte)
+                    if index < compact.count, compact[index] == byte + 2 {
+                        output.append(0x0A)
+                        newline(depth)
+                        output.append(byte + 2)
+                        index += 1
+                    } else {
+                        depth += 1
+                        newline(depth)
+                    }
+                case UInt8(ascii: "}"), UInt8(ascii: "]"):
+                    depth -= 1
                     newline(depth)
-                    output.append(byte + 2)
-                    compact.formIndex(after: &index)
-                } else {
-                    depth += 1
+                    output.append(byte)
+                case UInt8(ascii: ","):
+                    output.append(byte)
                     newline(depth)
+                case UInt8(ascii: ":"):
+                    output.append(0x20)
+                    output.append(byte)
+                    output.append(0x20)
+                default:
+                    output.append(byte)
                 }
-            case UInt8(ascii: "}"), UInt8(ascii: "]"):
-                depth -= 1
-                newline(depth)
-                output.append(byte)
-            case UInt8(ascii: ","):
-                output.append(byte)
-                newline(depth)
-            case UInt8(ascii: ":"):
-                output.append(contentsOf: [0x20, UInt8(ascii: ":"), 0x20])
-            default:
-                output.append(byte)
             }
         }
     }
