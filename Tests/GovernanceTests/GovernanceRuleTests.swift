@@ -324,6 +324,12 @@ struct GovernanceRuleTests {
         #expect(Self.value(complete, "CF_CFLB") == "罚款;没收违法所得")
         #expect(Self.govern(["CF_CFLB": "其他-责令改正"]).status == .accepted)
         #expect(Self.codes(Self.govern(["CF_CFLB": "罚款;打板子"])).contains(.codeList))
+        // Already in the stored form: kept as it is; spaces or an empty value between are tidied.
+        let stored = Self.govern(["CF_CFLB": "罚款;没收违法所得", "CF_NR_WFFF": "1.5"])
+        #expect(stored.status == .accepted && Self.value(stored, "CF_CFLB") == "罚款;没收违法所得")
+        #expect(Self.value(Self.govern(["CF_CFLB": "罚款; 警告"]), "CF_CFLB") == "罚款;警告")
+        #expect(Self.value(Self.govern(["CF_CFLB": "罚款;;警告"]), "CF_CFLB") == "罚款;警告")
+        #expect(Self.codes(Self.govern(["CF_CFLB": "罚款;打板子;警告"])).contains(.codeList))
     }
 
     @Test("Suspension or revocation needs the licence's name and number; a fine needs its amount")

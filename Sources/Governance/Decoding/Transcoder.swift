@@ -107,9 +107,19 @@ public struct Transcoder: ~Copyable {
         var index = 0
         var runStart = 0
         while index < count {
+            // Fast paths for what nearly all text is: eight ASCII bytes, or a three-byte
+            // character from U+1000 to U+CFFF (every common Chinese character).
+            if index + 8 <= count, UnsafeRawPointer(bytes.baseAddress! + index).loadUnaligned(as: UInt64.self) & 0x8080_8080_8080_8080 == 0 {
+                index += 8
+                continue
+            }
             let lead = bytes[index]
             if lead < 0x80 {
                 index += 1
+                continue
+            }
+            if lead >= 0xE1, lead <= 0xEC, index + 2 < count, bytes[index + 1] & 0xC0 == 0x80, bytes[index + 2] & 0xC0 == 0x80 {
+                index += 3
                 continue
             }
             let length: Int

@@ -572,7 +572,16 @@ public struct ResourceGovernor: Sendable {
             return UnifiedSocialCreditCode.validate(bytes: bytes, characters: { bytes.count }) == nil
         case .code:
             guard let list = rule.codeList, !TextNormalisation.needsTrim(bytes), !TextNormalisation.hasFullWidth(bytes) else { return false }
-            if rule.multipleValues, bytes.contains(UInt8(ascii: ";")) { return false }
+            if rule.multipleValues, bytes.contains(UInt8(ascii: ";")) {
+                // `罚款;没收违法所得`: each value already a listed one, nothing between them.
+                var start = 0
+                for end in 0...bytes.count where end == bytes.count || bytes[end] == UInt8(ascii: ";") {
+                    let value = UnsafeBufferPointer(rebasing: bytes[start..<end])
+                    guard !value.isEmpty, !TextNormalisation.needsTrim(value), list.acceptsExactly(value) else { return false }
+                    start = end + 1
+                }
+                return true
+            }
             return list.acceptsExactly(bytes)
         case .string, .text, .date, .organisationCode, .residentID, .documentNumber:
             return false
