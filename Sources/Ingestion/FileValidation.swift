@@ -55,25 +55,54 @@ public enum FileValidation {
 }
 
 /// What validation remembers of each record of a file, to find repeats and conflicts within it:
-/// about 32 bytes a record (source units are numbered), so a million-row file costs tens of
+/// 48 bytes a slot (source units are numbered), so a million-row file costs about a hundred
 /// megabytes rather than a `CurrentRecord` and its strings per row.
+///
+/// An open-addressing table rather than a `Dictionary`: the keys are SHA-256 prefixes, already
+/// uniform, so their low bits place them without hashing them again, on lookup or on growth.
 struct SeenRecords {
     struct Entry {
+        var key: Digest128
         var contentHash: Digest128
+        /// 0 for an empty slot: versions start at 1.
         var version: Int32
         var row: Int32
         var source: UInt32
+
+        static let empty = Entry(key: Digest128(high: 0, low: 0), contentHash: Digest128(high: 0, low: 0), version: 0, row: 0, source: 0)
     }
 
-    private var records: [Digest128: Entry] = [:]
+    private var slots = [Entry](repeating: .empty, count: 1 << 12)
+    private var count = 0
     private var sourceUnits: [String] = []
     private var sourceNumbers: [String: UInt32] = [:]
+
+    /// The slot holding `key`, or the empty one where it would go.
+    private func slot(_ key: Digest128) -> Int {
+        let mask = slots.count - 1
+        var index = Int(truncatingIfNeeded: key.low) & mask
+        while slots[index].version != 0, slots[index].key != key {
+            index = (index + 1) & mask
+        }
+        return index
+    }
+
+    /// The record remembered under `key`.
+    subscript(key: Digest128) -> Entry? {
+        let entry = slots[slot(key)]
+        return entry.version == 0 ? nil : entry
+    }
+
+    /// The source unit numbered `number`.
+    func sourceUnit(_ number: UInt32) -> String {
+        sourceUnits[Int(number)]
+    }
 
     /// The records a chunk's rows may repeat, as the classifier reads them from a store.
     func current(for rows: [GovernedRow], batchID: String) -> [Digest128: CurrentRecord] {
         var current: [Digest128: CurrentRecord] = [:]
         for row in rows where row.status != .rejected {
-            guard let entry = records[row.keyHash] else { continue }
+            guard let entry = self[row.keyHash] else { continue }
             current[row.keyHash] = CurrentRecord(
                 sequence: 0, version: Int(entry.version), sourceUnit: sourceUnits[Int(entry.source)], contentHash: entry.contentHash, batchID: batchID,
                 rowNumber: Int(entry.row)
@@ -84,16 +113,36 @@ struct SeenRecords {
 
     /// Remembers a chunk's effect on current records.
     mutating func record(_ latest: [Digest128: CurrentRecord]) {
+        if (count + latest.count) * 2 > slots.count { grow(to: count + latest.count) }
+        var lastSource: (unit: String, number: UInt32)?
         for (key, record) in latest {
             let source: UInt32
-            if let number = sourceNumbers[record.sourceUnit] {
+            if let lastSource, lastSource.unit == record.sourceUnit {
+                source = lastSource.number
+            } else if let number = sourceNumbers[record.sourceUnit] {
                 source = number
             } else {
                 source = UInt32(sourceUnits.count)
                 sourceUnits.append(record.sourceUnit)
                 sourceNumbers[record.sourceUnit] = source
             }
-            records[key] = Entry(contentHash: record.contentHash, version: Int32(clamping: record.version), row: Int32(clamping: record.rowNumber), source: source)
+            lastSource = (record.sourceUnit, source)
+            let index = slot(key)
+            if slots[index].version == 0 { count += 1 }
+            slots[index] = Entry(
+                key: key, contentHash: record.contentHash, version: max(1, Int32(clamping: record.version)), row: Int32(clamping: record.rowNumber), source: source
+            )
+        }
+    }
+
+    /// At most half full, so a probe stays short.
+    private mutating func grow(to needed: Int) {
+        var capacity = slots.count
+        while needed * 2 > capacity { capacity *= 2 }
+        let old = slots
+        slots = [Entry](repeating: .empty, count: capacity)
+        for entry in old where entry.version != 0 {
+            slots[slot(entry.key)] = entry
         }
     }
 }

@@ -66,6 +66,15 @@ public struct TextRow: Sendable, Hashable {
         ends.append(Int32(bytes.count))
     }
 
+    /// Copies the consecutive cells `cells` of another row in one piece.
+    mutating func append(cells: Range<Int>, of row: TextRow) {
+        guard !cells.isEmpty else { return }
+        let start = cells.lowerBound == 0 ? 0 : Int(row.ends[cells.lowerBound - 1])
+        let shift = Int32(bytes.count - start)
+        row.bytes.withUnsafeBufferPointer { bytes.append(contentsOf: UnsafeBufferPointer(rebasing: $0[start..<Int(row.ends[cells.upperBound - 1])])) }
+        for index in cells { ends.append(row.ends[index] + shift) }
+    }
+
     /// Adds bytes to the cell being built; `endCell` closes it.
     @inline(__always)
     mutating func appendToOpenCell(_ slice: UnsafeBufferPointer<UInt8>) {

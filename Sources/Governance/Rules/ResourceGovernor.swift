@@ -764,6 +764,18 @@ struct WorkingRow {
         if changed.isEmpty, inFieldOrder { return input }
         var row = TextRow()
         row.reserve(bytes: input.bytes.count + 64, cells: source.count)
+        if inFieldOrder {
+            // Unchanged cells between changed ones are copied a run at a time.
+            var runStart = 0
+            for field in source.indices {
+                guard let value = replaced(field) else { continue }
+                row.append(cells: runStart..<field, of: input)
+                row.append(value)
+                runStart = field + 1
+            }
+            row.append(cells: runStart..<source.count, of: input)
+            return row
+        }
         for field in source.indices {
             if let value = replaced(field) {
                 row.append(value)
