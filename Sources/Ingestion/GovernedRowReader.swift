@@ -117,6 +117,7 @@ public final class GovernedRowReader {
         var unknownKeys: Set<String> = []
         var rows: [GovernedRow] = []
         rows.reserveCapacity(raw.records.count)
+        var layout: JSONKeyLayout?
         for (position, record) in raw.records {
             switch record {
             case .positional(let row):
@@ -126,7 +127,7 @@ public final class GovernedRowReader {
                 rows.append(governor.govern(pairs: pairs, position: position, submittingUnit: submittingUnit, unknownKeys: &unknownKeys))
             case .json(let bytes):
                 // An empty object is no record, as a blank line is none.
-                if let row = governor.govern(json: bytes, position: position, submittingUnit: submittingUnit, unknownKeys: &unknownKeys) { rows.append(row) }
+                if let row = governor.govern(json: bytes, position: position, submittingUnit: submittingUnit, unknownKeys: &unknownKeys, layout: &layout) { rows.append(row) }
             }
         }
         return (Chunk(rows: rows, positionAfter: raw.positionAfter), unknownKeys)

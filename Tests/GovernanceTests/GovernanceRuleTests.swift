@@ -95,16 +95,23 @@ struct GovernanceRuleTests {
         #expect(Self.codes(unclosed) == [.unclosedQuote])
     }
 
-    @Test("A JSON record governs from its bytes exactly as from its members", arguments: [
+    static let jsonRecords = [
         #"{"CF_WSH":"杭市监罚〔2023〕12号","CF_NR_FK":0.2,"行政相对人名称":"杭州某某科技有限公司","CF_XDR_MC":"","BZ":null,"未知列":"x","CF_JDRQ":"2023年5月6日"}"#,
         #"{"CF_XDR_MC":"甲","CF_XDR_MC":"乙","CF_FRDB":"  张\u4e09 ","CF_NR_FK":"-1","CF_YXQ":"2020-01-01"}"#,
         #"{"CF_XDR_SHXYM":"91330100MA27XYZ12A","CF_XDR_LB":"法人及非法人组织","CF_CFLB":"罚款","flag":true}"#,
-    ])
+        // The first one's keys with other values: the alias, not the id, now gives the name.
+        #"{"CF_WSH":"杭市监罚〔2023〕13号","CF_NR_FK":"1","行政相对人名称":"","CF_XDR_MC":"乙公司","BZ":"备注","未知列":"","CF_JDRQ":"2023-05-07"}"#,
+        // The same keys in another order.
+        #"{"CF_NR_FK":0.2,"CF_WSH":"杭市监罚〔2023〕12号","行政相对人名称":"杭州某某科技有限公司","CF_XDR_MC":"","BZ":null,"未知列":"x","CF_JDRQ":"2023年5月6日"}"#,
+    ]
+
+    @Test("A JSON record governs from its bytes exactly as from its members", arguments: jsonRecords)
     func jsonBytesMatchMembers(text: String) throws {
         var fromBytes: Set<String> = []
         var fromMembers: Set<String> = []
         let bytes = Array(text.utf8)
-        let row = try #require(Self.penalty.govern(json: bytes, position: 3, submittingUnit: "SUBMITTER", unknownKeys: &fromBytes))
+        var layout: JSONKeyLayout?
+        let row = try #require(Self.penalty.govern(json: bytes, position: 3, submittingUnit: "SUBMITTER", unknownKeys: &fromBytes, layout: &layout))
         let members = try #require(bytes.withUnsafeBufferPointer(FlatJSON.members))
         let reference = Self.penalty.govern(pairs: members, position: 3, submittingUnit: "SUBMITTER", unknownKeys: &fromMembers)
         #expect(row.values == reference.values)
@@ -115,7 +122,25 @@ struct GovernanceRuleTests {
         #expect(row.contentHash == reference.contentHash)
         #expect(fromBytes == fromMembers)
         var none: Set<String> = []
-        #expect(Self.penalty.govern(json: Array("{ }".utf8), position: 4, submittingUnit: "SUBMITTER", unknownKeys: &none) == nil)
+        #expect(Self.penalty.govern(json: Array("{ }".utf8), position: 4, submittingUnit: "SUBMITTER", unknownKeys: &none, layout: &layout) == nil)
+    }
+
+    @Test("Records governed one after another, the key layout carried along, come out as each would alone")
+    func jsonLayoutCarried() throws {
+        var layout: JSONKeyLayout?
+        var carriedUnknown: Set<String> = []
+        var aloneUnknown: Set<String> = []
+        for (position, text) in (Self.jsonRecords + Self.jsonRecords.reversed() + [Self.jsonRecords[0]]).enumerated() {
+            let bytes = Array(text.utf8)
+            let carried = try #require(Self.penalty.govern(json: bytes, position: position, submittingUnit: "SUBMITTER", unknownKeys: &carriedUnknown, layout: &layout))
+            var fresh: JSONKeyLayout?
+            let alone = try #require(Self.penalty.govern(json: bytes, position: position, submittingUnit: "SUBMITTER", unknownKeys: &aloneUnknown, layout: &fresh))
+            #expect(carried.values == alone.values, "\(text)")
+            #expect(carried.issues == alone.issues, "\(text)")
+            #expect(carried.contentHash == alone.contentHash, "\(text)")
+        }
+        #expect(carriedUnknown == aloneUnknown)
+        #expect(carriedUnknown == ["未知列", "flag"])
     }
 
     @Test("Identical content gives an identical hash; any change a different one")

@@ -10,20 +10,22 @@ enum FlatJSON {
         byte == 0x20 || byte == 0x0A || byte == 0x0D || byte == 0x09
     }
 
-    /// An object's members as read: keys, values in one row (one cell per member, in document
-    /// order), and the order in which they count (sorted by key, a repeated key keeping its last
-    /// value, as `JSONSerialization` reads them).
+    /// An object's members as read: keys and values each in one row, one cell per member in
+    /// document order.
     struct Object {
-        var keys: [String] = []
+        var keys = TextRow()
         var values = TextRow()
-        var order: [Int] = []
+
+        /// The order in which members count: sorted by key, a repeated key keeping its last
+        /// value, as `JSONSerialization` reads them.
+        var order: [Int] { FlatJSON.order(of: keys) }
     }
 
     /// The members of an object whose values are strings, numbers, booleans or null, as text and
     /// in key order; nil for anything else (nested values, invalid JSON), which the caller reads
     /// the slow way.
     static func members(_ bytes: UnsafeBufferPointer<UInt8>) -> [(String, String)]? {
-        object(bytes).map { object in object.order.map { (object.keys[$0], object.values.cell($0)) } }
+        object(bytes).map { object in object.order.map { (object.keys.cell($0), object.values.cell($0)) } }
     }
 
     /// The object in `bytes` if it is flat (see `members`); values go straight into one row,
@@ -37,6 +39,7 @@ enum FlatJSON {
         guard index < bytes.count, bytes[index] == UInt8(ascii: "{") else { return nil }
         index += 1
         var object = Object()
+        object.keys.reserve(bytes: 1024, cells: 32)
         object.values.reserve(bytes: bytes.count, cells: 32)
         skipWhitespace()
         if index < bytes.count, bytes[index] == UInt8(ascii: "}") {
@@ -44,15 +47,13 @@ enum FlatJSON {
         } else {
             while true {
                 skipWhitespace()
-                var key = ""
-                guard string(bytes, &index, { key = String(decoding: $0, as: UTF8.self) }) else { return nil }
+                guard string(bytes, &index, { object.keys.append($0) }) else { return nil }
                 skipWhitespace()
                 guard index < bytes.count, bytes[index] == UInt8(ascii: ":") else { return nil }
                 index += 1
                 skipWhitespace()
                 guard scalar(bytes, &index, into: &object.values) else { return nil }
                 object.values.endCell()
-                object.keys.append(key)
                 skipWhitespace()
                 guard index < bytes.count else { return nil }
                 if bytes[index] == UInt8(ascii: ",") {
@@ -67,35 +68,36 @@ enum FlatJSON {
         }
         skipWhitespace()
         guard index == bytes.count else { return nil }
-        // UTF-8 byte order is code-point order, the order of sorted keys; comparing bytes spares
-        // String comparison's Unicode normalisation, which cost more than reading the record.
-        let keys = object.keys
-        let sorted = keys.indices.sorted { lhs, rhs in
-            let order = compareBytes(keys[lhs], keys[rhs])
-            return order == 0 ? lhs < rhs : order < 0
-        }
-        object.order.reserveCapacity(sorted.count)
-        for index in sorted {
-            if let last = object.order.last, compareBytes(keys[last], keys[index]) == 0 {
-                object.order[object.order.count - 1] = index
-            } else {
-                object.order.append(index)
-            }
-        }
         return object
     }
 
-    /// Negative, zero or positive as `a`'s UTF-8 bytes sort before, with or after `b`'s.
-    private static func compareBytes(_ a: String, _ b: String) -> Int {
-        var a = a
-        var b = b
-        return a.withUTF8 { x in
-            b.withUTF8 { y in
-                let common = min(x.count, y.count)
-                let order = common == 0 ? 0 : Int(memcmp(x.baseAddress!, y.baseAddress!, common))
-                return order != 0 ? order : x.count - y.count
+    /// Members by sorted key, a repeated key's last member standing for it. UTF-8 byte order is
+    /// code-point order, the order of sorted keys; comparing bytes spares String comparison's
+    /// Unicode normalisation, which cost more than reading the record.
+    static func order(of keys: TextRow) -> [Int] {
+        func compare(_ a: Int, _ b: Int) -> Int {
+            keys.withCell(a) { x in
+                keys.withCell(b) { y in
+                    let common = min(x.count, y.count)
+                    let order = common == 0 ? 0 : Int(memcmp(x.baseAddress!, y.baseAddress!, common))
+                    return order != 0 ? order : x.count - y.count
+                }
             }
         }
+        let sorted = (0..<keys.count).sorted { lhs, rhs in
+            let order = compare(lhs, rhs)
+            return order == 0 ? lhs < rhs : order < 0
+        }
+        var order: [Int] = []
+        order.reserveCapacity(sorted.count)
+        for index in sorted {
+            if let last = order.last, compare(last, index) == 0 {
+                order[order.count - 1] = index
+            } else {
+                order.append(index)
+            }
+        }
+        return order
     }
 
     /// Reads the string at `index` and hands its unescaped bytes to `sink` once; false if there

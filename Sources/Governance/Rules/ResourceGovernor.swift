@@ -80,6 +80,18 @@ struct RowIdentity: Sendable {
     var dataJSON: [UInt8]
 }
 
+/// How the members of JSON records with one list of keys map to fields, kept by whoever governs a
+/// run of records: a provider's records nearly always have the same keys in the same order, and
+/// sorting and looking up keys (Chinese labels hash slowly) cost more than governing the values.
+public struct JSONKeyLayout: Sendable {
+    /// The keys, unescaped, in document order.
+    let keys: TextRow
+    /// Members of known keys with their fields, in the order members count.
+    let fields: [(member: Int, field: Int)]
+    let unknownKeys: Set<String>
+    let invalidJSONMembers: [Int]
+}
+
 /// Applies a resource's catalogue rules to rows: normalise what can be fixed, say what was fixed,
 /// reject what cannot be, and compute what one-data-one-source needs.
 ///
@@ -226,9 +238,13 @@ public struct ResourceGovernor: Sendable {
 
     /// Governs one JSON record as read; nil for an empty object, which is no record. A flat object
     /// (nearly every one) goes from its bytes to the row without a string per value.
-    public func govern(json bytes: [UInt8], position: Int, submittingUnit: String, unknownKeys: inout Set<String>) -> GovernedRow? {
+    /// - Parameter layout: how the previous record's keys mapped to fields; a record with the same
+    ///   keys reuses it, another replaces it.
+    public func govern(json bytes: [UInt8], position: Int, submittingUnit: String, unknownKeys: inout Set<String>, layout: inout JSONKeyLayout?) -> GovernedRow? {
         if let object = bytes.withUnsafeBufferPointer(FlatJSON.object) {
-            return object.order.isEmpty ? nil : govern(object, position: position, submittingUnit: submittingUnit, unknownKeys: &unknownKeys)
+            guard !object.keys.isEmpty else { return nil }
+            if layout?.keys != object.keys { layout = keyLayout(object.keys, order: object.order) }
+            return govern(object, layout: layout!, position: position, submittingUnit: submittingUnit, unknownKeys: &unknownKeys)
         }
         guard case .keyed(let pairs) = JSONRecordConversion.foundationRecord(fromJSON: bytes[...]), !pairs.isEmpty else { return nil }
         return govern(pairs: pairs, position: position, submittingUnit: submittingUnit, unknownKeys: &unknownKeys)
@@ -241,24 +257,36 @@ public struct ResourceGovernor: Sendable {
             object.keys.append(key)
             object.values.append(value)
         }
-        object.order = Array(pairs.indices)
-        return govern(object, position: position, submittingUnit: submittingUnit, unknownKeys: &unknownKeys)
+        let layout = keyLayout(object.keys, order: Array(pairs.indices))
+        return govern(object, layout: layout, position: position, submittingUnit: submittingUnit, unknownKeys: &unknownKeys)
     }
 
-    /// In the members' order, the first value that is not empty is a field's value.
-    private func govern(_ object: FlatJSON.Object, position: Int, submittingUnit: String, unknownKeys: inout Set<String>) -> GovernedRow {
-        var source = [Int](repeating: -1, count: compiled.count)
-        var issues: [Issue] = []
-        for member in object.order {
-            let key = object.keys[member]
+    /// Which members give which fields, members taken in `order`.
+    private func keyLayout(_ keys: TextRow, order: [Int]) -> JSONKeyLayout {
+        var fields: [(member: Int, field: Int)] = []
+        var unknownKeys: Set<String> = []
+        var invalidJSONMembers: [Int] = []
+        for member in order {
+            let key = keys.cell(member)
             if key == "\u{0}invalid_json" {
-                issues.append(IssueMessages.invalidJSON(object.values.cell(member)))
+                invalidJSONMembers.append(member)
             } else if let field = matcher.field(for: key) {
-                if source[field] < 0 || object.values.cellIsEmpty(source[field]) { source[field] = member }
+                fields.append((member, field))
             } else {
                 unknownKeys.insert(key)
             }
         }
+        return JSONKeyLayout(keys: keys, fields: fields, unknownKeys: unknownKeys, invalidJSONMembers: invalidJSONMembers)
+    }
+
+    /// In the members' order, the first value that is not empty is a field's value.
+    private func govern(_ object: FlatJSON.Object, layout: JSONKeyLayout, position: Int, submittingUnit: String, unknownKeys: inout Set<String>) -> GovernedRow {
+        var source = [Int](repeating: -1, count: compiled.count)
+        let issues = layout.invalidJSONMembers.map { IssueMessages.invalidJSON(object.values.cell($0)) }
+        for (member, field) in layout.fields where source[field] < 0 || object.values.cellIsEmpty(source[field]) {
+            source[field] = member
+        }
+        if !layout.unknownKeys.isEmpty { unknownKeys.formUnion(layout.unknownKeys) }
         var values = TextRow()
         values.reserve(bytes: object.values.bytes.count, cells: compiled.count)
         for column in source {
