@@ -323,6 +323,26 @@ struct XLSXTests {
         ])
     }
 
+    @Test("Cells out of order, given twice, without a reference, or with an entity in it land in their columns")
+    func cellPlacement() throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("x-\(UUID().uuidString).xlsx").path
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        try XLSXBuilder.write(
+            rows: [
+                [.raw(#"<c r="C1" t="inlineStr"><is><t>c</t></is></c>"#), .raw(#"<c r="A1" t="inlineStr"><is><t>a</t></is></c>"#), .raw(#"<c t="b"><v>1</v></c>"#)],
+                [.raw(#"<c r="&#66;2"><v>7</v></c>"#), .raw(#"<c t="s"><v>0</v></c>"#), .shared("共享")],
+            ],
+            to: path
+        )
+        let source = try ArtefactDecoding.open(path: path, format: .xlsx, declaredEncoding: nil)
+        var rows: [[String]] = []
+        while let record = try source.next() {
+            if case .positional(let row) = record { rows.append(row.cells) }
+        }
+        // Row 2's third cell is C2 again (the builder names it by position): the later one stands.
+        #expect(rows == [["a", "", "c", "TRUE"], ["", "7", "共享"]])
+    }
+
     @Test("The XML scanner: namespace prefixes, quoted attributes, entities, comments and CDATA, across any split")
     func xmlScanner() {
         let document = Array("<?xml version=\"1.0\"?><!-- note <c> --><x:row r='7' x:spans=\"1:2\"><x:c r=\"B7\" t=\"inlineStr\"><x:is><x:t>a &amp; b &#x4e2d;</x:t></x:is></x:c><c r=\"C7\"><v><![CDATA[1 &amp; 2]]></v></c><c r=\"D7\" t=\"s\"/></x:row >".utf8)

@@ -10,6 +10,8 @@ public enum XLSXBuilder {
         case inline(String)
         case number(String)
         case empty
+        /// A cell's XML exactly as given (its own reference, or none).
+        case raw(String)
     }
 
     public static func write(rows: [[Cell]], to path: String, sheetName: String = "Sheet1", skipRowAfter: Int? = nil) throws {
@@ -32,6 +34,8 @@ public enum XLSXBuilder {
                     sheet += "<c r=\"\(reference)\"><v>\(text)</v></c>"
                 case .empty:
                     continue
+                case .raw(let xml):
+                    sheet += xml
                 }
             }
             sheet += "</row>"

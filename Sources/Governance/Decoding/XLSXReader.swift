@@ -11,17 +11,18 @@ import Foundation
 final class XLSXReader: RecordSource {
     let encoding: TextEncoding? = .utf8
     private let path: String
-    private var sharedStrings: [String] = []
+    private var sharedStrings = TextRow()
     private let sheetPath: String
     private var archive: ArchiveReader
     private var scanner = XMLScanner()
-    private var pendingRows: [[String]] = []
+    private var pendingRows: [TextRow] = []
+    private var nextPendingRow = 0
     private var finished = false
     /// The row number (`r`) of the last row emitted, to fill gaps with empty rows.
     private var lastRowNumber = 0
 
     // Parse state inside sheetData.
-    private var currentRow: [String] = []
+    private var currentRow = TextRow()
     private var currentRowNumber = 0
     private var cellColumn = 0
     private var cellType = CellType.number
@@ -57,7 +58,9 @@ final class XLSXReader: RecordSource {
     }
 
     func next() throws -> SourceRecord? {
-        while pendingRows.isEmpty {
+        while nextPendingRow == pendingRows.count {
+            pendingRows.removeAll(keepingCapacity: true)
+            nextPendingRow = 0
             if finished { return nil }
             let chunk = try archive.readChunk()
             if chunk.isEmpty {
@@ -68,18 +71,24 @@ final class XLSXReader: RecordSource {
             scanner.feed(chunk)
             while let token = scanner.next() { handle(token) }
         }
-        return pendingRows.isEmpty ? nil : .positional(TextRow(cells: pendingRows.removeFirst()))
+        guard nextPendingRow < pendingRows.count else { return nil }
+        defer { nextPendingRow += 1 }
+        return .positional(pendingRows[nextPendingRow])
     }
 
     /// A cell's `t` attribute: how its value is stored.
     enum CellType {
         case sharedString, boolean, number, other
 
-        init(_ attribute: String?) {
-            switch attribute {
-            case "s": self = .sharedString
-            case "b": self = .boolean
-            case nil, "n": self = .number
+        init(_ attribute: ArraySlice<UInt8>?) {
+            guard let attribute else {
+                self = .number
+                return
+            }
+            switch attribute.count == 1 ? attribute.first : nil {
+            case UInt8(ascii: "s"): self = .sharedString
+            case UInt8(ascii: "b"): self = .boolean
+            case UInt8(ascii: "n"): self = .number
             default: self = .other
             }
         }
@@ -89,15 +98,18 @@ final class XLSXReader: RecordSource {
         switch token {
         case .start(let tag):
             if tag.isNamed("c") {
-                cellType = CellType(tag.attribute("t"))
+                cellType = CellType(tag.decodedAttribute("t"))
                 cellText.removeAll(keepingCapacity: true)
-                cellColumn = tag.attribute("r").map(Self.columnIndex) ?? currentRow.count
+                cellColumn = tag.decodedAttribute("r").map(Self.columnIndex) ?? currentRow.count
                 if tag.selfClosing { endCell() }
             } else if tag.isNamed("v") {
                 inValue = !tag.selfClosing
             } else if tag.isNamed("row") {
-                currentRow = []
-                currentRowNumber = tag.attribute("r").flatMap { Int($0) } ?? (lastRowNumber + 1)
+                // Rows of a sheet are alike: room for what the last one held.
+                let previous = pendingRows.last
+                currentRow = TextRow()
+                currentRow.reserve(bytes: previous?.bytes.count ?? 0, cells: previous?.count ?? 0)
+                currentRowNumber = tag.decodedAttribute("r").flatMap(Self.rowNumber) ?? (lastRowNumber + 1)
                 if tag.selfClosing { endRow() }
             } else if tag.isNamed("t") {
                 inInlineText = !tag.selfClosing && !inPhonetic
@@ -122,41 +134,63 @@ final class XLSXReader: RecordSource {
     }
 
     private func endCell() {
-        let value: String
+        defer { cellText.removeAll(keepingCapacity: true) }
+        guard cellColumn >= currentRow.count else {
+            // A column given again or out of order: rare enough to rebuild the row.
+            var cells = currentRow.cells
+            cells[cellColumn] = cellValue()
+            currentRow = TextRow(cells: cells)
+            return
+        }
+        while currentRow.count < cellColumn { currentRow.append("") }
         switch cellType {
         case .sharedString:
-            value = Int(String(decoding: cellText, as: UTF8.self)).flatMap { $0 < sharedStrings.count ? sharedStrings[$0] : nil } ?? ""
-        case .boolean:
-            value = cellText == [UInt8(ascii: "1")] ? "TRUE" : "FALSE"
-        case .number:
-            value = Self.displayNumber(String(decoding: cellText, as: UTF8.self))
+            if let index = Self.rowNumber(cellText[...]), index < sharedStrings.count {
+                currentRow.append(cell: index, of: sharedStrings)
+            } else {
+                currentRow.append("")
+            }
         case .other:
-            value = String(decoding: cellText, as: UTF8.self)
+            cellText.withUnsafeBufferPointer { currentRow.append($0) }
+        case .boolean, .number:
+            currentRow.append(cellValue())
         }
-        if cellColumn >= currentRow.count {
-            currentRow += Array(repeating: "", count: cellColumn - currentRow.count)
-            currentRow.append(value)
-        } else {
-            currentRow[cellColumn] = value
-        }
-        cellText.removeAll(keepingCapacity: true)
     }
 
+    /// The cell's value as Excel shows it.
+    private func cellValue() -> String {
+        switch cellType {
+        case .sharedString:
+            Self.rowNumber(cellText[...]).flatMap { $0 < sharedStrings.count ? sharedStrings.cell($0) : nil } ?? ""
+        case .boolean:
+            cellText == [UInt8(ascii: "1")] ? "TRUE" : "FALSE"
+        case .number:
+            Self.displayNumber(String(decoding: cellText, as: UTF8.self))
+        case .other:
+            String(decoding: cellText, as: UTF8.self)
+        }
+    }
 
     private func endRow() {
         // Rows absent from the sheet are empty rows in the grid.
         if lastRowNumber + 1 < currentRowNumber {
-            for _ in (lastRowNumber + 1)..<currentRowNumber { pendingRows.append([]) }
+            for _ in (lastRowNumber + 1)..<currentRowNumber { pendingRows.append(TextRow()) }
         }
         pendingRows.append(currentRow)
         lastRowNumber = currentRowNumber
-        currentRow = []
+        currentRow = TextRow()
+    }
+
+    /// A row number or shared-string index: ASCII digits only.
+    static func rowNumber(_ digits: ArraySlice<UInt8>) -> Int? {
+        guard !digits.isEmpty, digits.count <= 18, digits.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) else { return nil }
+        return digits.reduce(0) { $0 * 10 + Int($1 - 0x30) }
     }
 
     /// `AB12` → 27 (0-based column).
-    static func columnIndex(_ reference: String) -> Int {
+    static func columnIndex(_ reference: ArraySlice<UInt8>) -> Int {
         var index = 0
-        for byte in reference.utf8 {
+        for byte in reference {
             guard byte >= UInt8(ascii: "A"), byte <= UInt8(ascii: "Z") else { break }
             index = index * 26 + Int(byte - UInt8(ascii: "A")) + 1
         }
@@ -177,11 +211,11 @@ final class XLSXReader: RecordSource {
         return formatted
     }
 
-    /// The shared strings of the archive's current entry, read a piece at a time.
-    static func parseSharedStrings(_ archive: ArchiveReader) throws -> [String] {
+    /// The shared strings of the archive's current entry, read a piece at a time: one cell each.
+    static func parseSharedStrings(_ archive: ArchiveReader) throws -> TextRow {
         var scanner = XMLScanner()
-        var strings: [String] = []
-        var current = ""
+        var strings = TextRow()
+        var current: [UInt8] = []
         var inText = false
         var inPhonetic = false
         while true {
@@ -191,16 +225,16 @@ final class XLSXReader: RecordSource {
             while let token = scanner.next() {
                 switch token {
                 case .start(let tag):
-                    if tag.isNamed("si") { current = "" }
+                    if tag.isNamed("si") { current.removeAll(keepingCapacity: true) }
                     if tag.isNamed("t") { inText = !tag.selfClosing && !inPhonetic }
                     if tag.isNamed("rPh") { inPhonetic = !tag.selfClosing }
                     if tag.isNamed("si"), tag.selfClosing { strings.append("") }
                 case .end(let name):
                     if XMLScanner.equals(name, "t") { inText = false }
                     if XMLScanner.equals(name, "rPh") { inPhonetic = false }
-                    if XMLScanner.equals(name, "si") { strings.append(current) }
+                    if XMLScanner.equals(name, "si") { current.withUnsafeBufferPointer { strings.append($0) } }
                 case .text(let text):
-                    if inText { current += text.string }
+                    if inText { text.append(to: &current) }
                 }
             }
         }

@@ -24,23 +24,43 @@ struct XMLScanner {
 
         /// The value of the attribute with this local name, entities decoded.
         func attribute(_ wanted: StaticString) -> String? {
-            var index = attributes.startIndex
-            let end = attributes.endIndex
-            while index < end {
-                while index < end, XMLScanner.isSpace(attributes[index]) { index += 1 }
-                let nameStart = index
-                while index < end, attributes[index] != UInt8(ascii: "="), !XMLScanner.isSpace(attributes[index]) { index += 1 }
-                let name = XMLScanner.localName(attributes[nameStart..<index])
-                while index < end, attributes[index] != UInt8(ascii: "\""), attributes[index] != UInt8(ascii: "'") { index += 1 }
-                guard index < end else { return nil }
-                let quote = attributes[index]
-                index += 1
-                let valueStart = index
-                while index < end, attributes[index] != quote { index += 1 }
-                if XMLScanner.equals(name, wanted) { return XMLScanner.decodeEntities(attributes[valueStart..<min(index, end)]) }
-                index += 1
+            rawAttribute(wanted).map(XMLScanner.decodeEntities)
+        }
+
+        /// The value of the attribute with this local name, entities decoded, as UTF-8: without
+        /// a string when there are none (`r="B7"`, `t="s"`).
+        func decodedAttribute(_ wanted: StaticString) -> ArraySlice<UInt8>? {
+            guard let raw = rawAttribute(wanted) else { return nil }
+            return raw.contains(UInt8(ascii: "&")) ? Array(XMLScanner.decodeEntities(raw).utf8)[...] : raw
+        }
+
+        /// The value of the attribute with this local name as it stands in the document.
+        private func rawAttribute(_ wanted: StaticString) -> ArraySlice<UInt8>? {
+            let base = attributes.startIndex
+            let range: Range<Int>? = attributes.withUnsafeBufferPointer { attributes in
+                let wanted = UnsafeBufferPointer(start: wanted.utf8Start, count: wanted.utf8CodeUnitCount)
+                let end = attributes.count
+                var index = 0
+                while index < end {
+                    while index < end, XMLScanner.isSpace(attributes[index]) { index += 1 }
+                    var localStart = index
+                    while index < end, attributes[index] != UInt8(ascii: "="), !XMLScanner.isSpace(attributes[index]) {
+                        if attributes[index] == UInt8(ascii: ":") { localStart = index + 1 }
+                        index += 1
+                    }
+                    let matches = index - localStart == wanted.count && UnsafeBufferPointer(rebasing: attributes[localStart..<index]).elementsEqual(wanted)
+                    while index < end, attributes[index] != UInt8(ascii: "\""), attributes[index] != UInt8(ascii: "'") { index += 1 }
+                    guard index < end else { return nil }
+                    let quote = attributes[index]
+                    index += 1
+                    let valueStart = index
+                    while index < end, attributes[index] != quote { index += 1 }
+                    if matches { return valueStart..<min(index, end) }
+                    index += 1
+                }
+                return nil
             }
-            return nil
+            return range.map { attributes[(base + $0.lowerBound)..<(base + $0.upperBound)] }
         }
     }
 
