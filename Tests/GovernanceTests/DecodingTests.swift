@@ -296,25 +296,29 @@ struct JSONRecordTests {
 
 @Suite("XLSX")
 struct XLSXTests {
-    @Test("First sheet: shared strings without phonetic runs, inline strings, numbers as Excel shows them, gaps")
-    func workbook() throws {
+    /// The cells of each row the reader gives for a workbook of `rows`.
+    static func read(_ rows: [[XLSXBuilder.Cell]], skipRowAfter: Int? = nil) throws -> [[String]] {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("x-\(UUID().uuidString).xlsx").path
         defer { try? FileManager.default.removeItem(atPath: path) }
-        try XLSXBuilder.write(
-            rows: [
+        try XLSXBuilder.write(rows: rows, to: path, skipRowAfter: skipRowAfter)
+        let source = try ArtefactDecoding.open(path: path, format: .xlsx, declaredEncoding: nil)
+        var cells: [[String]] = []
+        while let record = try source.next() {
+            if case .positional(let row) = record { cells.append(row.cells) }
+        }
+        return cells
+    }
+
+    @Test("First sheet: shared strings without phonetic runs, inline strings, numbers as Excel shows them, gaps")
+    func workbook() throws {
+        let rows = try Self.read(
+            [
                 [.shared("行政相对人名称"), .shared("处罚决定日期"), .shared("罚款金额（万元）"), .inline("备注")],
                 [.shared("杭州某某 & 科技"), .number("45052"), .number("0.20000000000000001"), .empty, .inline("x<y")],
                 [.inline("第二行"), .number("45053.5"), .number("12"), .shared("说明")],
             ],
-            to: path,
             skipRowAfter: 2
         )
-        #expect(ArtefactDecoding.format(declared: nil, fileName: nil, path: path) == .xlsx)
-        let source = try ArtefactDecoding.open(path: path, format: .xlsx, declaredEncoding: nil)
-        var rows: [[String]] = []
-        while let record = try source.next() {
-            if case .positional(let row) = record { rows.append(row.cells) }
-        }
         #expect(rows == [
             ["行政相对人名称", "处罚决定日期", "罚款金额（万元）", "备注"],
             ["杭州某某 & 科技", "45052", "0.2", "", "x<y"],
@@ -325,20 +329,10 @@ struct XLSXTests {
 
     @Test("Cells out of order, given twice, without a reference, or with an entity in it land in their columns")
     func cellPlacement() throws {
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("x-\(UUID().uuidString).xlsx").path
-        defer { try? FileManager.default.removeItem(atPath: path) }
-        try XLSXBuilder.write(
-            rows: [
-                [.raw(#"<c r="C1" t="inlineStr"><is><t>c</t></is></c>"#), .raw(#"<c r="A1" t="inlineStr"><is><t>a</t></is></c>"#), .raw(#"<c t="b"><v>1</v></c>"#)],
-                [.raw(#"<c r="&#66;2"><v>7</v></c>"#), .raw(#"<c t="s"><v>0</v></c>"#), .shared("共享")],
-            ],
-            to: path
-        )
-        let source = try ArtefactDecoding.open(path: path, format: .xlsx, declaredEncoding: nil)
-        var rows: [[String]] = []
-        while let record = try source.next() {
-            if case .positional(let row) = record { rows.append(row.cells) }
-        }
+        let rows = try Self.read([
+            [.raw(#"<c r="C1" t="inlineStr"><is><t>c</t></is></c>"#), .raw(#"<c r="A1" t="inlineStr"><is><t>a</t></is></c>"#), .raw(#"<c t="b"><v>1</v></c>"#)],
+            [.raw(#"<c r="&#66;2"><v>7</v></c>"#), .raw(#"<c t="s"><v>0</v></c>"#), .shared("共享")],
+        ])
         // Row 2's third cell is C2 again (the builder names it by position): the later one stands.
         #expect(rows == [["a", "", "c", "TRUE"], ["", "7", "共享"]])
     }
