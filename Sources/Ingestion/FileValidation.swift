@@ -113,7 +113,7 @@ struct SeenRecords {
 
     /// Remembers a chunk's effect on current records.
     mutating func record(_ latest: [Digest128: CurrentRecord]) {
-        if (count + latest.count) * 2 > slots.count { grow(to: count + latest.count) }
+        if (count + latest.count) * 4 > slots.count * 3 { grow(to: count + latest.count) }
         var lastSource: (unit: String, number: UInt32)?
         for (key, record) in latest {
             let source: UInt32
@@ -135,10 +135,11 @@ struct SeenRecords {
         }
     }
 
-    /// At most half full, so a probe stays short.
+    /// At most three quarters full: probes stay short (the keys are uniform) and the table is no
+    /// larger than a `Dictionary` of the same entries.
     private mutating func grow(to needed: Int) {
         var capacity = slots.count
-        while needed * 2 > capacity { capacity *= 2 }
+        while needed * 4 > capacity * 3 { capacity *= 2 }
         let old = slots
         slots = [Entry](repeating: .empty, count: capacity)
         for entry in old where entry.version != 0 {
