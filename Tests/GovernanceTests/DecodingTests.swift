@@ -105,6 +105,23 @@ struct CSVParsingTests {
         #expect(rows.map(\.hasUnclosedQuote) == [false, true, false, false, false])
     }
 
+    @Test("A stray quote closed by a quote at a line end is a stray quote when the lines it swallowed are rows", arguments: [1, 4, Int.max])
+    func strayQuoteClosedAtLineEnd(chunk: Int) {
+        let header = "a,b,c,d,e,f,g,h,i,j"
+        let row = { (n: Int) in "\(n),b,c,d,e,f,g,h,i,j" }
+        // Row 1's last cell opens a quote never meant; row 5 ends with a quote (12 inches), which
+        // would have closed it, swallowing rows 2 to 4. Row 6 is a real multi-line cell with commas.
+        let text = [header, "1,b,c,d,e,f,g,h,i,\"stray", row(2), row(3), row(4), "5,b,c,d,e,f,g,h,i,12\"", "6,\"one\ntwo, three, four\",c,d,e,f,g,h,i,j"]
+            .joined(separator: "\n") + "\n"
+        let rows = Self.parseRows(text, chunk: chunk)
+        #expect(rows.count == 7)
+        #expect(rows.map { $0.cells.first ?? "" } == ["a", "1", "2", "3", "4", "5", "6"])
+        #expect(rows[1].cells.last == "\"stray")
+        #expect(rows[5].cells.last == "12\"")
+        #expect(rows[6].cells[1] == "one\ntwo, three, four")
+        #expect(rows.map(\.hasUnclosedQuote) == [false, true, false, false, false, false, false])
+    }
+
     @Test("Tabs and semicolons are recognised as delimiters")
     func sniffing() {
         #expect(CSVParser.sniffDelimiter(Array("a\tb\tc\n1,2\t3".utf8)) == UInt8(ascii: "\t"))

@@ -6,9 +6,10 @@
 ///
 /// A quote that opens a cell and is never closed would otherwise swallow the rows after it into
 /// that cell, up to the next quote or the end of the file. When the file ends inside the cell,
-/// the cell grows past `maximumQuotedCell`, or its closing quote comes on a later line and is
-/// followed by more text (a legitimate multi-line cell ends at a delimiter or line break), the
-/// opening quote is taken as text, what followed is parsed again, and the row is marked
+/// the cell grows past `maximumQuotedCell`, its closing quote comes on a later line and is
+/// followed by more text (a legitimate multi-line cell ends at a delimiter or line break), or a
+/// later line of the cell holds a whole row's delimiters (see `rowLikeDelimiters`), the opening
+/// quote is taken as text, what followed is parsed again, and the row is marked
 /// (``TextRow/hasUnclosedQuote``) so governance can name the cause.
 public struct CSVParser {
     public let delimiter: UInt8
@@ -108,8 +109,12 @@ public struct CSVParser {
                     state = .quoted
                     index += 1
                 } else if byte == delimiter || byte == lf || byte == cr {
-                    row.endCell()
-                    try terminate(bytes, &index, emit: emit)
+                    if row.openCellHasLine(withAtLeast: rowLikeDelimiters, of: delimiter) {
+                        try reparseUnclosedQuote(closingQuoteConsumed: true, emit: emit)
+                    } else {
+                        row.endCell()
+                        try terminate(bytes, &index, emit: emit)
+                    }
                 } else if row.openCellHasLineBreak {
                     try reparseUnclosedQuote(closingQuoteConsumed: true, emit: emit)
                 } else {
@@ -121,6 +126,12 @@ public struct CSVParser {
         if final {
             try finish(emit: emit)
         }
+    }
+
+    /// Delimiters on one line that make it a row rather than text: as many as the last row's cells
+    /// less one, and at least 8, so a narrow file's multi-line text is never taken for rows.
+    private var rowLikeDelimiters: Int {
+        max(8, lastWidth.cells - 1)
     }
 
     /// Handles the delimiter or line break at `index`, which ended a field.

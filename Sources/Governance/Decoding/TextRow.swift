@@ -101,6 +101,22 @@ public struct TextRow: Sendable, Hashable {
         bytes[openCellStart...].contains { $0 == 0x0A || $0 == 0x0D }
     }
 
+    /// Whether a line of the cell being built, after its first, holds `count` or more of `byte`.
+    func openCellHasLine(withAtLeast count: Int, of byte: UInt8) -> Bool {
+        var found = 0
+        var afterLineBreak = false
+        for current in bytes[openCellStart...] {
+            if current == 0x0A || current == 0x0D {
+                afterLineBreak = true
+                found = 0
+            } else if current == byte, afterLineBreak {
+                found += 1
+                if found >= count { return true }
+            }
+        }
+        return false
+    }
+
     /// The byte count of the cell being built.
     var openCellByteCount: Int {
         bytes.count - openCellStart
