@@ -243,8 +243,14 @@ public struct ResourceGovernor: Sendable {
     public func govern(json bytes: [UInt8], position: Int, submittingUnit: String, unknownKeys: inout Set<String>, layout: inout JSONKeyLayout?) -> GovernedRow? {
         if let object = bytes.withUnsafeBufferPointer(FlatJSON.object) {
             guard !object.keys.isEmpty else { return nil }
-            if layout?.keys != object.keys { layout = keyLayout(object.keys, order: object.order) }
-            return govern(object, layout: layout!, position: position, submittingUnit: submittingUnit, unknownKeys: &unknownKeys)
+            let current: JSONKeyLayout
+            if let layout, layout.keys == object.keys {
+                current = layout
+            } else {
+                current = keyLayout(object.keys, order: object.order)
+                layout = current
+            }
+            return govern(object, layout: current, position: position, submittingUnit: submittingUnit, unknownKeys: &unknownKeys)
         }
         guard case .keyed(let pairs) = JSONRecordConversion.foundationRecord(fromJSON: bytes[...]), !pairs.isEmpty else { return nil }
         return govern(pairs: pairs, position: position, submittingUnit: submittingUnit, unknownKeys: &unknownKeys)
