@@ -6,17 +6,22 @@ import Synchronization
 
 /// Processes received batches in the background, in the order received and up to
 /// `ingest.batches-at-once` at a time; on start (and every `rescan-seconds`) it picks up unfinished
-/// batches, so an acknowledged batch is never lost to a crash or a database outage.
+/// batches, so an acknowledged batch is never lost to a crash or a database outage. It starts once
+/// `storeReady` is raised: the server prepares the store while its services start.
 public struct IngestionWorker: Service {
     let collector: Collector
+    let storeReady: Latch
     let logger: Logger
 
-    public init(collector: Collector, logger: Logger) {
+    public init(collector: Collector, storeReady: Latch = Latch(raised: true), logger: Logger) {
         self.collector = collector
+        self.storeReady = storeReady
         self.logger = logger
     }
 
     public func run() async throws {
+        await storeReady.wait()
+        if Task.isCancelled { return }
         let limit = collector.configuration.batchesAtOnce
         let inFlight = InFlightBatches()
         await withTaskGroup(of: Void.self) { group in
@@ -41,6 +46,8 @@ public struct IngestionWorker: Service {
                     collector.queue.continuation.yield(batch.batch.id)
                 }
             } catch {
+                // Stopping cuts a listing short; that is no failure to report.
+                if Task.isCancelled { return }
                 logger.warning("cannot list unfinished batches", metadata: ["error": "\(error)"])
             }
             try? await Task.sleep(for: collector.configuration.rescanInterval)

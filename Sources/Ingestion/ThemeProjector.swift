@@ -1,7 +1,6 @@
 import CreditKernel
 import Logging
 import ServiceLifecycle
-import Synchronization
 import Storage
 
 /// Keeps the theme stores (主题库) current with the change feed.
@@ -11,9 +10,11 @@ import Storage
 /// the feed. The projector wakes when the pipeline commits and otherwise checks every `interval`;
 /// after a catch-up that found much to do it pauses for `settle`, so while a large file is
 /// collected the theme follows in large steps (each step rewrites index pages all over the theme,
-/// so a few large steps cost far less than many small ones). It ends when `wakeUps` ends.
+/// so a few large steps cost far less than many small ones). It ends when `wakeUps` ends. It
+/// starts once `storeReady` is raised: the server prepares the store while its services start.
 public struct ThemeProjector: Service {
     let store: any CreditStore
+    let storeReady: Latch
     let wakeUps: AsyncStream<Void>
     let interval: Duration
     let settle: Duration
@@ -23,8 +24,12 @@ public struct ThemeProjector: Service {
     /// A catch-up of at least this many record versions is followed by a pause of `settle`.
     static let busy = 1_000
 
-    public init(store: any CreditStore, wakeUps: AsyncStream<Void>, interval: Duration = .seconds(5), settle: Duration = .seconds(1), logger: Logger) {
+    public init(
+        store: any CreditStore, storeReady: Latch = Latch(raised: true), wakeUps: AsyncStream<Void>, interval: Duration = .seconds(5), settle: Duration = .seconds(1),
+        logger: Logger
+    ) {
         self.store = store
+        self.storeReady = storeReady
         self.wakeUps = wakeUps
         self.interval = interval
         self.settle = settle
@@ -32,6 +37,8 @@ public struct ThemeProjector: Service {
     }
 
     public func run() async throws {
+        await storeReady.wait()
+        if Task.isCancelled { return }
         let wakeUpsEnded = Latch()
         await withThrowingTaskGroup(of: Void.self) { group in
             let (ticks, tick) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
@@ -51,6 +58,8 @@ public struct ThemeProjector: Service {
                 do {
                     applied = try await Self.catchUp(store)
                 } catch {
+                    // Stopping cuts a step short; that is no failure to report.
+                    if Task.isCancelled { break }
                     logger.warning("theme projection failed; will retry", metadata: ["error": "\(error)"])
                 }
                 if applied >= Self.busy { await pause(unlessRaised: wakeUpsEnded) }
@@ -80,57 +89,5 @@ public struct ThemeProjector: Service {
             total += applied
             if applied < step { return total }
         }
-    }
-}
-
-/// A one-way signal between tasks that they can wait for.
-private final class Latch: Sendable {
-    private struct State {
-        var raised = false
-        var nextWaiter = 0
-        var waiters: [Int: CheckedContinuation<Void, Never>] = [:]
-        /// Waiters cancelled before they suspended.
-        var cancelled: Set<Int> = []
-    }
-
-    private let state = Mutex(State())
-
-    func raise() {
-        let waiters = state.withLock { state in
-            state.raised = true
-            let waiters = Array(state.waiters.values)
-            state.waiters = [:]
-            return waiters
-        }
-        for waiter in waiters { waiter.resume() }
-    }
-
-    /// Returns once the latch is raised, or when the task is cancelled.
-    func wait() async {
-        let id = state.withLock { state in
-            state.nextWaiter += 1
-            return state.nextWaiter
-        }
-        await withTaskCancellationHandler {
-            await withCheckedContinuation { continuation in
-                let resumeNow = state.withLock { state in
-                    if state.raised || state.cancelled.remove(id) != nil { return true }
-                    state.waiters[id] = continuation
-                    return false
-                }
-                if resumeNow { continuation.resume() }
-            }
-        } onCancel: {
-            let waiter = state.withLock { state in
-                guard let waiter = state.waiters.removeValue(forKey: id) else {
-                    state.cancelled.insert(id)
-                    return nil as CheckedContinuation<Void, Never>?
-                }
-                return waiter
-            }
-            waiter?.resume()
-        }
-        // A cancellation that came after the latch resumed this waiter left its mark behind.
-        state.withLock { _ = $0.cancelled.remove(id) }
     }
 }

@@ -56,10 +56,13 @@ struct Serve: AsyncParsableCommand {
         let collector = Collector(
             store: store, raw: RawStore(directory: storeConfiguration.rawDirectory), configuration: IngestionConfiguration(reader: reader), audit: audit, logger: logger
         )
+        // The store is prepared (migrated, catalogue loaded) before the server listens, by which
+        // time PostgreSQL's client must already be running: the services that read the store wait.
+        let storeReady = Latch()
         var services: [any Service] = []
         if let postgres = opened.postgres { services.append(postgres) }
-        services.append(IngestionWorker(collector: collector, logger: logger))
-        services.append(ThemeProjector(store: store, wakeUps: collector.commits.stream, logger: logger))
+        services.append(IngestionWorker(collector: collector, storeReady: storeReady, logger: logger))
+        services.append(ThemeProjector(store: store, storeReady: storeReady, wakeUps: collector.commits.stream, logger: logger))
         services.append(AuditCheckpointService(log: audit, interval: securityConfiguration.checkpointInterval))
         services.append(SessionJanitor(identity: identity))
         if serverConfiguration.developmentMode {
@@ -78,6 +81,7 @@ struct Serve: AsyncParsableCommand {
         let automaticMigration = storeConfiguration.automaticMigration
         application.beforeServerStarts {
             try await store.prepare(automaticMigration: automaticMigration, logger: logger)
+            storeReady.raise()
             try await audit.record(AuditRecord(actor: .platform, action: "server.start", target: CreditHubVersion.current, details: ["store": storeConfiguration.redactedDescription]))
             if let (username, password) = try await identity.bootstrap() {
                 // Printed once, to the operator starting the platform; it must be changed at first sign-in.

@@ -179,6 +179,39 @@ struct PipelineTests {
         }
     }
 
+    @Test("The worker and the theme projector wait until the store is prepared, then work", arguments: StoreBackend.allCases)
+    func servicesWaitForTheStore(backend: StoreBackend) async throws {
+        try await TestStores.withStore(backend, migrate: false) { store in
+            let log = RecordingLog()
+            let raw = FileManager.default.temporaryDirectory.appendingPathComponent("raw-\(UUID().uuidString)").path
+            defer { try? FileManager.default.removeItem(atPath: raw) }
+            let collector = Collector(store: store, raw: RawStore(directory: raw), configuration: .init(rescanInterval: .milliseconds(20)), logger: log.logger)
+            let storeReady = Latch()
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask { try await IngestionWorker(collector: collector, storeReady: storeReady, logger: log.logger).run() }
+                group.addTask {
+                    try await ThemeProjector(store: store, storeReady: storeReady, wakeUps: collector.commits.stream, interval: .milliseconds(20), logger: log.logger).run()
+                }
+                // Time for either to have read the unprepared store many times over, were it not waiting.
+                try await Task.sleep(for: .milliseconds(300))
+                try await store.prepare(automaticMigration: true, logger: TestStores.logger)
+                storeReady.raise()
+                let batch = try await collector.submit(
+                    Submission(
+                        sourceUnit: PenaltyRows.submitter, resourceID: "admin_penalty", channel: .interface,
+                        artefact: .bytes(Data(PenaltyRows.csv([PenaltyRows.record(1)]).utf8)), fileName: "处罚.csv", submittedBy: "test"
+                    )
+                ).batch
+                #expect(try await collector.waitForCompletion(batch: batch, timeout: .seconds(60))?.status == .completed)
+                while try await store.collection.subjectSummary(subjectCode: PenaltyRows.company).isEmpty {
+                    try await Task.sleep(for: .milliseconds(20))
+                }
+                group.cancelAll()
+            }
+            #expect(log.messages(atLeast: .warning) == [])
+        }
+    }
+
     @Test("The theme projector follows the pipeline's commits and ends, caught up, when they end", arguments: StoreBackend.allCases)
     func projectorFollowsCommits(backend: StoreBackend) async throws {
         try await Self.withCollector(backend, chunkRows: 100) { collector in
