@@ -11,28 +11,15 @@ import Foundation
 final class XLSXReader: RecordSource {
     let encoding: TextEncoding? = .utf8
     private let path: String
-    private var sharedStrings = TextRow()
     private let sheetPath: String
     private var archive: ArchiveReader
-    private var scanner = XMLScanner()
-    private var pendingRows: [TextRow] = []
+    private var sheet: Sheet
     private var nextPendingRow = 0
     private var finished = false
-    /// The row number (`r`) of the last row emitted, to fill gaps with empty rows.
-    private var lastRowNumber = 0
-
-    // Parse state inside sheetData.
-    private var currentRow = TextRow()
-    private var currentRowNumber = 0
-    private var cellColumn = 0
-    private var cellType = CellType.number
-    private var cellText: [UInt8] = []
-    private var inValue = false
-    private var inInlineText = false
-    private var inPhonetic = false
 
     init(path: String) throws {
         self.path = path
+        var sharedStrings = TextRow()
         var workbook: [UInt8]?
         var relationships: [UInt8]?
         let first = try ArchiveReader(path: path)
@@ -54,26 +41,26 @@ final class XLSXReader: RecordSource {
             throw CreditHubError(code: "unreadable", message: "the workbook's first sheet (\(sheetPath)) is missing", chineseMessage: "工作簿缺少第一个工作表（\(sheetPath)）")
         }
         archive = try ArchiveReader(path: path)
+        sheet = Sheet(sharedStrings: sharedStrings)
         while let name = try archive.nextEntry(), name != sheetPath {}
     }
 
     func next() throws -> SourceRecord? {
-        while nextPendingRow == pendingRows.count {
-            pendingRows.removeAll(keepingCapacity: true)
+        while nextPendingRow == sheet.pendingRows.count {
+            sheet.pendingRows.removeAll(keepingCapacity: true)
             nextPendingRow = 0
             if finished { return nil }
             let chunk = try archive.readChunk()
             if chunk.isEmpty {
                 finished = true
-                if !currentRow.isEmpty { pendingRows.append(currentRow) }
+                sheet.finish()
                 break
             }
-            scanner.feed(chunk)
-            while let token = scanner.next() { handle(token) }
+            sheet.consume(chunk)
         }
-        guard nextPendingRow < pendingRows.count else { return nil }
+        guard nextPendingRow < sheet.pendingRows.count else { return nil }
         defer { nextPendingRow += 1 }
-        return .positional(pendingRows[nextPendingRow])
+        return .positional(sheet.pendingRows[nextPendingRow])
     }
 
     /// A cell's `t` attribute: how its value is stored.
@@ -94,91 +81,125 @@ final class XLSXReader: RecordSource {
         }
     }
 
-    private func handle(_ token: XMLScanner.Token) {
-        switch token {
-        case .start(let tag):
-            if tag.isNamed("c") {
-                cellType = CellType(tag.decodedAttribute("t"))
-                cellText.removeAll(keepingCapacity: true)
-                cellColumn = tag.decodedAttribute("r").map(Self.columnIndex) ?? currentRow.count
-                if tag.selfClosing { endCell() }
-            } else if tag.isNamed("v") {
-                inValue = !tag.selfClosing
-            } else if tag.isNamed("row") {
-                // Rows of a sheet are alike: room for what the last one held.
-                let previous = pendingRows.last
-                currentRow = TextRow()
-                currentRow.reserve(bytes: previous?.bytes.count ?? 0, cells: previous?.count ?? 0)
-                currentRowNumber = tag.decodedAttribute("r").flatMap(Self.rowNumber) ?? (lastRowNumber + 1)
-                if tag.selfClosing { endRow() }
-            } else if tag.isNamed("t") {
-                inInlineText = !tag.selfClosing && !inPhonetic
-            } else if tag.isNamed("rPh") {
-                inPhonetic = !tag.selfClosing
-            }
-        case .end(let name):
-            if XMLScanner.equals(name, "c") {
-                endCell()
-            } else if XMLScanner.equals(name, "v") {
-                inValue = false
-            } else if XMLScanner.equals(name, "row") {
-                endRow()
-            } else if XMLScanner.equals(name, "t") {
-                inInlineText = false
-            } else if XMLScanner.equals(name, "rPh") {
-                inPhonetic = false
-            }
-        case .text(let text):
-            if inValue || inInlineText { text.append(to: &cellText) }
-        }
-    }
+    /// The sheet's parse state, as one value: read and changed token by token, it costs one
+    /// exclusive access per read rather than one per property per token.
+    private struct Sheet {
+        let sharedStrings: TextRow
+        var scanner = XMLScanner()
+        /// Rows completed and not yet returned.
+        var pendingRows: [TextRow] = []
+        /// The row number (`r`) of the last row completed, to fill gaps with empty rows.
+        var lastRowNumber = 0
+        var currentRow = TextRow()
+        var currentRowNumber = 0
+        var cellColumn = 0
+        var cellType = CellType.number
+        var cellText: [UInt8] = []
+        var inValue = false
+        var inInlineText = false
+        var inPhonetic = false
 
-    private func endCell() {
-        defer { cellText.removeAll(keepingCapacity: true) }
-        guard cellColumn >= currentRow.count else {
-            // A column given again or out of order: rare enough to rebuild the row.
-            var cells = currentRow.cells
-            cells[cellColumn] = cellValue()
-            currentRow = TextRow(cells: cells)
-            return
+        init(sharedStrings: TextRow) {
+            self.sharedStrings = sharedStrings
         }
-        while currentRow.count < cellColumn { currentRow.append("") }
-        switch cellType {
-        case .sharedString:
-            if let index = Self.rowNumber(cellText[...]), index < sharedStrings.count {
-                currentRow.append(cell: index, of: sharedStrings)
-            } else {
-                currentRow.append("")
+
+        /// Reads the next piece of the sheet's XML.
+        mutating func consume(_ chunk: [UInt8]) {
+            scanner.feed(chunk)
+            while let token = scanner.next() { handle(token) }
+        }
+
+        /// At the end of the sheet: a row left open still counts.
+        mutating func finish() {
+            if !currentRow.isEmpty { pendingRows.append(currentRow) }
+        }
+
+        private mutating func handle(_ token: XMLScanner.Token) {
+            switch token {
+            case .start(let tag):
+                if tag.isNamed("c") {
+                    cellType = CellType(tag.decodedAttribute("t"))
+                    cellText.removeAll(keepingCapacity: true)
+                    cellColumn = tag.decodedAttribute("r").map(XLSXReader.columnIndex) ?? currentRow.count
+                    if tag.selfClosing { endCell() }
+                } else if tag.isNamed("v") {
+                    inValue = !tag.selfClosing
+                } else if tag.isNamed("row") {
+                    // Rows of a sheet are alike: room for what the last one held.
+                    let previous = pendingRows.last
+                    currentRow = TextRow()
+                    currentRow.reserve(bytes: previous?.bytes.count ?? 0, cells: previous?.count ?? 0)
+                    currentRowNumber = tag.decodedAttribute("r").flatMap(XLSXReader.rowNumber) ?? (lastRowNumber + 1)
+                    if tag.selfClosing { endRow() }
+                } else if tag.isNamed("t") {
+                    inInlineText = !tag.selfClosing && !inPhonetic
+                } else if tag.isNamed("rPh") {
+                    inPhonetic = !tag.selfClosing
+                }
+            case .end(let name):
+                if XMLScanner.equals(name, "c") {
+                    endCell()
+                } else if XMLScanner.equals(name, "v") {
+                    inValue = false
+                } else if XMLScanner.equals(name, "row") {
+                    endRow()
+                } else if XMLScanner.equals(name, "t") {
+                    inInlineText = false
+                } else if XMLScanner.equals(name, "rPh") {
+                    inPhonetic = false
+                }
+            case .text(let text):
+                if inValue || inInlineText { text.append(to: &cellText) }
             }
-        case .other:
-            cellText.withUnsafeBufferPointer { currentRow.append($0) }
-        case .boolean, .number:
-            currentRow.append(cellValue())
         }
-    }
 
-    /// The cell's value as Excel shows it.
-    private func cellValue() -> String {
-        switch cellType {
-        case .sharedString:
-            Self.rowNumber(cellText[...]).flatMap { $0 < sharedStrings.count ? sharedStrings.cell($0) : nil } ?? ""
-        case .boolean:
-            cellText == [UInt8(ascii: "1")] ? "TRUE" : "FALSE"
-        case .number:
-            Self.displayNumber(String(decoding: cellText, as: UTF8.self))
-        case .other:
-            String(decoding: cellText, as: UTF8.self)
+        private mutating func endCell() {
+            defer { cellText.removeAll(keepingCapacity: true) }
+            guard cellColumn >= currentRow.count else {
+                // A column given again or out of order: rare enough to rebuild the row.
+                var cells = currentRow.cells
+                cells[cellColumn] = cellValue()
+                currentRow = TextRow(cells: cells)
+                return
+            }
+            while currentRow.count < cellColumn { currentRow.append("") }
+            switch cellType {
+            case .sharedString:
+                if let index = XLSXReader.rowNumber(cellText[...]), index < sharedStrings.count {
+                    currentRow.append(cell: index, of: sharedStrings)
+                } else {
+                    currentRow.append("")
+                }
+            case .other:
+                cellText.withUnsafeBufferPointer { currentRow.append($0) }
+            case .boolean, .number:
+                currentRow.append(cellValue())
+            }
         }
-    }
 
-    private func endRow() {
-        // Rows absent from the sheet are empty rows in the grid.
-        if lastRowNumber + 1 < currentRowNumber {
-            for _ in (lastRowNumber + 1)..<currentRowNumber { pendingRows.append(TextRow()) }
+        /// The cell's value as Excel shows it.
+        private func cellValue() -> String {
+            switch cellType {
+            case .sharedString:
+                XLSXReader.rowNumber(cellText[...]).flatMap { $0 < sharedStrings.count ? sharedStrings.cell($0) : nil } ?? ""
+            case .boolean:
+                cellText == [UInt8(ascii: "1")] ? "TRUE" : "FALSE"
+            case .number:
+                XLSXReader.displayNumber(String(decoding: cellText, as: UTF8.self))
+            case .other:
+                String(decoding: cellText, as: UTF8.self)
+            }
         }
-        pendingRows.append(currentRow)
-        lastRowNumber = currentRowNumber
-        currentRow = TextRow()
+
+        private mutating func endRow() {
+            // Rows absent from the sheet are empty rows in the grid.
+            if lastRowNumber + 1 < currentRowNumber {
+                for _ in (lastRowNumber + 1)..<currentRowNumber { pendingRows.append(TextRow()) }
+            }
+            pendingRows.append(currentRow)
+            lastRowNumber = currentRowNumber
+            currentRow = TextRow()
+        }
     }
 
     /// A row number or shared-string index: ASCII digits only.
