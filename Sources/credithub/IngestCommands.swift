@@ -132,7 +132,11 @@ struct Validate: AsyncParsableCommand {
     func run() async throws {
         let catalogue: Catalogue
         if catalogFiles.isEmpty {
-            catalogue = .standard
+            if let resource = Catalogue.standardResource(artefact.resource) {
+                catalogue = Catalogue(resources: [resource])
+            } else {
+                catalogue = .standard
+            }
         } else {
             do {
                 catalogue = try Catalogue.load(paths: catalogFiles)

@@ -29,7 +29,9 @@ struct CatalogueTests {
         #expect(embedded.resources.map(\.id).sorted() == fromFiles.resources.map(\.id).sorted())
         for resource in fromFiles.resources {
             #expect(embedded.resource(resource.id) == resource, "catalog/\(resource.id).yaml differs from the embedded copy")
+            #expect(Catalogue.standardResource(resource.id) == resource, "\(resource.id) read from its own file differs")
         }
+        #expect(Catalogue.standardResource("no_such_resource") == nil)
     }
 
     @Test("行政处罚 has the 30 national items with CF_ identifiers and its business key")

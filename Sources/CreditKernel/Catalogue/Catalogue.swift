@@ -71,6 +71,18 @@ public struct Catalogue: Sendable {
         return catalogue
     }
 
+    /// One resource of the catalogue that ships with CreditHub, read from its own file only: a
+    /// command that needs one resource starts without parsing them all (YAML parsing was a fifth
+    /// of a small `credithub validate`).
+    public static func standardResource(_ id: String) -> Resource? {
+        if let file = DefaultCatalogueFiles.all.first(where: { $0.name == "\(id).yaml" }),
+            let resource = Resource.parse(yaml: file.text, file: "catalog/\(file.name)").resource, resource.id == id
+        {
+            return resource
+        }
+        return standard.resource(id)
+    }
+
     /// The catalogue that ships with CreditHub (the files under `catalog/`, embedded at build time).
     public static let standard: Catalogue = {
         do {
