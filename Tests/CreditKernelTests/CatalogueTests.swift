@@ -104,6 +104,14 @@ struct CatalogueTests {
         #expect((problems.first?.line ?? 0) > 0)
     }
 
+    @Test("A key given twice is refused with the key's name")
+    func repeatedKey() {
+        let (resource, problems) = Resource.parse(yaml: "id: x\nname: a\nname: b\n", file: "twice.yaml")
+        #expect(resource == nil)
+        #expect(problems.count == 1)
+        #expect(problems.first?.message.contains("'name'") == true)
+    }
+
     @Test("References and policy errors are all reported")
     func references() {
         let yaml = """

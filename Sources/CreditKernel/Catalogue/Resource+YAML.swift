@@ -694,7 +694,7 @@ struct YAMLMapping {
     init(_ mapping: Node.Mapping) {
         pairs = mapping.map { ($0.key, $0.value) }
         mark = mapping.mark
-        // A key given twice is reported; the later one wins, as in Yams.
+        // Yams refuses a mapping that gives a key twice, so a name stands for one key.
         values = Dictionary(mapping.compactMap { key, value in key.string.map { ($0, value) } }, uniquingKeysWith: { _, later in later })
     }
 
