@@ -209,7 +209,7 @@ let package = Package(
         ),
         .testTarget(
             name: "StorageTests",
-            dependencies: ["CreditHubTestSupport", "Storage"],
+            dependencies: ["CreditHubTestSupport", "Storage", "StorageSQLite", .product(name: "GRDB", package: "GRDB.swift")],
             swiftSettings: swiftSettings
         ),
         .testTarget(
