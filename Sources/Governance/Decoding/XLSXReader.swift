@@ -129,7 +129,7 @@ final class XLSXReader: RecordSource {
                     let previous = pendingRows.last
                     currentRow = TextRow()
                     currentRow.reserve(bytes: previous?.bytes.count ?? 0, cells: previous?.count ?? 0)
-                    currentRowNumber = tag.decodedAttribute("r").flatMap(XLSXReader.rowNumber) ?? (lastRowNumber + 1)
+                    currentRowNumber = tag.decodedAttribute("r").flatMap(XLSXReader.number) ?? (lastRowNumber + 1)
                     if tag.selfClosing { endRow() }
                 } else if tag.isNamed("t") {
                     inInlineText = !tag.selfClosing && !inPhonetic
@@ -165,7 +165,7 @@ final class XLSXReader: RecordSource {
             while currentRow.count < cellColumn { currentRow.append("") }
             switch cellType {
             case .sharedString:
-                if let index = XLSXReader.rowNumber(cellText[...]), index < sharedStrings.count {
+                if let index = sharedStringIndex {
                     currentRow.append(cell: index, of: sharedStrings)
                 } else {
                     currentRow.append("")
@@ -177,11 +177,16 @@ final class XLSXReader: RecordSource {
             }
         }
 
+        /// The shared string a `t="s"` cell names, if there is one by that index.
+        private var sharedStringIndex: Int? {
+            XLSXReader.number(cellText[...]).flatMap { $0 < sharedStrings.count ? $0 : nil }
+        }
+
         /// The cell's value as Excel shows it.
         private func cellValue() -> String {
             switch cellType {
             case .sharedString:
-                XLSXReader.rowNumber(cellText[...]).flatMap { $0 < sharedStrings.count ? sharedStrings.cell($0) : nil } ?? ""
+                sharedStringIndex.map(sharedStrings.cell) ?? ""
             case .boolean:
                 cellText == [UInt8(ascii: "1")] ? "TRUE" : "FALSE"
             case .number:
@@ -203,7 +208,7 @@ final class XLSXReader: RecordSource {
     }
 
     /// A row number or shared-string index: ASCII digits only.
-    static func rowNumber(_ digits: ArraySlice<UInt8>) -> Int? {
+    static func number(_ digits: ArraySlice<UInt8>) -> Int? {
         guard !digits.isEmpty, digits.count <= 18, digits.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) else { return nil }
         return digits.reduce(0) { $0 * 10 + Int($1 - 0x30) }
     }
