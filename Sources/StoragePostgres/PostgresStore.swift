@@ -25,22 +25,6 @@ public final class PostgresStore: CreditStore, Service {
         await client.run()
     }
 
-    /// Runs the connection pool for the duration of `body`: for commands that use the store once.
-    public func withRunning<Result: Sendable>(_ body: @Sendable (PostgresStore) async throws -> Result) async throws -> Result {
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            let (started, signal) = AsyncStream<Void>.makeStream()
-            group.addTask {
-                signal.finish()
-                await self.client.run()
-            }
-            defer { group.cancelAll() }
-            // Let the pool start before the first lease, which it would otherwise warn about.
-            for await _ in started {}
-            await Task.yield()
-            return try await body(self)
-        }
-    }
-
     public func migrate() async throws -> MigrationOutcome {
         do {
             return try await applyMigrations()

@@ -59,8 +59,7 @@ struct Serve: AsyncParsableCommand {
         // The store is prepared (migrated, catalogue loaded) before the server listens, by which
         // time PostgreSQL's client must already be running: the services that read the store wait.
         let storeReady = Latch()
-        var services: [any Service] = []
-        if let postgres = opened.postgres { services.append(postgres) }
+        var services: [any Service] = [opened.service]
         services.append(IngestionWorker(collector: collector, storeReady: storeReady, logger: logger))
         services.append(ThemeProjector(store: store, storeReady: storeReady, wakeUps: collector.commits.stream, logger: logger))
         services.append(AuditCheckpointService(log: audit, interval: securityConfiguration.checkpointInterval))

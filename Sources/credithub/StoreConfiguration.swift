@@ -2,6 +2,7 @@ import Configuration
 import CreditKernel
 import Foundation
 import Logging
+import ServiceLifecycle
 import Storage
 import StoragePostgres
 import StorageSQLite
@@ -51,20 +52,22 @@ struct StoreConfiguration: Sendable {
     }
 }
 
-/// An opened store and the service that must run while it is used (PostgreSQL's connection pool).
+/// An opened store and the service that runs while it is used: PostgreSQL's connection pool, which
+/// the store needs, or SQLite's checkpoints, which keep the writer from waiting on the disk.
 struct OpenedStore {
     var store: any CreditStore
-    var postgres: PostgresStore?
+    var service: any Service
 }
 
 extension StoreConfiguration {
     func open(logger: Logger) throws -> OpenedStore {
         switch backend {
         case .sqlite(let path):
-            return OpenedStore(store: try SQLiteStore(path: path), postgres: nil)
+            let store = try SQLiteStore(path: path, logger: logger)
+            return OpenedStore(store: store, service: store)
         case .postgres(let url):
             let store = PostgresStore(configuration: try PostgresStore.configuration(url: url), logger: logger)
-            return OpenedStore(store: store, postgres: store)
+            return OpenedStore(store: store, service: store)
         }
     }
 
@@ -83,9 +86,7 @@ extension StoreConfiguration {
             }
             return try await body(store)
         }
-        if let postgres = opened.postgres {
-            return try await postgres.withRunning { try await run($0) }
-        }
-        return try await run(opened.store)
+        let store = opened.store
+        return try await opened.service.withRunning { _ in try await run(store) }
     }
 }
