@@ -103,22 +103,17 @@ struct SQLiteCollectionRepository: CollectionRepository {
     func currentRecords(keyHashes: [Digest128]) async throws -> (records: [Digest128: CurrentRecord], head: Int64) {
         try await pool.read { db in
             var result: [Digest128: CurrentRecord] = [:]
-            for group in Self.groups(Array(Set(keyHashes))) {
-                let placeholders = Array(repeating: "?", count: group.count).joined(separator: ",")
-                let rows = try Row.fetchCursor(
-                    db,
-                    sql: "SELECT key_hash, seq, version, source_unit, content_hash, batch_id, row_number FROM records WHERE key_hash IN (\(placeholders))",
-                    arguments: StatementArguments(group.map { Data($0.bytes) })
+            try Self.forEachRow(
+                db, keyHashes: keyHashes,
+                sql: { "SELECT key_hash, seq, version, source_unit, content_hash, batch_id, row_number FROM records WHERE key_hash IN (\($0))" }
+            ) { row in
+                let key = Digest128(bytes: row["key_hash"] as Data)
+                let version: Int = row["version"]
+                if let existing = result[key], existing.version >= version { return }
+                result[key] = CurrentRecord(
+                    sequence: row["seq"], version: version, sourceUnit: row["source_unit"], contentHash: Digest128(bytes: row["content_hash"] as Data),
+                    batchID: row["batch_id"], rowNumber: row["row_number"]
                 )
-                while let row = try rows.next() {
-                    let key = Digest128(bytes: row["key_hash"] as Data)
-                    let version: Int = row["version"]
-                    if let existing = result[key], existing.version >= version { continue }
-                    result[key] = CurrentRecord(
-                        sequence: row["seq"], version: version, sourceUnit: row["source_unit"], contentHash: Digest128(bytes: row["content_hash"] as Data),
-                        batchID: row["batch_id"], rowNumber: row["row_number"]
-                    )
-                }
             }
             return (result, try Self.feedHead(db))
         }
@@ -132,29 +127,37 @@ struct SQLiteCollectionRepository: CollectionRepository {
     func openConflicts(keyHashes: [Digest128]) async throws -> [ConflictIdentity: String] {
         try await pool.read { db in
             var result: [ConflictIdentity: String] = [:]
-            for group in Self.groups(Array(Set(keyHashes))) {
-                let placeholders = Array(repeating: "?", count: group.count).joined(separator: ",")
-                let rows = try Row.fetchAll(
-                    db,
-                    sql: "SELECT id, key_hash, incoming_source_unit, incoming_content_hash FROM conflicts WHERE status = 'open' AND key_hash IN (\(placeholders))",
-                    arguments: StatementArguments(group.map { Data($0.bytes) })
+            try Self.forEachRow(
+                db, keyHashes: keyHashes,
+                sql: { "SELECT id, key_hash, incoming_source_unit, incoming_content_hash FROM conflicts WHERE status = 'open' AND key_hash IN (\($0))" }
+            ) { row in
+                let identity = ConflictIdentity(
+                    keyHash: Digest128(bytes: row["key_hash"] as Data), incomingSource: row["incoming_source_unit"],
+                    incomingContentHash: Digest128(bytes: row["incoming_content_hash"] as Data)
                 )
-                for row in rows {
-                    let identity = ConflictIdentity(
-                        keyHash: Digest128(bytes: row["key_hash"] as Data), incomingSource: row["incoming_source_unit"],
-                        incomingContentHash: Digest128(bytes: row["incoming_content_hash"] as Data)
-                    )
-                    result[identity] = row["id"]
-                }
+                result[identity] = row["id"]
             }
             return result
         }
     }
 
-    /// Groups of parameters small enough for one statement.
-    static func groups<T>(_ items: [T], size: Int = 500) -> [[T]] {
-        stride(from: 0, to: items.count, by: size).map { Array(items[$0..<min(items.count, $0 + size)]) }
+    /// Runs `sql`, given the placeholders of a group of keys, for every group of at most
+    /// `groupSize` distinct keys. The groups follow the key index's order, so one group's probes
+    /// share the few leaf pages they need instead of each reading another (a reader's cache does
+    /// not outlive the writer's next commit); full groups share one prepared statement.
+    static func forEachRow(_ db: Database, keyHashes: [Digest128], sql: (String) -> String, _ body: (Row) throws -> Void) throws {
+        let keys = Set(keyHashes).sorted()
+        for start in stride(from: 0, to: keys.count, by: groupSize) {
+            let group = keys[start..<min(keys.count, start + groupSize)]
+            let text = sql(Array(repeating: "?", count: group.count).joined(separator: ","))
+            let statement = group.count == groupSize ? try db.cachedStatement(sql: text) : try db.makeStatement(sql: text)
+            let rows = try Row.fetchCursor(statement, arguments: StatementArguments(group.map { Data($0.bytes) }))
+            while let row = try rows.next() { try body(row) }
+        }
     }
+
+    /// Keys per statement: well within SQLite's limit on parameters.
+    static let groupSize = 500
 
     func commitChunk(_ chunk: ChunkCommit) async throws -> ClosedRange<Int64>? {
         let conflictJSON = try chunk.conflicts.map { try StorageCoding.encode(IncomingRecordJSON($0.incoming)) }

@@ -180,4 +180,80 @@ struct StoreConformanceTests {
             _ = try await commit("A", writing: ["a4"], checking: ["b1", "b2"], head: later, previous: positions)
         }
     }
+
+    @Test("Lookups of more keys than one statement takes find each key's latest version and open conflicts, whatever the keys' order", arguments: StoreBackend.allCases)
+    func lookupsAcrossGroups(backend: StoreBackend) async throws {
+        try await TestStores.withStore(backend) { store in
+            let collection = store.collection
+            let unit = "11330100002501984R", otherUnit = "11330300002502013W"
+            _ = try await collection.createBatch(
+                NewBatch(
+                    id: "A", resourceID: "admin_penalty", resourceVersion: 1, sourceUnit: unit, channel: .commandLine, sha256: "A", size: 1,
+                    fileName: nil, format: .csv, declaredEncoding: nil, idempotencyKey: nil, submittedBy: "test", receivedAt: Date()
+                )
+            )
+            // Keys spread over the whole key space, as hashes are.
+            func key(_ index: Int) -> Digest128 { Digest128(high: UInt64(index) &* 0x9E37_79B9_7F4A_7C15, low: UInt64(index)) }
+            func version(_ index: Int, _ number: Int, row: Int, supersedes: Int64? = nil, source: String = unit) -> RecordVersion {
+                RecordVersion(
+                    sequence: 0, resourceID: "admin_penalty", keyHash: key(index), businessKey: "K\(index)", version: number, operation: number == 1 ? .create : .update,
+                    subjectCode: "91330100511650734P", subjectType: nil, subjectName: "subject", division: "330100", sourceUnit: source, batchID: "A",
+                    rowNumber: row, contentHash: Digest128(high: UInt64(number), low: UInt64(index)), json: Array("{}".utf8), recordedAt: Date(), supersedes: supersedes
+                )
+            }
+            let stored = 1_234
+            let first = (0..<stored).map { version($0, 1, row: $0 + 1) }
+            let firstPositions = try #require(
+                try await collection.commitChunk(
+                    ChunkCommit(
+                        batchID: "A", processedRowsBefore: 0, processedRowsAfter: stored, counts: RowCounts(total: stored, accepted: stored), tally: QualityTally(),
+                        observedHead: 0, keyHashes: first.map(\.keyHash), versions: first, conflicts: [], problems: []
+                    )
+                )
+            )
+            let changed = Array(stride(from: 0, to: stored, by: 3))
+            let second = changed.map { version($0, 2, row: stored + $0 + 1, supersedes: firstPositions.lowerBound + Int64($0)) }
+            let conflicted = Array(stride(from: 1, to: stored, by: 7))
+            let conflicts = conflicted.map { index in
+                ConflictRecord(
+                    id: "C\(index)", resourceID: "admin_penalty", keyHash: key(index), businessKey: "K\(index)", storedSequence: firstPositions.lowerBound + Int64(index),
+                    storedVersion: 1, storedSourceUnit: unit, storedBatchID: "A", storedRowNumber: index + 1, incoming: version(index, 1, row: 0, source: otherUnit),
+                    status: .open, createdAt: Date(), resolvedBy: nil, resolvedAt: nil, reason: nil
+                )
+            }
+            let secondPositions = try #require(
+                try await collection.commitChunk(
+                    ChunkCommit(
+                        batchID: "A", processedRowsBefore: stored, processedRowsAfter: 2 * stored, counts: RowCounts(total: stored, accepted: second.count),
+                        tally: QualityTally(), observedHead: firstPositions.upperBound, previousChunkPositions: firstPositions,
+                        keyHashes: second.map(\.keyHash), versions: second, conflicts: conflicts, problems: []
+                    )
+                )
+            )
+            // Every stored key, some twice, and keys never stored, in no particular order.
+            let asked = ((0..<stored).map(key) + changed.prefix(50).map(key) + (stored..<(stored + 199)).map(key)).shuffled()
+            let (current, head) = try await collection.currentRecords(keyHashes: asked)
+            #expect(head == secondPositions.upperBound)
+            #expect(current.count == stored)
+            for index in 0..<stored {
+                let record = try #require(current[key(index)])
+                if index % 3 == 0 {
+                    #expect(record.version == 2)
+                    #expect(record.sequence == secondPositions.lowerBound + Int64(index / 3))
+                    #expect(record.rowNumber == stored + index + 1)
+                } else {
+                    #expect(record.version == 1)
+                    #expect(record.sequence == firstPositions.lowerBound + Int64(index))
+                    #expect(record.rowNumber == index + 1)
+                }
+                #expect(record.contentHash == Digest128(high: UInt64(record.version), low: UInt64(index)))
+            }
+            let open = try await collection.openConflicts(keyHashes: asked)
+            #expect(open.count == conflicted.count)
+            for index in conflicted {
+                let identity = ConflictIdentity(keyHash: key(index), incomingSource: otherUnit, incomingContentHash: Digest128(high: 1, low: UInt64(index)))
+                #expect(open[identity] == "C\(index)")
+            }
+        }
+    }
 }
