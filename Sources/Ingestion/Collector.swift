@@ -110,7 +110,7 @@ public final class Collector: CollectionService, Sendable {
         let format = ArtefactDecoding.format(declared: batch.batch.format, fileName: batch.batch.fileName, path: path)
         let declaredEncoding = batch.batch.declaredEncoding
         let sourceUnit = batch.batch.sourceUnit
-        let chunkRows = configuration.chunkRows
+        let chunkSize = configuration.chunkSize
         let parallelism = configuration.parallelism
         let classifier = ChunkClassifier(resourceID: resource.id, batchID: batchID, recordedAt: Date())
         let started = ContinuousClock.now
@@ -131,7 +131,7 @@ public final class Collector: CollectionService, Sendable {
                     }
                     await channel.send(.started(reader.decoding))
                     try reader.skip(skip)
-                    try await reader.governChunks(maximumRows: chunkRows, parallelism: parallelism) { chunk in
+                    try await reader.governChunks(chunkSize, parallelism: parallelism) { chunk in
                         await channel.send(.chunk(chunk))
                     }
                     await channel.send(.finished(reader.decoding))

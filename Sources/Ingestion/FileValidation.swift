@@ -39,7 +39,7 @@ public enum FileValidation {
         } catch let error as CreditHubError {
             return receipt(status: .failed, decoding: nil, batchProblems: [Issue(batchProblem: error)])
         }
-        try await reader.governChunks(maximumRows: chunkRows, parallelism: parallelism) { chunk in
+        try await reader.governChunks(GovernedRowReader.ChunkSize(rows: chunkRows), parallelism: parallelism) { chunk in
             let outcome = classifier.classify(chunk.rows, current: seen.current(for: chunk.rows, batchID: classifier.batchID), openConflicts: [:])
             seen.record(outcome.current)
             counts = counts + outcome.counts

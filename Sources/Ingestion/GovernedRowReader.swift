@@ -89,23 +89,38 @@ public final class GovernedRowReader {
         var damagedText: Bool
     }
 
-    /// Up to `maximumRows` data records, or nil at the end of the artefact. Blank and instruction
-    /// rows are consumed (their positions count) but not returned.
-    public func nextRawChunk(maximumRows: Int) throws -> RawChunk? {
+    /// How much is read, governed and written as one chunk: up to `rows` records, and no more once
+    /// their text reaches `bytes`, so a file of long rows takes no more memory than one of short ones.
+    public struct ChunkSize: Sendable, Hashable {
+        public var rows: Int
+        public var bytes: Int
+
+        public init(rows: Int, bytes: Int = 10 << 20) {
+            self.rows = max(1, rows)
+            self.bytes = max(1, bytes)
+        }
+    }
+
+    /// The next chunk's data records, or nil at the end of the artefact. Blank and instruction rows
+    /// are consumed (their positions count) but not returned.
+    public func nextRawChunk(_ size: ChunkSize) throws -> RawChunk? {
         var records: [(position: Int, record: SourceRecord)] = []
-        records.reserveCapacity(maximumRows)
+        records.reserveCapacity(min(size.rows, 1 << 16))
         var consumedAny = false
-        while records.count < maximumRows, let record = try nextRecord() {
+        var bytes = 0
+        while records.count < size.rows, bytes < size.bytes, let record = try nextRecord() {
             consumedAny = true
             position += 1
             switch record {
             case .positional(let row):
                 guard mapping != nil else { continue }
                 if row.isBlank || ResourceGovernor.isInstructionRow(row) { continue }
+                bytes += row.bytes.count
             case .keyed(let pairs):
                 if pairs.isEmpty { continue }
-            case .json:
-                break
+                bytes += pairs.reduce(0) { $0 + $1.0.utf8.count + $1.1.utf8.count }
+            case .json(let text):
+                bytes += text.count
             }
             records.append((position, record))
         }
@@ -133,17 +148,9 @@ public final class GovernedRowReader {
         return (Chunk(rows: rows, positionAfter: raw.positionAfter), unknownKeys)
     }
 
-    /// Up to `maximumRows` governed rows, or nil at the end of the artefact.
-    public func nextChunk(maximumRows: Int) throws -> Chunk? {
-        guard let raw = try nextRawChunk(maximumRows: maximumRows) else { return nil }
-        let (chunk, unknown) = Self.govern(raw, governor: governor, mapping: mapping, submittingUnit: submittingUnit)
-        unknownKeys.formUnion(unknown)
-        return chunk
-    }
-
     /// Reads the rest of the artefact and hands governed chunks to `deliver` in file order, governing
     /// up to `parallelism` chunks at once while the next one is read.
-    public func governChunks(maximumRows: Int, parallelism: Int, deliver: (Chunk) async throws -> Void) async throws {
+    public func governChunks(_ size: ChunkSize, parallelism: Int, deliver: (Chunk) async throws -> Void) async throws {
         let governor = self.governor
         let mapping = self.mapping
         let submittingUnit = self.submittingUnit
@@ -162,7 +169,7 @@ public final class GovernedRowReader {
                     delivered += 1
                 }
             }
-            while let raw = try nextRawChunk(maximumRows: maximumRows) {
+            while let raw = try nextRawChunk(size) {
                 try Task.checkCancellation()
                 let index = issued
                 issued += 1

@@ -12,12 +12,11 @@ public final class GovernedRow: Sendable {
     public let position: Int
     /// `accepted`, `fixed` or `rejected`; duplicates and conflicts are decided against the store.
     public let status: RowStatus
-    /// Normalised values in field order; an empty cell means no value.
-    public let values: TextRow
     /// Errors for a rejected row; what was fixed for a fixed row.
     public let issues: [Issue]
     /// The cells as submitted, in the file's column order, for the rejected-rows download; empty
-    /// for accepted rows, which travel on as normalised values (halving a chunk's memory).
+    /// for accepted rows, whose normalised values travel on as their JSON body alone (`dataJSON`):
+    /// a chunk stays in memory until it is written, and each copy of its values costs a fifth more.
     public let original: TextRow
     public let subjectName: String
     /// The resource's dated event (decision date), for the theme projection and timeliness.
@@ -32,12 +31,11 @@ public final class GovernedRow: Sendable {
     let identity: RowIdentity?
 
     init(
-        position: Int, status: RowStatus, values: TextRow, issues: [Issue], original: TextRow, subjectName: String, eventDate: String?, complete: Bool,
+        position: Int, status: RowStatus, issues: [Issue], original: TextRow, subjectName: String, eventDate: String?, complete: Bool,
         valid: Bool, timely: Bool?, identity: RowIdentity?
     ) {
         self.position = position
         self.status = status
-        self.values = values
         self.issues = issues
         self.original = original
         self.subjectName = subjectName
@@ -61,9 +59,6 @@ public final class GovernedRow: Sendable {
     /// The normalised record as a JSON object of field id → value (empty values left out), UTF-8;
     /// empty when the governor omits record bodies.
     public var dataJSON: [UInt8] { identity?.dataJSON ?? [] }
-
-    /// The normalised value of field `index`.
-    public func value(_ index: Int) -> String { values.cell(index) }
 
     /// The cells as submitted.
     public var originalCells: [String] { original.cells }
@@ -375,7 +370,6 @@ public struct ResourceGovernor: Sendable {
         return GovernedRow(
             position: position,
             status: rejected ? .rejected : (fixes.isEmpty ? .accepted : .fixed),
-            values: values,
             issues: rejected ? errors : fixes,
             original: rejected ? row.input : TextRow(),
             subjectName: subjectNameIndex.map { values.cell($0) } ?? "",
