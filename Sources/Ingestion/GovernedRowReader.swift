@@ -95,7 +95,7 @@ public final class GovernedRowReader {
         public var rows: Int
         public var bytes: Int
 
-        public init(rows: Int, bytes: Int = 10 << 20) {
+        public init(rows: Int, bytes: Int = IngestionConfiguration.defaultChunkBytes) {
             self.rows = max(1, rows)
             self.bytes = max(1, bytes)
         }

@@ -54,18 +54,26 @@ public final class SQLiteStore: CreditStore, Service {
     /// both files to reach the disk: done by the writer, a million-row ingest spent about 7 of its
     /// 25 seconds waiting for the disk. Here the waits overlap the writer's next chunks, which append
     /// to the WAL meanwhile.
-    /// A failed checkpoint is logged and tried again; the writer's own remains the fallback.
+    ///
+    /// A failed checkpoint is logged and tried again, never fatal to the server: the writer's own
+    /// checkpoints remain the fallback.
     public func run() async throws {
-        var configuration = Configuration()
-        configuration.label = "checkpointer"
-        let checkpointer = try DatabaseQueue(path: path, configuration: configuration)
-        let logger = self.logger
+        let configuration = {
+            var configuration = Configuration()
+            configuration.label = "checkpointer"
+            configuration.busyMode = .timeout(10)
+            return configuration
+        }()
+        let (path, logger) = (self.path, self.logger)
         await cancelWhenGracefulShutdown {
+            var checkpointer: DatabaseQueue?
             var previous = (walFrameCount: -1, checkpointedFrameCount: -1)
             while !Task.isCancelled {
                 var busy = true
                 do {
-                    let result = try await checkpointer.writeWithoutTransaction { db in try db.checkpoint(.passive) }
+                    let connection = try checkpointer ?? DatabaseQueue(path: path, configuration: configuration)
+                    checkpointer = connection
+                    let result = try await connection.writeWithoutTransaction { db in try db.checkpoint(.passive) }
                     // A changed WAL means a writer is adding pages; readers on older pages hold some back.
                     busy = result != previous || result.checkpointedFrameCount < result.walFrameCount
                     previous = result
