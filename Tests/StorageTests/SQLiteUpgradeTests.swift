@@ -1,3 +1,4 @@
+import CreditHubTestSupport
 import Foundation
 import GRDB
 @testable import StorageSQLite
@@ -7,38 +8,36 @@ import Testing
 struct SQLiteUpgradeTests {
     @Test("Records written before the sequence lost AUTOINCREMENT keep their sequence numbers, and the next follows the last")
     func recordsKeepTheirSequence() async throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("credithub-upgrade-\(UUID().uuidString)")
-        defer { try? FileManager.default.removeItem(at: directory) }
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        let path = directory.appendingPathComponent("credithub.sqlite").path
-        let insert = """
-            INSERT INTO records (seq, resource_id, key_hash, business_key, version, operation, subject_code, subject_name, division, source_unit,
-                batch_id, row_number, content_hash, data, recorded_at, event_date)
-            VALUES (?, 'admin_penalty', ?, 'K', 1, 'create', 'S', '名称', '330100', 'U', 'B1', 1, x'00', '{"a":"b"}', 0, '2024-01-02')
-            """
-        // The schema as the previous release left it, with two records.
-        do {
-            let queue = try DatabaseQueue(path: path)
-            try await queue.write { db in
-                try db.execute(sql: SQLiteSchema.createMigrationsTable)
-                for (index, migration) in SQLiteSchema.migrations.prefix(6).enumerated() {
-                    try db.execute(sql: migration.sql)
-                    try db.execute(sql: "INSERT INTO schema_migrations (version, name) VALUES (?, ?)", arguments: [index + 1, migration.name])
+        try await TestStores.withSQLitePath { path in
+            let insert = """
+                INSERT INTO records (seq, resource_id, key_hash, business_key, version, operation, subject_code, subject_name, division, source_unit,
+                    batch_id, row_number, content_hash, data, recorded_at, event_date)
+                VALUES (?, 'admin_penalty', ?, 'K', 1, 'create', 'S', '名称', '330100', 'U', 'B1', 1, x'00', '{"a":"b"}', 0, '2024-01-02')
+                """
+            // The schema as the previous release left it, with two records.
+            do {
+                let queue = try DatabaseQueue(path: path)
+                try await queue.write { db in
+                    try db.execute(sql: SQLiteSchema.createMigrationsTable)
+                    for (index, migration) in SQLiteSchema.migrations.prefix(6).enumerated() {
+                        try db.execute(sql: migration.sql)
+                        try db.execute(sql: "INSERT INTO schema_migrations (version, name) VALUES (?, ?)", arguments: [index + 1, migration.name])
+                    }
+                    try db.execute(sql: insert, arguments: [5, Data([1])])
+                    try db.execute(sql: insert, arguments: [9, Data([2])])
                 }
-                try db.execute(sql: insert, arguments: [5, Data([1])])
-                try db.execute(sql: insert, arguments: [9, Data([2])])
             }
+            let store = try SQLiteStore(path: path)
+            #expect(try await store.migrate().applied == ["0007_records_rowid_sequence"])
+            let feed = try await store.collection.changes(after: 0, limit: 10, resourceIDs: nil, division: nil)
+            #expect(feed.map(\.sequence) == [5, 9])
+            #expect(feed.map(\.eventDate) == ["2024-01-02", "2024-01-02"])
+            #expect(String(decoding: feed[0].json, as: UTF8.self) == #"{"a":"b"}"#)
+            let next = try await DatabaseQueue(path: path).write { db in
+                try db.execute(sql: insert, arguments: [nil as Int64?, Data([3])])
+                return db.lastInsertedRowID
+            }
+            #expect(next == 10)
         }
-        let store = try SQLiteStore(path: path)
-        #expect(try await store.migrate().applied == ["0007_records_rowid_sequence"])
-        let feed = try await store.collection.changes(after: 0, limit: 10, resourceIDs: nil, division: nil)
-        #expect(feed.map(\.sequence) == [5, 9])
-        #expect(feed.map(\.eventDate) == ["2024-01-02", "2024-01-02"])
-        #expect(String(decoding: feed[0].json, as: UTF8.self) == #"{"a":"b"}"#)
-        let next = try await DatabaseQueue(path: path).write { db in
-            try db.execute(sql: insert, arguments: [nil as Int64?, Data([3])])
-            return db.lastInsertedRowID
-        }
-        #expect(next == 10)
     }
 }

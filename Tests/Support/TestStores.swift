@@ -53,12 +53,11 @@ public enum TestStores {
     ) async throws -> Result {
         switch backend {
         case .sqlite:
-            let directory = FileManager.default.temporaryDirectory.appendingPathComponent("credithub-test-\(UUID().uuidString)")
-            defer { try? FileManager.default.removeItem(at: directory) }
-            let path = directory.appendingPathComponent("credithub.sqlite").path
-            let store = try SQLiteStore(path: path)
-            if migrate { _ = try await store.migrate() }
-            return try await body(store, .sqlite(path: path))
+            return try await withSQLitePath { path in
+                let store = try SQLiteStore(path: path)
+                if migrate { _ = try await store.migrate() }
+                return try await body(store, .sqlite(path: path))
+            }
         case .postgres:
             return try await withPostgresDatabase { url in
                 let store = PostgresStore(configuration: try PostgresStore.configuration(url: url), logger: logger)
@@ -68,6 +67,14 @@ public enum TestStores {
                 }
             }
         }
+    }
+
+    /// Runs `body` with the path of a SQLite database file in a new directory, removed afterwards.
+    public static func withSQLitePath<Result: Sendable>(_ body: @Sendable (String) async throws -> Result) async throws -> Result {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("credithub-test-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        return try await body(directory.appendingPathComponent("credithub.sqlite").path)
     }
 
     /// Creates a database with a unique name on the test cluster, runs `body` with its URL, drops it.
