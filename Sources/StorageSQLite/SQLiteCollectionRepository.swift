@@ -6,6 +6,7 @@ import Storage
 
 struct SQLiteCollectionRepository: CollectionRepository {
     let pool: DatabasePool
+    let checkpointRequests: SQLiteCheckpointRequests
 
     // MARK: - Batches
 
@@ -164,7 +165,7 @@ struct SQLiteCollectionRepository: CollectionRepository {
         let problemJSON = try chunk.problems.map { problem in
             (JSONText.issues(problem.problem.issues), JSONText.strings(problem.originalCells), try problem.problem.conflict.map { try StorageCoding.encode($0) })
         }
-        return try await pool.write { db in
+        let positions = try await pool.write { db in
             let processed = try Int.fetchOne(db, sql: "SELECT processed_rows FROM batches WHERE id = ?", arguments: [chunk.batchID]) ?? -1
             guard processed == chunk.processedRowsBefore else {
                 throw BatchProgressMismatch(batchID: chunk.batchID, expected: chunk.processedRowsBefore, found: processed)
@@ -223,6 +224,8 @@ struct SQLiteCollectionRepository: CollectionRepository {
             )
             return positions
         }
+        checkpointRequests.request()
+        return positions
     }
 
     static let insertRecord = """
