@@ -45,8 +45,7 @@ struct Serve: AsyncParsableCommand {
         let serverConfiguration = ServerConfiguration(reader: reader)
         let securityConfiguration = SecurityConfiguration(reader: reader)
         let keys = try securityConfiguration.keys(dataDirectory: storeConfiguration.dataDirectory)
-        let opened = try storeConfiguration.open(logger: logger)
-        let store = opened.store
+        let store = try storeConfiguration.open(logger: logger)
         logger.info("starting CreditHub", metadata: ["version": "\(CreditHubVersion.current)", "store": "\(storeConfiguration.redactedDescription)"])
 
         let audit = AuditLog(
@@ -59,11 +58,13 @@ struct Serve: AsyncParsableCommand {
         // The store is prepared (migrated, catalogue loaded) before the server listens, by which
         // time PostgreSQL's client must already be running: the services that read the store wait.
         let storeReady = Latch()
-        var services: [any Service] = [opened.service]
-        services.append(IngestionWorker(collector: collector, storeReady: storeReady, logger: logger))
-        services.append(ThemeProjector(store: store, storeReady: storeReady, wakeUps: collector.commits.stream, logger: logger))
-        services.append(AuditCheckpointService(log: audit, interval: securityConfiguration.checkpointInterval))
-        services.append(SessionJanitor(identity: identity))
+        let services: [any Service] = [
+            store,
+            IngestionWorker(collector: collector, storeReady: storeReady, logger: logger),
+            ThemeProjector(store: store, storeReady: storeReady, wakeUps: collector.commits.stream, logger: logger),
+            AuditCheckpointService(log: audit, interval: securityConfiguration.checkpointInterval),
+            SessionJanitor(identity: identity),
+        ]
         if serverConfiguration.developmentMode {
             logger.warning("development mode: requests naming a unit in X-CreditHub-Source-Unit act as its provider system without authentication")
         }

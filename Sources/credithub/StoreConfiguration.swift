@@ -52,22 +52,15 @@ struct StoreConfiguration: Sendable {
     }
 }
 
-/// An opened store and the service that runs while it is used: PostgreSQL's connection pool, which
-/// the store needs, or SQLite's checkpoints, which keep the writer from waiting on the disk.
-struct OpenedStore {
-    var store: any CreditStore
-    var service: any Service
-}
-
 extension StoreConfiguration {
-    func open(logger: Logger) throws -> OpenedStore {
+    /// Opens the store. It is also the service that runs while it is used: PostgreSQL's connection
+    /// pool, which the store needs, or SQLite's checkpoints, which keep the writer from waiting on the disk.
+    func open(logger: Logger) throws -> any CreditStore & Service {
         switch backend {
         case .sqlite(let path):
-            let store = try SQLiteStore(path: path, logger: logger)
-            return OpenedStore(store: store, service: store)
+            return try SQLiteStore(path: path, logger: logger)
         case .postgres(let url):
-            let store = PostgresStore(configuration: try PostgresStore.configuration(url: url), logger: logger)
-            return OpenedStore(store: store, service: store)
+            return PostgresStore(configuration: try PostgresStore.configuration(url: url), logger: logger)
         }
     }
 
@@ -78,15 +71,12 @@ extension StoreConfiguration {
         prepare: Bool = true,
         _ body: @escaping @Sendable (any CreditStore) async throws -> Result
     ) async throws -> Result {
-        let opened = try open(logger: logger)
         let automaticMigration = self.automaticMigration
-        let run: @Sendable (any CreditStore) async throws -> Result = { store in
+        return try await open(logger: logger).withRunning { store in
             if prepare {
                 try await store.prepare(automaticMigration: automaticMigration, logger: logger)
             }
             return try await body(store)
         }
-        let store = opened.store
-        return try await opened.service.withRunning { _ in try await run(store) }
     }
 }
