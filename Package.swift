@@ -115,6 +115,7 @@ let package = Package(
             name: "StorageSQLite",
             dependencies: [
                 "Storage",
+                .product(name: "AsyncAlgorithms", package: "swift-async-algorithms"),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),

@@ -1,3 +1,4 @@
+import AsyncAlgorithms
 import CreditKernel
 import Foundation
 import GRDB
@@ -20,8 +21,12 @@ public final class SQLiteStore: CreditStore, Service {
     let logger: Logger
     let checkpointRequests = SQLiteCheckpointRequests()
 
-    /// Opens (creating if needed) the database file at `path`.
-    public init(path: String, logger: Logger = Logger(label: "credithub.sqlite")) throws {
+    /// How long the writes that ask for checkpoints must have stopped before the WAL file is cut back.
+    let walQuietPeriod: Duration
+
+    /// Opens (creating if needed) the database file at `path`. While the store runs, the WAL file
+    /// is emptied once the large writes have stopped for `walQuietPeriod` (up to twice that).
+    public init(path: String, walQuietPeriod: Duration = .seconds(5), logger: Logger = Logger(label: "credithub.sqlite")) throws {
         let directory = (path as NSString).deletingLastPathComponent
         if !directory.isEmpty {
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
@@ -44,6 +49,7 @@ public final class SQLiteStore: CreditStore, Service {
             }
         }
         self.path = path
+        self.walQuietPeriod = walQuietPeriod
         self.logger = logger
         self.pool = try DatabasePool(path: path, configuration: configuration)
     }
@@ -56,24 +62,51 @@ public final class SQLiteStore: CreditStore, Service {
     /// 25 seconds waiting for the disk. Here the waits overlap the writer's next chunks, which append
     /// to the WAL meanwhile.
     ///
+    /// SQLite reuses the WAL file rather than shrinking it, so after a large load it would keep its
+    /// largest size (about 270 MB) until the server stops. Once no chunk has been committed for a
+    /// quiet period, a truncating checkpoint empties it. Cutting it back as it starts over during a
+    /// load (`journal_size_limit`) cost a million-row ingest a second of growing the file again.
+    ///
     /// A failed checkpoint is logged and tried at the next request, never fatal to the server: the
-    /// writer's own checkpoints remain the fallback.
+    /// writer's own checkpoints remain the fallback. A truncation that finds readers or the writer
+    /// busy is tried again after the next quiet period.
     public func run() async throws {
         let configuration = {
             var configuration = Configuration()
             configuration.label = "checkpointer"
-            configuration.busyMode = .timeout(10)
+            // Only a truncation waits (for the writer and the readers of the WAL), and it holds the
+            // write lock meanwhile: better to fail and try after the next quiet period.
+            configuration.busyMode = .timeout(0.1)
             return configuration
         }()
         let (path, logger) = (self.path, self.logger)
+        enum Event { case committed, quietPeriod }
+        let events = merge(
+            checkpointRequests.stream().map { Event.committed },
+            AsyncTimerSequence(interval: walQuietPeriod, clock: .continuous).map { _ in Event.quietPeriod }
+        )
         var checkpointer: DatabaseQueue?
-        for await _ in checkpointRequests.stream().cancelOnGracefulShutdown() {
+        // The WAL holds pages written since it was last emptied; no chunk came in the last period.
+        var walInUse = false
+        var quiet = false
+        for await event in events.cancelOnGracefulShutdown() {
+            let kind: Database.CheckpointMode
+            switch event {
+            case .committed:
+                (walInUse, quiet) = (true, false)
+                kind = .passive
+            case .quietPeriod:
+                defer { quiet = true }
+                guard walInUse, quiet else { continue }
+                kind = .truncate
+            }
             do {
                 let connection = try checkpointer ?? DatabaseQueue(path: path, configuration: configuration)
                 checkpointer = connection
-                try await connection.writeWithoutTransaction { db in _ = try db.checkpoint(.passive) }
+                try await connection.writeWithoutTransaction { db in _ = try db.checkpoint(kind) }
+                if kind == .truncate { walInUse = false }
             } catch let error as DatabaseError where error.resultCode == .SQLITE_BUSY {
-                // The writer is checkpointing itself.
+                // The writer is checkpointing itself, or a reader or writer kept the WAL in use.
             } catch {
                 if Task.isCancelled { break }
                 logger.warning("SQLite checkpoint failed; will retry", metadata: ["error": "\(error)"])
