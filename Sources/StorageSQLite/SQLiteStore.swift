@@ -96,8 +96,9 @@ public final class SQLiteStore: CreditStore, Service {
                 (walInUse, quiet) = (true, false)
                 kind = .passive
             case .quietPeriod:
-                defer { quiet = true }
-                guard walInUse, quiet else { continue }
+                let due = walInUse && quiet
+                quiet = true
+                guard due else { continue }
                 kind = .truncate
             }
             do {
