@@ -16,6 +16,7 @@ public final class Collector: CollectionService, Sendable {
     let queue: (stream: AsyncStream<String>, continuation: AsyncStream<String>.Continuation)
     /// Signals after each committed chunk, for the theme projector.
     public let commits: (stream: AsyncStream<Void>, continuation: AsyncStream<Void>.Continuation)
+    let finishSignals = BatchFinishSignals()
 
     /// Where submissions and their outcomes are audited; nil only in tests of the pipeline alone.
     let audit: (any AuditRecording)?
@@ -99,6 +100,7 @@ public final class Collector: CollectionService, Sendable {
     /// Processes a batch to the end (or resumes it after the last committed chunk) and returns it.
     @discardableResult
     public func process(batchID: String) async throws -> StoredBatch {
+        defer { finishSignals.finished(batchID) }
         guard let batch = try await store.collection.batch(id: batchID) else {
             throw CreditHubError(code: "batch_not_found", message: "no batch \(batchID)")
         }
@@ -305,9 +307,13 @@ public final class Collector: CollectionService, Sendable {
     public func waitForCompletion(batch: String, timeout: Duration) async throws -> BatchSummary? {
         let deadline = ContinuousClock.now + timeout
         while true {
+            let finished = finishSignals.register(batch)
+            defer { finishSignals.release(batch, finished) }
             guard let summary = try await summary(batch: batch) else { return nil }
-            if summary.status == .completed || summary.status == .failed || ContinuousClock.now >= deadline { return summary }
-            try await Task.sleep(for: .milliseconds(100))
+            let now = ContinuousClock.now
+            if summary.status == .completed || summary.status == .failed || now >= deadline || Task.isCancelled { return summary }
+            // This process signals its own batches; one that another replica resumed shows up by polling.
+            await finished.wait(atMost: min(deadline - now, .seconds(1)))
         }
     }
 

@@ -62,20 +62,10 @@ public struct ThemeProjector: Service {
                     if Task.isCancelled { break }
                     logger.warning("theme projection failed; will retry", metadata: ["error": "\(error)"])
                 }
-                if applied >= Self.busy { await pause(unlessRaised: wakeUpsEnded) }
+                // Settles, but no longer than until the wake-ups end: after the last commit nothing
+                // more is coming to batch up, and whoever ended them (the CLI, a shutdown) is waiting.
+                if applied >= Self.busy { await wakeUpsEnded.wait(atMost: settle) }
             }
-            group.cancelAll()
-        }
-    }
-
-    /// Waits `settle`, but no longer than until the wake-ups end: after the last commit nothing
-    /// more is coming to batch up, and whoever ended them (the CLI, a shutdown) is waiting.
-    private func pause(unlessRaised latch: Latch) async {
-        let settle = self.settle
-        await withTaskGroup(of: Void.self) { group in
-            group.addTask { try? await Task.sleep(for: settle) }
-            group.addTask { await latch.wait() }
-            await group.next()
             group.cancelAll()
         }
     }

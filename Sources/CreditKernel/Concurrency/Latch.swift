@@ -56,3 +56,15 @@ public final class Latch: Sendable {
         state.withLock { _ = $0.cancelled.remove(id) }
     }
 }
+
+extension Latch {
+    /// Returns once the latch is raised or `duration` has passed, whichever comes first.
+    public func wait(atMost duration: Duration) async {
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { await self.wait() }
+            group.addTask { try? await Task.sleep(for: duration) }
+            await group.next()
+            group.cancelAll()
+        }
+    }
+}
