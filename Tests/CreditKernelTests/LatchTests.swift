@@ -18,4 +18,13 @@ struct LatchTests {
         waiter.cancel()
         await waiter.value
     }
+
+    @Test("A bounded wait goes on when the latch is raised, however long the bound, or once the bound has passed", .timeLimit(.minutes(1)))
+    func boundedWait() async {
+        let latch = Latch()
+        async let waiter: Void = latch.wait(atMost: .seconds(3600))
+        latch.raise()
+        await waiter
+        await Latch().wait(atMost: .milliseconds(10))
+    }
 }
