@@ -31,7 +31,11 @@ public struct RawStore: Sendable {
     /// Stores the artefact durably and returns its digest; storing identical bytes twice keeps one copy.
     public func store(_ artefact: Artefact) async throws -> StoredArtefact {
         let incoming = "\(directory)/incoming"
-        try FileManager.default.createDirectory(atPath: incoming, withIntermediateDirectories: true)
+        do {
+            try FileManager.default.createDirectory(atPath: incoming, withIntermediateDirectories: true)
+        } catch {
+            throw Self.error("cannot create \(incoming)", reason: "\(error.localizedDescription)")
+        }
         let temporary = "\(incoming)/\(UUID().uuidString)"
         let descriptor = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o640)
         guard descriptor >= 0 else { throw Self.error("cannot create \(temporary)") }
@@ -93,7 +97,12 @@ public struct RawStore: Sendable {
         close(descriptor)
     }
 
-    static func error(_ message: String) -> CreditHubError {
-        CreditHubError(code: "raw_store_write_failed", message: "\(message): \(String(cString: strerror(errno)))")
+    /// The server cannot keep what it was sent (a full disk, a read-only or missing volume): nothing
+    /// the submitter can fix, so they are told to try again later while the operators see the reason.
+    static func error(_ message: String, reason: String = String(cString: strerror(errno))) -> CreditHubError {
+        CreditHubError(
+            code: "raw_store_write_failed", message: "\(message): \(reason)",
+            chineseMessage: "平台暂时无法保存报送的文件，请稍后重试；如仍失败，请联系平台运维人员"
+        )
     }
 }

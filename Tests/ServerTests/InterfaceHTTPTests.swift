@@ -144,6 +144,31 @@ struct InterfaceHTTPTests {
         }
     }
 
+    @Test("When the raw store cannot keep a file, the submitter is told to try later (503) and nothing is recorded", arguments: StoreBackend.allCases)
+    func rawStoreFailure(backend: StoreBackend) async throws {
+        try await TestPlatform.with(backend, development: true) { platform in
+            // A file where the raw store's directory belongs: as a full or read-only volume, nothing can be written.
+            #expect(FileManager.default.createFile(atPath: platform.raw, contents: Data()))
+            try await platform.application().test(.live) { client in
+                var headers = Self.unit
+                headers[.contentType] = "text/csv"
+                try await client.execute(
+                    uri: "/api/v1/submissions?resource=admin_penalty&wait=30", method: .post, headers: headers,
+                    body: ByteBuffer(string: PenaltyRows.csv([PenaltyRows.record(1)]))
+                ) { response in
+                    #expect(response.status == .serviceUnavailable)
+                    let error = try #require(try Self.json(response.body)["error"] as? [String: String])
+                    #expect(error["code"] == "raw_store_write_failed")
+                    #expect(error["message_zh"]?.contains("稍后重试") == true)
+                }
+                try await client.execute(uri: "/api/v1/submissions", method: .get, headers: Self.unit) { response in
+                    let submissions = try Self.json(response.body)["submissions"] as? [Any]
+                    #expect(submissions?.isEmpty == true)
+                }
+            }
+        }
+    }
+
     @Test("Without development mode, the source-unit header is refused")
     func noDevelopmentMode() async throws {
         try await Self.withServer(.sqlite, development: false) { client in

@@ -11,6 +11,9 @@ struct APIErrorMiddleware<Context: RequestContext>: RouterMiddleware {
             return try await next(request, context)
         } catch let error as CreditHubError {
             let status = Self.status(for: error.code)
+            if status.kind == .serverError {
+                context.logger.error("request failed", metadata: ["code": "\(error.code)", "error": "\(error.message)"])
+            }
             if request.headers[.accept]?.contains("text/html") == true {
                 return Self.page(status: status, message: error.chineseMessage.map { "\($0) / \(error.message)" } ?? error.message)
             }
@@ -35,7 +38,7 @@ struct APIErrorMiddleware<Context: RequestContext>: RouterMiddleware {
         case "batch_not_found", "unknown_resource", "conflict_not_found", "not_found": .notFound
         case "conflict_resolved", "already_exists", "separation_of_duties": .conflict
         case "payload_too_large": .contentTooLarge
-        case "timeout", "store_unavailable": .serviceUnavailable
+        case "timeout", "store_unavailable", "raw_store_write_failed": .serviceUnavailable
         default: .badRequest
         }
     }
