@@ -4,20 +4,24 @@ import Hummingbird
 import Logging
 
 /// Turns errors into JSON a client can act on: `{"error": {"code": "…", "message": "…"}}` (and
-/// `message_zh` where the error has a Chinese message) with a fitting status. Unexpected errors become a 500 that names the request id, never a stack trace.
+/// `message_zh` where the error has a Chinese message) with a fitting status. Unexpected errors become a 500 that names the request id, never a stack trace;
+/// the server's own failures (5xx) are logged with their reason and answered with the request id.
 struct APIErrorMiddleware<Context: RequestContext>: RouterMiddleware {
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         do {
             return try await next(request, context)
         } catch let error as CreditHubError {
             let status = Self.status(for: error.code)
+            var message = error.message
             if status.kind == .serverError {
+                // The reason (a path, the system's error) is for the operators, not the client.
                 context.logger.error("request failed", metadata: ["code": "\(error.code)", "error": "\(error.message)"])
+                message = "the server cannot complete the request now; try again later, and quote request id \(context.id) to the operators if it persists"
             }
             if request.headers[.accept]?.contains("text/html") == true {
-                return Self.page(status: status, message: error.chineseMessage.map { "\($0) / \(error.message)" } ?? error.message)
+                return Self.page(status: status, message: error.chineseMessage.map { "\($0) / \(message)" } ?? message)
             }
-            return Self.response(status: status, code: error.code, message: error.message, chineseMessage: error.chineseMessage)
+            return Self.response(status: status, code: error.code, message: message, chineseMessage: error.chineseMessage)
         } catch let error as any HTTPResponseError {
             throw error
         } catch {
