@@ -53,4 +53,12 @@ public struct AdapterRegistry: Sendable {
     public func adapter(id: String) -> AdapterDescriptor? {
         adapters.first { $0.id == id }
     }
+
+    /// The resources that can receive nothing here: the catalogue allows them only channels that
+    /// neither a registered adapter nor one of `alsoServed` (the console's upload, the command line)
+    /// provides, e.g. a resource collected only by table pull on a platform without that adapter.
+    public func resourcesWithoutChannel(_ resources: [Resource], alsoServed: Set<CollectionChannel>) -> [Resource] {
+        let served = alsoServed.union(adapters.map(\.channel))
+        return resources.filter { resource in !resource.channels.contains(where: served.contains) }
+    }
 }
