@@ -121,6 +121,9 @@ struct CatalogCommand: AsyncParsableCommand {
             for outcome in outcomes {
                 print("\(outcome.change.rawValue)\t\(outcome.resourceID)\tv\(outcome.version)")
             }
+            for warning in PlatformChannels.unservedResourceWarnings(catalogue.resources) {
+                FileHandle.standardError.write(Data("warning: \(warning.message)\n".utf8))
+            }
         }
     }
 }

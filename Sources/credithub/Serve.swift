@@ -72,11 +72,6 @@ struct Serve: AsyncParsableCommand {
             guard let principal = context.principal else { throw CreditHubError(code: "unauthenticated", message: "sign the request (docs/api-auth.md)") }
             return Submitter(unitCode: principal.unit.code, actor: principal.name, auditActor: principal.auditActor)
         }
-        let adapters = {
-            var adapters = AdapterRegistry()
-            adapters.register(InterfaceAdapter<CreditRequestContext>.self)
-            return adapters
-        }()
         var application = try buildApplication(
             configuration: serverConfiguration,
             dependencies: ApplicationDependencies(store: store, metrics: registry, identity: identity, collection: collector, routes: [{ interface.register(on: $0) }]),
@@ -87,12 +82,8 @@ struct Serve: AsyncParsableCommand {
         application.beforeServerStarts {
             try await store.prepare(automaticMigration: automaticMigration, logger: logger)
             storeReady.raise()
-            let resources = try await store.catalogue.currentResources().map(\.resource)
-            for resource in adapters.resourcesWithoutChannel(resources, alsoServed: [.terminalUpload, .commandLine]) {
-                logger.warning(
-                    "no collection channel this platform serves is allowed for the resource; it can receive no data",
-                    metadata: ["resource": "\(resource.id)", "channels": "\(resource.channels.map(\.rawValue).joined(separator: ","))"]
-                )
+            for warning in PlatformChannels.unservedResourceWarnings(try await store.catalogue.currentResources().map(\.resource)) {
+                logger.warning("\(warning.message)", metadata: ["resource": "\(warning.resource)"])
             }
             try await audit.record(AuditRecord(actor: .platform, action: "server.start", target: CreditHubVersion.current, details: ["store": storeConfiguration.redactedDescription]))
             if let (username, password) = try await identity.bootstrap() {

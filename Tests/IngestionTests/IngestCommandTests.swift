@@ -32,6 +32,26 @@ struct IngestCommandTests {
         }
     }
 
+    @Test("`catalog import` warns about a resource the catalogue allows only channels this platform does not serve")
+    func importWarnsOfUnservedChannels() async throws {
+        try await CrashResumeTests.withEnvironment(.sqlite) { environment, _, directory in
+            let shipped = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+                .appendingPathComponent("catalog/red_list.yaml")
+            let yaml = try String(contentsOf: shipped, encoding: .utf8).split(separator: "\n", omittingEmptySubsequences: false)
+                .map { $0.hasPrefix("channels:") ? "channels: [table_pull]" : String($0) }.joined(separator: "\n")
+            let file = directory + "/red_list.yaml"
+            try yaml.write(toFile: file, atomically: true, encoding: .utf8)
+            let unserved = try ChildProcess(try ChildProcess.credithub, ["catalog", "import", file], environment: environment)
+            #expect(unserved.wait() == 0, "\(unserved.errorOutput)")
+            #expect(unserved.output.contains("red_list\tv2"))
+            #expect(unserved.errorOutput.contains("warning: red_list is allowed only table_pull, which this platform does not serve"))
+
+            let served = try ChildProcess(try ChildProcess.credithub, ["catalog", "import", shipped.path], environment: environment)
+            #expect(served.wait() == 0, "\(served.errorOutput)")
+            #expect(!served.errorOutput.contains("warning"))
+        }
+    }
+
     @Test("`credithub validate` prints for several files the receipts validation gives, problem rows paged from a spill file")
     func validateSeveral() async throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("validate-\(UUID().uuidString)").path
