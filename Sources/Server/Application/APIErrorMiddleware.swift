@@ -16,7 +16,7 @@ struct APIErrorMiddleware<Context: RequestContext>: RouterMiddleware {
             if status.kind == .serverError {
                 // The reason (a path, the system's error) is for the operators, not the client.
                 context.logger.error("request failed", metadata: ["code": "\(error.code)", "error": "\(error.message)"])
-                message = "the server cannot complete the request now; try again later, and quote request id \(context.id) to the operators if it persists"
+                message = Self.serverFailure(context)
             }
             if request.headers[.accept]?.contains("text/html") == true {
                 return Self.page(status: status, message: error.chineseMessage.map { "\($0) / \(message)" } ?? message)
@@ -26,11 +26,14 @@ struct APIErrorMiddleware<Context: RequestContext>: RouterMiddleware {
             throw error
         } catch {
             context.logger.error("request failed", metadata: ["error": "\(error)"])
-            return Self.response(
-                status: .internalServerError, code: "internal_error",
-                message: "the server could not complete the request; quote request id \(context.id) to the operators"
-            )
+            return Self.response(status: .internalServerError, code: "internal_error", message: Self.serverFailure(context))
         }
+    }
+
+    /// What a client is told when the server failed: the request id, by which the operators find
+    /// the reason in the log.
+    static func serverFailure(_ context: Context) -> String {
+        "the server could not complete the request; try again later, and quote request id \(context.id) to the operators if it persists"
     }
 
     /// Status by error code; codes not listed are client errors (400).
