@@ -132,9 +132,17 @@ public final class Collector: CollectionService, Sendable {
                         return
                     }
                     await channel.send(.started(reader.decoding))
-                    try reader.skip(skip)
-                    try await reader.governChunks(chunkSize, parallelism: parallelism) { chunk in
-                        await channel.send(.chunk(chunk))
+                    do {
+                        try reader.skip(skip)
+                        try await reader.governChunks(chunkSize, parallelism: parallelism) { chunk in
+                            await channel.send(.chunk(chunk))
+                        }
+                    } catch let error as CreditHubError {
+                        // Damaged part-way: reading again would meet the same damage, so the batch
+                        // ends here, keeping the rows before it.
+                        await channel.send(.unreadable(Issue(batchProblem: error)))
+                        channel.finish()
+                        return
                     }
                     await channel.send(.finished(reader.decoding))
                     channel.finish()
@@ -157,6 +165,7 @@ public final class Collector: CollectionService, Sendable {
                 for try await message in channel {
                     switch message {
                     case .unreadable(let issue):
+                        try await finishWrite()
                         _ = try job.handle(.unreadable)
                         try await store.collection.finishBatch(id: batchID, status: .failed, completedAt: Date(), batchProblems: [issue])
                         logger.warning("batch unreadable", metadata: ["batch": "\(batchID)", "reason": "\(issue.message)"])

@@ -39,16 +39,21 @@ public enum FileValidation {
         } catch let error as CreditHubError {
             return receipt(status: .failed, decoding: nil, batchProblems: [Issue(batchProblem: error)])
         }
-        try await reader.governChunks(GovernedRowReader.ChunkSize(rows: chunkRows), parallelism: parallelism) { chunk in
-            let outcome = classifier.classify(chunk.rows, current: seen.current(for: chunk.rows, batchID: classifier.batchID), openConflicts: [:])
-            seen.record(outcome.current)
-            counts = counts + outcome.counts
-            tally = tally + outcome.tally
-            if let problemSink {
-                try problemSink(outcome.problems.map(\.problem))
-            } else {
-                problems += outcome.problems.map(\.problem)
+        do {
+            try await reader.governChunks(GovernedRowReader.ChunkSize(rows: chunkRows), parallelism: parallelism) { chunk in
+                let outcome = classifier.classify(chunk.rows, current: seen.current(for: chunk.rows, batchID: classifier.batchID), openConflicts: [:])
+                seen.record(outcome.current)
+                counts = counts + outcome.counts
+                tally = tally + outcome.tally
+                if let problemSink {
+                    try problemSink(outcome.problems.map(\.problem))
+                } else {
+                    problems += outcome.problems.map(\.problem)
+                }
             }
+        } catch let error as CreditHubError {
+            // Damaged part-way: the receipt covers the rows before the damage, as the pipeline's does.
+            return receipt(status: .failed, decoding: reader.decoding, batchProblems: [Issue(batchProblem: error)])
         }
         return receipt(status: .completed, decoding: reader.decoding, batchProblems: [])
     }

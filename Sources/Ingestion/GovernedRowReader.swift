@@ -14,6 +14,8 @@ public final class GovernedRowReader {
     private var unknownKeys: Set<String> = []
     /// Data-row positions consumed so far (blank rows included, so positions match the file).
     public private(set) var position = 0
+    /// The artefact turned out damaged part-way; thrown once the rows before the damage are delivered.
+    private var damage: CreditHubError?
 
     /// A chunk and the position after its last consumed record.
     public struct Chunk: Sendable {
@@ -31,19 +33,24 @@ public final class GovernedRowReader {
         self.submittingUnit = submittingUnit
         source = try ArtefactDecoding.open(path: path, format: format, declaredEncoding: declaredEncoding)
         var examined = 0
-        while let record = try source.next() {
+        while examined < 20, let record = try source.next() {
             switch record {
             case .keyed, .json:
                 pending = record
                 return
+            case .tooLong where format == .json || format == .jsonLines:
+                pending = record
+                return
+            case .tooLong:
+                // Above a sheet's header: one more row that is not it.
+                break
             case .positional(let row):
                 if let mapping = governor.headerMapping(row.cells) {
                     self.mapping = mapping
                     return
                 }
-                examined += 1
-                if examined >= 20 { break }
             }
+            examined += 1
         }
         if examined == 0 {
             throw CreditHubError(code: IssueCode.noHeader.rawValue, message: "the file holds no data", chineseMessage: "文件中没有数据")
@@ -69,9 +76,21 @@ public final class GovernedRowReader {
 
     /// Skips data rows already committed (resuming after a crash).
     public func skip(_ rows: Int) throws {
-        while position < rows, try nextRecord() != nil {
-            position += 1
+        do {
+            while position < rows, try nextRecord() != nil {
+                position += 1
+            }
+        } catch let error as CreditHubError {
+            throw damaged(error)
         }
+    }
+
+    /// A decoding error met after `position` rows, saying where: rows before it were read as usual.
+    private func damaged(_ error: CreditHubError) -> CreditHubError {
+        CreditHubError(
+            code: error.code, message: "after data row \(position): \(error.message); the rows before it were processed",
+            chineseMessage: "第 \(position) 行之后：\((error.chineseMessage ?? error.message))；此前的行已照常处理"
+        )
     }
 
     private func nextRecord() throws -> SourceRecord? {
@@ -103,26 +122,39 @@ public final class GovernedRowReader {
 
     /// The next chunk's data records, or nil at the end of the artefact. Blank and instruction rows
     /// are consumed (their positions count) but not returned.
+    /// - Throws: `CreditHubError` (`unreadable`) when the artefact is damaged, after the chunk
+    ///   holding the rows before the damage.
     public func nextRawChunk(_ size: ChunkSize) throws -> RawChunk? {
+        if let damage {
+            self.damage = nil
+            throw damage
+        }
         var records: [(position: Int, record: SourceRecord)] = []
         records.reserveCapacity(min(size.rows, 1 << 16))
         var consumedAny = false
         var bytes = 0
-        while records.count < size.rows, bytes < size.bytes, let record = try nextRecord() {
-            consumedAny = true
-            position += 1
-            switch record {
-            case .positional(let row):
-                guard mapping != nil else { continue }
-                if row.isBlank || ResourceGovernor.isInstructionRow(row) { continue }
-                bytes += row.bytes.count
-            case .keyed(let pairs):
-                if pairs.isEmpty { continue }
-                bytes += pairs.reduce(0) { $0 + $1.0.utf8.count + $1.1.utf8.count }
-            case .json(let text):
-                bytes += text.count
+        do {
+            while records.count < size.rows, bytes < size.bytes, let record = try nextRecord() {
+                consumedAny = true
+                position += 1
+                switch record {
+                case .positional(let row):
+                    guard mapping != nil else { continue }
+                    if row.isBlank || ResourceGovernor.isInstructionRow(row) { continue }
+                    bytes += row.bytes.count
+                case .keyed(let pairs):
+                    if pairs.isEmpty { continue }
+                    bytes += pairs.reduce(0) { $0 + $1.0.utf8.count + $1.1.utf8.count }
+                case .json(let text):
+                    bytes += text.count
+                case .tooLong:
+                    break
+                }
+                records.append((position, record))
             }
-            records.append((position, record))
+        } catch let error as CreditHubError {
+            guard consumedAny else { throw damaged(error) }
+            damage = damaged(error)
         }
         return consumedAny ? RawChunk(records: records, positionAfter: position, damagedText: source.hadReplacements) : nil
     }
@@ -143,6 +175,8 @@ public final class GovernedRowReader {
             case .json(let bytes):
                 // An empty object is no record, as a blank line is none.
                 if let row = governor.govern(json: bytes, position: position, submittingUnit: submittingUnit, unknownKeys: &unknownKeys, layout: &layout) { rows.append(row) }
+            case .tooLong:
+                rows.append(governor.tooLong(position: position))
             }
         }
         return (Chunk(rows: rows, positionAfter: raw.positionAfter), unknownKeys)
@@ -169,7 +203,16 @@ public final class GovernedRowReader {
                     delivered += 1
                 }
             }
-            while let raw = try nextRawChunk(size) {
+            while true {
+                let raw: RawChunk
+                do {
+                    guard let next = try nextRawChunk(size) else { break }
+                    raw = next
+                } catch {
+                    // The rows before a damaged part are delivered first.
+                    while inFlight > 0 { try await collect() }
+                    throw error
+                }
                 try Task.checkCancellation()
                 let index = issued
                 issued += 1

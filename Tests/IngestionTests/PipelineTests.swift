@@ -447,6 +447,30 @@ struct PipelineTests {
         }
     }
 
+    @Test("A file damaged part-way fails saying where, keeping the rows before the damage, and is not retried", arguments: StoreBackend.allCases)
+    func damagedPartWay(backend: StoreBackend) async throws {
+        try await Self.withCollector(backend, chunkRows: 64) { collector in
+            // Far more than one read of the sheet before the damage, so it is met part-way.
+            let good = (1...400).map { PenaltyRows.cells(PenaltyRows.record($0)).map { XLSXBuilder.Cell.shared($0) } }
+            let damaged: [XLSXBuilder.Cell] = [.raw(#"<c r="AAAAAAAAAAAAAAAAAAAA402"><v>1</v></c>"#)]
+            let path = FileManager.default.temporaryDirectory.appendingPathComponent("d-\(UUID().uuidString).xlsx").path
+            defer { try? FileManager.default.removeItem(atPath: path) }
+            try XLSXBuilder.write(rows: [PenaltyRows.header.map { .shared($0) }] + good + [damaged] + good.prefix(3), to: path)
+            let receipt = try await Self.ingest(collector, Array(try Data(contentsOf: URL(fileURLWithPath: path))), fileName: "处罚.xlsx")
+            #expect(receipt.status == .failed)
+            #expect(receipt.rows == RowCounts(total: 400, accepted: 400))
+            let problem = try #require(receipt.batchProblems.first)
+            #expect(problem.code == .unreadable)
+            #expect(problem.message.hasPrefix("第 400 行之后：工作表已损坏"))
+            #expect(problem.messageEnglish.hasPrefix("after data row 400: damaged worksheet"))
+            #expect(try await collector.store.collection.changes(after: 0, limit: 1_000, resourceIDs: nil, division: nil).count == 400)
+
+            let again = try await collector.process(batchID: receipt.batch)
+            #expect(again.status == .failed, "a failed batch is not read again")
+            #expect(again.rows == receipt.rows)
+        }
+    }
+
     @Test("Submissions the catalogue does not allow are refused before anything is stored", arguments: StoreBackend.allCases)
     func refusals(backend: StoreBackend) async throws {
         try await Self.withCollector(backend) { collector in

@@ -47,6 +47,11 @@ public enum XLSXBuilder {
             strings += "<si><r><t>\(escape(text))</t></r><rPh sb=\"0\" eb=\"1\"><t>ピン</t></rPh></si>"
         }
         strings += "</sst>"
+        try write(sheetXML: sheet, sharedStringsXML: strings, to: path, sheetName: sheetName)
+    }
+
+    /// Writes a workbook whose first sheet and shared strings are the XML given, as it is.
+    public static func write(sheetXML sheet: String, sharedStringsXML strings: String, to path: String, sheetName: String = "Sheet1") throws {
         let parts: [(String, String)] = [
             ("[Content_Types].xml", "<?xml version=\"1.0\"?><Types xmlns=\"http://schemas.openxmlformats.org/package/2006/content-types\"/>"),
             ("xl/worksheets/sheet1.xml", sheet),
@@ -72,7 +77,7 @@ public enum XLSXBuilder {
         archive_write_close(archive)
     }
 
-    static func columnName(_ index: Int) -> String {
+    public static func columnName(_ index: Int) -> String {
         var index = index + 1
         var name = ""
         while index > 0 {
@@ -83,7 +88,7 @@ public enum XLSXBuilder {
         return name
     }
 
-    static func escape(_ text: String) -> String {
+    public static func escape(_ text: String) -> String {
         text.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;").replacingOccurrences(of: ">", with: "&gt;")
     }
 }

@@ -253,6 +253,8 @@ public enum IssueCode: String, Sendable, Hashable, Codable, CaseIterable {
     case extraCells = "extra_cells"
     /// A quote opening a cell is never closed; it was read as text and the rows after it read as usual.
     case unclosedQuote = "unclosed_quote"
+    /// The record is longer than any record can be (a damaged file): skipped whole, rows after it read as usual.
+    case recordTooLong = "record_too_long"
     /// The same business key with the same content is already stored (or earlier in the file).
     case duplicate
     /// The same business key with different content from another source unit.

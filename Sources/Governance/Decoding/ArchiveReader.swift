@@ -60,6 +60,6 @@ final class ArchiveReader {
     }
 
     private var errorText: String {
-        archive_error_string(archive).map { String(cString: $0) } ?? "unknown error"
+        archive_error_string(archive).map { String(cString: $0).trimmingCharacters(in: .whitespacesAndNewlines) } ?? "unknown error"
     }
 }

@@ -11,10 +11,16 @@
 /// later line of the cell holds a whole row's delimiters (see `rowLikeDelimiters`), the opening
 /// quote is taken as text, what followed is parsed again, and the row is marked
 /// (``TextRow/hasUnclosedQuote``) so governance can name the cause.
+///
+/// A record longer than `maximumRecord` (a binary file, a line that never ends) is not kept whole:
+/// what follows is skipped to the next line break and the record is emitted marked
+/// (``TextRow/isTruncated``), so memory stays bounded whatever the file holds.
 public struct CSVParser {
     public let delimiter: UInt8
     /// Far above any catalogue field's length; a quoted cell this long is a stray quote.
     public let maximumQuotedCell: Int
+    /// Bytes and cells of one record beyond which it is cut.
+    public let maximumRecord: Int
     private var row = TextRow()
     private var state: State = .fieldStart
     /// A CR ended the last record; a following LF belongs to it.
@@ -27,11 +33,14 @@ public struct CSVParser {
         case quoted
         /// A quote inside a quoted field: either the closing quote or the first of a doubled pair.
         case quoteInQuoted
+        /// The record grew past `maximumRecord`: everything up to the next line break is dropped.
+        case skippingRecord
     }
 
-    public init(delimiter: UInt8 = UInt8(ascii: ","), maximumQuotedCell: Int = 1 << 20) {
+    public init(delimiter: UInt8 = UInt8(ascii: ","), maximumQuotedCell: Int = 1 << 20, maximumRecord: Int = DecodingLimits.maximumRecordBytes) {
         self.delimiter = delimiter
         self.maximumQuotedCell = maximumQuotedCell
+        self.maximumRecord = maximumRecord
     }
 
     /// Picks comma, tab or semicolon by which occurs most in the first line outside quotes.
@@ -81,6 +90,10 @@ public struct CSVParser {
                 }
                 row.appendToOpenCell(UnsafeBufferPointer(rebasing: bytes[index..<end]))
                 index = end
+                if recordIsTooLong {
+                    cutRecord()
+                    continue
+                }
                 if end == count { continue }
                 row.endCell()
                 try terminate(bytes, &index, emit: emit)
@@ -121,6 +134,9 @@ public struct CSVParser {
                     // Text after a closing quote (`"abc"def`): keep it, as spreadsheet programs do.
                     state = .unquoted
                 }
+            case .skippingRecord:
+                while index < count, bytes[index] != lf, bytes[index] != cr { index += 1 }
+                if index < count { try terminate(bytes, &index, emit: emit) }
             }
         }
         if final {
@@ -139,7 +155,10 @@ public struct CSVParser {
         let byte = bytes[index]
         index += 1
         state = .fieldStart
-        if byte == delimiter { return }
+        if byte == delimiter {
+            if recordIsTooLong { cutRecord() }
+            return
+        }
         if byte == 0x0D {
             if index < bytes.count {
                 if bytes[index] == 0x0A { index += 1 }
@@ -150,9 +169,21 @@ public struct CSVParser {
         try emitRow(emit)
     }
 
+    /// Each cell took at least its delimiter, so bytes and cells together bound the input the record took.
+    private var recordIsTooLong: Bool {
+        row.bytes.count + row.count > maximumRecord
+    }
+
+    /// Drops what the record holds and skips the rest of it.
+    private mutating func cutRecord() {
+        row.removeAll(reservingCapacity: 0, cells: 0)
+        row.isTruncated = true
+        state = .skippingRecord
+    }
+
     private mutating func emitRow(_ emit: (TextRow) throws -> Void) rethrows {
         let record = row
-        lastWidth = (max(64, record.bytes.count), max(4, record.count))
+        if !record.isTruncated { lastWidth = (max(64, record.bytes.count), max(4, record.count)) }
         row.removeAll(reservingCapacity: lastWidth.bytes, cells: lastWidth.cells)
         try emit(record)
     }
@@ -187,6 +218,8 @@ public struct CSVParser {
             row.endCell()
         case .unquoted, .quoted, .quoteInQuoted:
             row.endCell()
+        case .skippingRecord:
+            break
         }
         state = .fieldStart
         try emitRow(emit)

@@ -10,12 +10,15 @@ public enum SourceRecord: Sendable, Hashable {
     /// A JSON value as read: parsing it is left to whoever governs it, on any core, rather than
     /// to the one task reading the file (`ResourceGovernor.govern(json:)`).
     case json([UInt8])
+    /// A record longer than `DecodingLimits.maximumRecordBytes`, skipped to its end: rejected whole.
+    case tooLong
 
     public static func == (lhs: SourceRecord, rhs: SourceRecord) -> Bool {
         switch (lhs, rhs) {
         case (.positional(let a), .positional(let b)): a == b
         case (.keyed(let a), .keyed(let b)): a.elementsEqual(b) { $0 == $1 }
         case (.json(let a), .json(let b)): a == b
+        case (.tooLong, .tooLong): true
         default: false
         }
     }
@@ -29,6 +32,7 @@ public enum SourceRecord: Sendable, Hashable {
                 hasher.combine(value)
             }
         case .json(let bytes): hasher.combine(bytes)
+        case .tooLong: hasher.combine(0)
         }
     }
 }
@@ -125,7 +129,7 @@ final class DelimitedTextReader: RecordSource {
             parseBuffered(final: final)
         }
         defer { pendingIndex += 1 }
-        return .positional(pending[pendingIndex])
+        return pending[pendingIndex].isTruncated ? .tooLong : .positional(pending[pendingIndex])
     }
 
     private func parseBuffered(final: Bool) {
@@ -150,6 +154,7 @@ final class JSONLinesReader: RecordSource {
 
     func next() throws -> SourceRecord? {
         while let line = try text.nextLine() {
+            guard case .text(let line) = line else { return .tooLong }
             if line.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }) { continue }
             return .json(Array(line))
         }
@@ -161,8 +166,8 @@ final class JSONLinesReader: RecordSource {
 /// record at a time: memory is bounded by the largest record, not by the document.
 final class JSONDocumentReader: RecordSource {
     let encoding: TextEncoding? = .utf8
-    /// Larger than any record; a value this long is a damaged document.
-    static let maximumValue = 16 << 20
+    /// A value longer than any record is a damaged document.
+    static let maximumValue = DecodingLimits.maximumRecordBytes
     private let handle: FileHandle
     private var buffer: [UInt8] = []
     private var position = 0
@@ -345,19 +350,34 @@ final class DelimitedLineSource {
         try? handle.close()
     }
 
-    func nextLine() throws -> ArraySlice<UInt8>? {
+    enum Line {
+        case text(ArraySlice<UInt8>)
+        /// Longer than `DecodingLimits.maximumRecordBytes`: skipped to its end.
+        case tooLong
+    }
+
+    /// The next line, or nil at the end of the file.
+    func nextLine() throws -> Line? {
+        var searchFrom = start
+        var skipping = false
         while true {
-            if let newline = buffer[start...].firstIndex(of: 0x0A) {
+            if let newline = buffer[searchFrom...].firstIndex(of: 0x0A) {
                 defer { start = newline + 1 }
-                return buffer[start..<newline]
+                return skipping || newline - start > DecodingLimits.maximumRecordBytes ? .tooLong : .text(buffer[start..<newline])
             }
             if finished {
-                guard start < buffer.count else { return nil }
+                guard start < buffer.count else { return skipping ? .tooLong : nil }
                 defer { start = buffer.count }
-                return buffer[start...]
+                return skipping || buffer.count - start > DecodingLimits.maximumRecordBytes ? .tooLong : .text(buffer[start...])
             }
-            buffer.removeSubrange(0..<start)
+            if skipping || buffer.count - start > DecodingLimits.maximumRecordBytes {
+                skipping = true
+                buffer.removeAll(keepingCapacity: true)
+            } else {
+                buffer.removeSubrange(0..<start)
+            }
             start = 0
+            searchFrom = buffer.count
             let data = try handle.read(upToCount: 1 << 20) ?? Data()
             finished = data.isEmpty
             data.withUnsafeBytes { transcoder.convert($0, final: finished, into: &buffer) }

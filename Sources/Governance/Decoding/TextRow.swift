@@ -6,6 +6,8 @@ public struct TextRow: Sendable, Hashable {
     public private(set) var ends: [Int32] = []
     /// A quote opened a cell of this row and was never closed: the parser read it as text.
     public var hasUnclosedQuote = false
+    /// The decoder cut this record at `DecodingLimits.maximumRecordBytes` and skipped the rest of it.
+    public var isTruncated = false
 
     public init() {}
 
@@ -138,6 +140,7 @@ public struct TextRow: Sendable, Hashable {
         ends = []
         ends.reserveCapacity(cells)
         hasUnclosedQuote = false
+        isTruncated = false
     }
 
     /// Whether every cell is empty or padding.

@@ -16,6 +16,8 @@ final class XLSXReader: RecordSource {
     private var sheet: Sheet
     private var nextPendingRow = 0
     private var finished = false
+    /// Where the sheet was found damaged, thrown once the rows before it are read.
+    private var damage: CreditHubError?
 
     init(path: String) throws {
         self.path = path
@@ -36,7 +38,7 @@ final class XLSXReader: RecordSource {
         guard let workbook else {
             throw CreditHubError(code: "unreadable", message: "not an XLSX workbook: xl/workbook.xml is missing", chineseMessage: "不是 XLSX 工作簿（缺少 xl/workbook.xml），请用 Excel 另存为 .xlsx 后重新提交")
         }
-        sheetPath = Self.firstSheetPath(workbook: workbook, relationships: relationships) ?? "xl/worksheets/sheet1.xml"
+        sheetPath = try Self.firstSheetPath(workbook: workbook, relationships: relationships) ?? "xl/worksheets/sheet1.xml"
         guard names.contains(sheetPath) else {
             throw CreditHubError(code: "unreadable", message: "the workbook's first sheet (\(sheetPath)) is missing", chineseMessage: "工作簿缺少第一个工作表（\(sheetPath)）")
         }
@@ -47,6 +49,11 @@ final class XLSXReader: RecordSource {
 
     func next() throws -> SourceRecord? {
         while nextPendingRow == sheet.pendingRows.count {
+            if let damage {
+                self.damage = nil
+                finished = true
+                throw damage
+            }
             sheet.pendingRows.removeAll(keepingCapacity: true)
             nextPendingRow = 0
             if finished { return nil }
@@ -56,11 +63,17 @@ final class XLSXReader: RecordSource {
                 sheet.finish()
                 break
             }
-            sheet.consume(chunk)
+            do {
+                try sheet.consume(chunk)
+            } catch let error as CreditHubError {
+                // The rows completed before the damage are given first.
+                damage = error
+            }
         }
         guard nextPendingRow < sheet.pendingRows.count else { return nil }
         defer { nextPendingRow += 1 }
-        return .positional(sheet.pendingRows[nextPendingRow])
+        let row = sheet.pendingRows[nextPendingRow]
+        return row.isTruncated ? .tooLong : .positional(row)
     }
 
     /// A cell's `t` attribute: how its value is stored.
@@ -83,6 +96,10 @@ final class XLSXReader: RecordSource {
 
     /// The sheet's parse state, as one value: read and changed token by token, it costs one
     /// exclusive access per read rather than one per property per token.
+    ///
+    /// References are held to Excel's sheet size and a row to `DecodingLimits.maximumRecordBytes`,
+    /// so a damaged or crafted sheet (`r="ZZZZZZ1"`, a row numbered in the billions) costs no more
+    /// than a real one.
     private struct Sheet {
         let sharedStrings: TextRow
         var scanner = XMLScanner()
@@ -98,29 +115,42 @@ final class XLSXReader: RecordSource {
         var inValue = false
         var inInlineText = false
         var inPhonetic = false
+        /// The row passed `maximumRecordBytes`: its cells are dropped and it is given as too long.
+        var rowTooLong = false
+        /// Cells given again or out of column order, placed when the row ends.
+        var laterCells: [Int: String] = [:]
 
         init(sharedStrings: TextRow) {
             self.sharedStrings = sharedStrings
         }
 
         /// Reads the next piece of the sheet's XML.
-        mutating func consume(_ chunk: [UInt8]) {
+        mutating func consume(_ chunk: [UInt8]) throws {
             scanner.feed(chunk)
-            while let token = scanner.next() { handle(token) }
+            while let token = try scanner.next() { try handle(token) }
         }
 
         /// At the end of the sheet: a row left open still counts.
         mutating func finish() {
-            if !currentRow.isEmpty { pendingRows.append(currentRow) }
+            if !currentRow.isEmpty || rowTooLong { pendingRows.append(completedRow()) }
         }
 
-        private mutating func handle(_ token: XMLScanner.Token) {
+        private mutating func handle(_ token: XMLScanner.Token) throws {
             switch token {
             case .start(let tag):
                 if tag.isNamed("c") {
                     cellType = CellType(tag.decodedAttribute("t"))
                     cellText.removeAll(keepingCapacity: true)
-                    cellColumn = tag.decodedAttribute("r").map(XLSXReader.columnIndex) ?? currentRow.count
+                    if let reference = tag.decodedAttribute("r") {
+                        guard let column = XLSXReader.columnIndex(reference) else {
+                            throw DecodingLimits.damagedSheet(
+                                "cell reference \(String(decoding: reference.prefix(32), as: UTF8.self)) is beyond column XFD", chinese: "单元格引用超出 Excel 的列范围（XFD）"
+                            )
+                        }
+                        cellColumn = column
+                    } else {
+                        cellColumn = currentRow.count
+                    }
                     if tag.selfClosing { endCell() }
                 } else if tag.isNamed("v") {
                     inValue = !tag.selfClosing
@@ -129,7 +159,13 @@ final class XLSXReader: RecordSource {
                     let previous = pendingRows.last
                     currentRow = TextRow()
                     currentRow.reserve(bytes: previous?.bytes.count ?? 0, cells: previous?.count ?? 0)
-                    currentRowNumber = tag.decodedAttribute("r").flatMap(XLSXReader.number) ?? (lastRowNumber + 1)
+                    rowTooLong = false
+                    laterCells = [:]
+                    // Rows come in ascending order; a number that does not ascend is taken as the next row's.
+                    currentRowNumber = max(lastRowNumber + 1, tag.decodedAttribute("r").flatMap(XLSXReader.number) ?? 0)
+                    guard currentRowNumber <= DecodingLimits.maximumSheetRows else {
+                        throw DecodingLimits.damagedSheet("row \(currentRowNumber) is beyond row 1,048,576", chinese: "行号 \(currentRowNumber) 超出 Excel 的行范围（1048576）")
+                    }
                     if tag.selfClosing { endRow() }
                 } else if tag.isNamed("t") {
                     inInlineText = !tag.selfClosing && !inPhonetic
@@ -149,17 +185,27 @@ final class XLSXReader: RecordSource {
                     inPhonetic = false
                 }
             case .text(let text):
-                if inValue || inInlineText { text.append(to: &cellText) }
+                guard inValue || inInlineText, !rowTooLong else { return }
+                text.append(to: &cellText)
+                if cellText.count > DecodingLimits.maximumRecordBytes { cutRow() }
             }
+        }
+
+        /// Drops what the row holds; the rest of its cells are skipped.
+        private mutating func cutRow() {
+            rowTooLong = true
+            currentRow = TextRow()
+            laterCells = [:]
+            cellText = []
         }
 
         private mutating func endCell() {
             defer { cellText.removeAll(keepingCapacity: true) }
+            guard !rowTooLong else { return }
             guard cellColumn >= currentRow.count else {
-                // A column given again or out of order: rare enough to rebuild the row.
-                var cells = currentRow.cells
-                cells[cellColumn] = cellValue()
-                currentRow = TextRow(cells: cells)
+                // A column given again or out of order: placed once the row is complete, so a
+                // row of such cells costs no more than one in order.
+                laterCells[cellColumn] = cellValue()
                 return
             }
             while currentRow.count < cellColumn { currentRow.append("") }
@@ -175,6 +221,7 @@ final class XLSXReader: RecordSource {
             case .boolean, .number:
                 currentRow.append(cellValue())
             }
+            if currentRow.bytes.count + currentRow.count > DecodingLimits.maximumRecordBytes { cutRow() }
         }
 
         /// The shared string a `t="s"` cell names, if there is one by that index.
@@ -201,9 +248,23 @@ final class XLSXReader: RecordSource {
             if lastRowNumber + 1 < currentRowNumber {
                 for _ in (lastRowNumber + 1)..<currentRowNumber { pendingRows.append(TextRow()) }
             }
-            pendingRows.append(currentRow)
+            pendingRows.append(completedRow())
             lastRowNumber = currentRowNumber
             currentRow = TextRow()
+        }
+
+        /// The current row with its later cells in place, or marked too long.
+        private mutating func completedRow() -> TextRow {
+            if rowTooLong {
+                var marker = TextRow()
+                marker.isTruncated = true
+                return marker
+            }
+            guard !laterCells.isEmpty else { return currentRow }
+            var cells = currentRow.cells
+            for (column, value) in laterCells { cells[column] = value }
+            laterCells = [:]
+            return TextRow(cells: cells)
         }
     }
 
@@ -213,12 +274,13 @@ final class XLSXReader: RecordSource {
         return digits.reduce(0) { $0 * 10 + Int($1 - 0x30) }
     }
 
-    /// `AB12` → 27 (0-based column).
-    static func columnIndex(_ reference: ArraySlice<UInt8>) -> Int {
+    /// `AB12` → 27 (0-based column); nil beyond Excel's last column (XFD).
+    static func columnIndex(_ reference: ArraySlice<UInt8>) -> Int? {
         var index = 0
         for byte in reference {
             guard byte >= UInt8(ascii: "A"), byte <= UInt8(ascii: "Z") else { break }
             index = index * 26 + Int(byte - UInt8(ascii: "A")) + 1
+            if index > DecodingLimits.maximumSheetColumns { return nil }
         }
         return max(0, index - 1)
     }
@@ -248,7 +310,7 @@ final class XLSXReader: RecordSource {
             let chunk = try archive.readChunk()
             if chunk.isEmpty { return strings }
             scanner.feed(chunk)
-            while let token = scanner.next() {
+            while let token = try scanner.next() {
                 switch token {
                 case .start(let tag):
                     if tag.isNamed("si") { current.removeAll(keepingCapacity: true) }
@@ -258,20 +320,31 @@ final class XLSXReader: RecordSource {
                 case .end(let name):
                     if XMLScanner.equals(name, "t") { inText = false }
                     if XMLScanner.equals(name, "rPh") { inPhonetic = false }
-                    if XMLScanner.equals(name, "si") { current.withUnsafeBufferPointer { strings.append($0) } }
+                    if XMLScanner.equals(name, "si") {
+                        current.withUnsafeBufferPointer { strings.append($0) }
+                        guard strings.bytes.count <= DecodingLimits.maximumSharedStringBytes else {
+                            throw DecodingLimits.damagedSheet(
+                                "its shared strings pass \(DecodingLimits.maximumSharedStringBytes >> 20) MiB", chinese: "共享字符串超过 \(DecodingLimits.maximumSharedStringBytes >> 20) MiB"
+                            )
+                        }
+                    }
                 case .text(let text):
-                    if inText { text.append(to: &current) }
+                    guard inText else { continue }
+                    text.append(to: &current)
+                    guard current.count <= DecodingLimits.maximumXMLToken else {
+                        throw DecodingLimits.damagedSheet("a shared string longer than \(DecodingLimits.maximumXMLToken >> 20) MiB", chinese: "含有超过 \(DecodingLimits.maximumXMLToken >> 20) MiB 的共享字符串")
+                    }
                 }
             }
         }
     }
 
     /// The path of the first sheet in workbook order, through the workbook's relationships.
-    static func firstSheetPath(workbook: [UInt8], relationships: [UInt8]?) -> String? {
+    static func firstSheetPath(workbook: [UInt8], relationships: [UInt8]?) throws -> String? {
         var scanner = XMLScanner()
         scanner.feed(workbook)
         var relationshipID: String?
-        while let token = scanner.next() {
+        while let token = try scanner.next() {
             if case .start(let tag) = token, tag.isNamed("sheet") {
                 relationshipID = tag.attribute("id")
                 break
@@ -280,7 +353,7 @@ final class XLSXReader: RecordSource {
         guard let relationshipID, let relationships else { return nil }
         var relations = XMLScanner()
         relations.feed(relationships)
-        while let token = relations.next() {
+        while let token = try relations.next() {
             if case .start(let tag) = token, tag.isNamed("Relationship"), tag.attribute("Id") == relationshipID, let target = tag.attribute("Target") {
                 if target.hasPrefix("/") { return String(target.dropFirst()) }
                 return "xl/" + target

@@ -4,6 +4,7 @@
 ///
 /// Tokens are slices of the scanner's buffer, decoded only when asked: a sheet is millions of
 /// tags, and making strings and attribute dictionaries for each cost four fifths of reading it.
+/// A token may be at most `maximumToken` bytes: the buffer holds no more than one, whatever the part.
 struct XMLScanner {
     enum Token {
         case start(Tag)
@@ -81,6 +82,11 @@ struct XMLScanner {
 
     private var buffer: [UInt8] = []
     private var position = 0
+    let maximumToken: Int
+
+    init(maximumToken: Int = DecodingLimits.maximumXMLToken) {
+        self.maximumToken = maximumToken
+    }
 
     mutating func feed(_ bytes: [UInt8]) {
         if position > 0 {
@@ -91,7 +97,16 @@ struct XMLScanner {
     }
 
     /// The next complete token, or nil when more input is needed.
-    mutating func next() -> Token? {
+    /// - Throws: `unreadable` when the token being read is longer than `maximumToken`.
+    mutating func next() throws -> Token? {
+        if let token = nextComplete() { return token }
+        guard buffer.count - position <= maximumToken else {
+            throw DecodingLimits.damagedSheet("an XML tag or text longer than \(maximumToken >> 20) MiB", chinese: "含有超过 \(maximumToken >> 20) MiB 的 XML 标签或文本")
+        }
+        return nil
+    }
+
+    private mutating func nextComplete() -> Token? {
         while position < buffer.count {
             if buffer[position] != UInt8(ascii: "<") {
                 guard let end = buffer[position...].firstIndex(of: UInt8(ascii: "<")) else { return nil }

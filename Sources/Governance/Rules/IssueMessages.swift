@@ -148,6 +148,12 @@ enum IssueMessages {
         messageEnglish: "a cell in this row opens with a quote (\") that is never closed; it was read as text — remove the stray quote or close it and submit again"
     )
 
+    static let recordTooLong = Issue(
+        field: nil, code: .recordTooLong,
+        message: "本行超过 \(DecodingLimits.maximumRecordBytes >> 20) MiB，远超任何一条记录的长度（文件可能已损坏，或不是所选格式），已整行跳过；请检查该行后重新提交",
+        messageEnglish: "the row is longer than \(DecodingLimits.maximumRecordBytes >> 20) MiB, far beyond any record (the file may be damaged or not in the format given); it was skipped whole — check it and submit again"
+    )
+
     static func invalidJSON(_ excerpt: String) -> Issue {
         Issue(field: nil, code: .type, message: "不是有效的 JSON 对象：\(excerpt)", messageEnglish: "not a valid JSON object: \(excerpt)")
     }

@@ -384,6 +384,14 @@ public struct ResourceGovernor: Sendable {
 
     static let missingValueCodes: Set<IssueCode> = [.required, .conditionalRequired]
 
+    /// A record the decoder skipped as longer than any record can be.
+    public func tooLong(position: Int) -> GovernedRow {
+        GovernedRow(
+            position: position, status: .rejected, issues: [IssueMessages.recordTooLong], original: TextRow(), subjectName: "", eventDate: nil,
+            complete: false, valid: false, timely: nil, identity: nil
+        )
+    }
+
     /// Business key, subject, source and hashes of an accepted row.
     private func identify(_ values: TextRow, submittingUnit: String) -> RowIdentity {
         var subject = ""
