@@ -19,25 +19,31 @@ import Configuration
 /// - `ingest.batches-at-once` (`CREDITHUB_INGEST_BATCHES_AT_ONCE`): batches the server's worker
 ///   processes at the same time, default `2`, so a clerk's small file is not queued behind a data
 ///   bureau's million rows.
+/// - `ingest.maximum-interrupted-starts` (`CREDITHUB_INGEST_MAXIMUM_INTERRUPTED_STARTS`): how many
+///   times processing a batch may take the server down (a crash, a kill, running out of memory)
+///   before it gets past the row it had reached, default `3`. The next start fails the batch at
+///   that row (`processing_interrupted`) instead of taking the server down again on every restart.
 public struct IngestionConfiguration: Sendable {
     public var chunkRows: Int
     public var chunkBytes: Int
     public var rescanInterval: Duration
     public var parallelism: Int
     public var batchesAtOnce: Int
+    public var maximumInterruptedStarts: Int
 
     public static let defaultChunkRows = 20_000
     public static let defaultChunkBytes = 10 << 20
 
     public init(
         chunkRows: Int = defaultChunkRows, chunkBytes: Int = defaultChunkBytes, rescanInterval: Duration = .seconds(60),
-        parallelism: Int = ProcessInfo.processInfo.activeProcessorCount, batchesAtOnce: Int = 2
+        parallelism: Int = ProcessInfo.processInfo.activeProcessorCount, batchesAtOnce: Int = 2, maximumInterruptedStarts: Int = 3
     ) {
         self.chunkRows = max(1, chunkRows)
         self.chunkBytes = max(1, chunkBytes)
         self.rescanInterval = rescanInterval
         self.parallelism = max(1, parallelism)
         self.batchesAtOnce = max(1, batchesAtOnce)
+        self.maximumInterruptedStarts = max(1, maximumInterruptedStarts)
     }
 
     public init(reader: ConfigReader) {
@@ -46,7 +52,8 @@ public struct IngestionConfiguration: Sendable {
             chunkBytes: reader.int(forKey: "ingest.chunk-bytes", default: Self.defaultChunkBytes),
             rescanInterval: .seconds(reader.int(forKey: "ingest.rescan-seconds", default: 60)),
             parallelism: reader.int(forKey: "ingest.parallelism", default: ProcessInfo.processInfo.activeProcessorCount),
-            batchesAtOnce: reader.int(forKey: "ingest.batches-at-once", default: 2)
+            batchesAtOnce: reader.int(forKey: "ingest.batches-at-once", default: 2),
+            maximumInterruptedStarts: reader.int(forKey: "ingest.maximum-interrupted-starts", default: 3)
         )
     }
 

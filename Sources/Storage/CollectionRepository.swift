@@ -14,6 +14,13 @@ public protocol CollectionRepository: Sendable {
     func batches(sourceUnit: String?, limit: Int) async throws -> [StoredBatch]
     /// Marks a batch as being processed and records what the decoder found out about it.
     func startBatch(id: String, decoding: BatchDecoding) async throws
+    /// Counts a start of processing: returns how many starts in a row found the batch at its
+    /// present progress without any of them ending, this one included. Starts that end in an error
+    /// or a shutdown are released (`releaseBatch`), so what counts are starts that took the process
+    /// down (a crash, a kill) before the batch moved on.
+    func claimBatch(id: String) async throws -> Int
+    /// Takes back a start that ended without taking the process down.
+    func releaseBatch(id: String) async throws
 
     /// The current version of each record among `keyHashes`, and the change-feed head the answer
     /// is consistent with.

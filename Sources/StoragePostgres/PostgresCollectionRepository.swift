@@ -118,6 +118,25 @@ struct PostgresCollectionRepository: CollectionRepository {
         )
     }
 
+    func claimBatch(id: String) async throws -> Int {
+        var starts = 0
+        for try await value in try await client.query(
+            """
+            UPDATE batches SET interrupted_starts = CASE WHEN interrupted_at_row = processed_rows THEN interrupted_starts + 1 ELSE 1 END,
+                interrupted_at_row = processed_rows
+            WHERE id = \(id) RETURNING interrupted_starts
+            """,
+            logger: logger
+        ).decode(Int.self) {
+            starts = value
+        }
+        return starts
+    }
+
+    func releaseBatch(id: String) async throws {
+        try await client.query("UPDATE batches SET interrupted_starts = GREATEST(interrupted_starts - 1, 0) WHERE id = \(id)", logger: logger)
+    }
+
     func finishBatch(id: String, status: BatchStatus, completedAt: Date, batchProblems: [Issue]) async throws {
         let problems = try StorageCoding.encode(batchProblems)
         try await client.query(

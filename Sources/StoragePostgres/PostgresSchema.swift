@@ -299,5 +299,14 @@ enum PostgresSchema {
                 ALTER COLUMN resource_id TYPE text COLLATE "C";
             """
         ),
+        (
+            "0007_batch_claims",
+            """
+            -- Starts of processing that never ended, at the progress they found: a batch that takes
+            -- the server down each time it is resumed is failed rather than resumed forever.
+            ALTER TABLE batches ADD COLUMN interrupted_starts integer NOT NULL DEFAULT 0;
+            ALTER TABLE batches ADD COLUMN interrupted_at_row bigint NOT NULL DEFAULT -1;
+            """
+        ),
     ]
 }

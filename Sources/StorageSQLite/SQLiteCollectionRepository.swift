@@ -68,6 +68,26 @@ struct SQLiteCollectionRepository: CollectionRepository {
         }
     }
 
+    func claimBatch(id: String) async throws -> Int {
+        try await pool.write { db in
+            try Int.fetchOne(
+                db,
+                sql: """
+                    UPDATE batches SET interrupted_starts = CASE WHEN interrupted_at_row = processed_rows THEN interrupted_starts + 1 ELSE 1 END,
+                        interrupted_at_row = processed_rows
+                    WHERE id = ? RETURNING interrupted_starts
+                    """,
+                arguments: [id]
+            ) ?? 0
+        }
+    }
+
+    func releaseBatch(id: String) async throws {
+        try await pool.write { db in
+            try db.execute(sql: "UPDATE batches SET interrupted_starts = MAX(interrupted_starts - 1, 0) WHERE id = ?", arguments: [id])
+        }
+    }
+
     func finishBatch(id: String, status: BatchStatus, completedAt: Date, batchProblems: [Issue]) async throws {
         let problems = try StorageCoding.encode(batchProblems)
         try await pool.write { db in

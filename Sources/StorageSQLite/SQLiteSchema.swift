@@ -300,6 +300,15 @@ enum SQLiteSchema {
             CREATE UNIQUE INDEX records_key_version ON records (key_hash, version);
             """
         ),
+        (
+            // Starts of processing that never ended, at the progress they found: a batch that takes
+            // the server down each time it is resumed is failed rather than resumed forever.
+            "0008_batch_claims",
+            """
+            ALTER TABLE batches ADD COLUMN interrupted_starts INTEGER NOT NULL DEFAULT 0;
+            ALTER TABLE batches ADD COLUMN interrupted_at_row INTEGER NOT NULL DEFAULT -1;
+            """
+        ),
     ]
 
     static let createMigrationsTable = """

@@ -133,6 +133,17 @@ struct IngestionJobTests {
         #expect(job.status == .failed)
     }
 
+    @Test("A batch that interrupted the server too often fails where it was, after its committed rows")
+    func interruptedTooOften() throws {
+        var job = IngestionJob(status: .processing, processedRows: 4000)
+        #expect(try job.handle(.start) == .decode(skippingRows: 4000))
+        #expect(try job.handle(.interruptedTooOften) == .fail)
+        #expect(job.status == .failed)
+        #expect(job.processedRows == 4000)
+        var fresh = IngestionJob()
+        #expect(throws: IngestionJob.InvalidTransition.self) { try fresh.handle(.interruptedTooOften) }
+    }
+
     @Test("Events out of order are refused")
     func invalid() {
         var job = IngestionJob()

@@ -471,6 +471,43 @@ struct PipelineTests {
         }
     }
 
+    @Test("A batch whose processing took the server down at the same row again and again is failed there, not resumed forever", arguments: StoreBackend.allCases)
+    func interruptedTooOften(backend: StoreBackend) async throws {
+        try await Self.withCollector(backend, chunkRows: 2) { collector in
+            let collection = collector.store.collection
+            func submit(_ number: Int) async throws -> String {
+                try await collector.submit(
+                    Submission(
+                        sourceUnit: PenaltyRows.submitter, resourceID: "admin_penalty", channel: .interface,
+                        artefact: .bytes(Data(PenaltyRows.csv([PenaltyRows.record(number), PenaltyRows.record(number + 1)]).utf8)), fileName: "处罚.csv", submittedBy: "test"
+                    )
+                ).batch
+            }
+            // Starts that ended without a word: what a crash or a kill leaves behind.
+            let poisoned = try await submit(1)
+            for expected in 1...3 { #expect(try await collection.claimBatch(id: poisoned) == expected) }
+            let failed = try await collector.process(batchID: poisoned)
+            #expect(failed.status == .failed)
+            #expect(failed.batchProblems.map(\.code) == [.processingInterrupted])
+            #expect(failed.batchProblems.first?.message.contains("已 3 次意外中断") == true)
+            #expect(try await collection.changes(after: 0, limit: 10, resourceIDs: nil, division: nil).isEmpty)
+
+            // Starts that ended in an error or a shutdown were released, and progress starts the count again.
+            let healthy = try await submit(11)
+            for _ in 1...5 {
+                _ = try await collection.claimBatch(id: healthy)
+                try await collection.releaseBatch(id: healthy)
+            }
+            #expect(try await collection.claimBatch(id: healthy) == 1)
+            #expect(try await collection.claimBatch(id: healthy) == 2)
+            #expect(try await collection.claimBatch(id: healthy) == 3)
+            try await collection.releaseBatch(id: healthy)
+            let completed = try await collector.process(batchID: healthy)
+            #expect(completed.status == .completed)
+            #expect(completed.rows.accepted == 2)
+        }
+    }
+
     @Test("Submissions the catalogue does not allow are refused before anything is stored", arguments: StoreBackend.allCases)
     func refusals(backend: StoreBackend) async throws {
         try await Self.withCollector(backend) { collector in

@@ -19,8 +19,10 @@ public struct IngestionJob: Sendable, Hashable {
         case chunkCommitted(rows: Int)
         /// The decoder reached the end of the artefact.
         case endOfInput
-        /// The artefact cannot be read at all.
+        /// The artefact cannot be read at all, or from some row on.
         case unreadable
+        /// Processing it took the process down again and again before it got past the same row.
+        case interruptedTooOften
     }
 
     public enum Action: Sendable, Hashable {
@@ -55,7 +57,7 @@ public struct IngestionJob: Sendable, Hashable {
         case (.processing, .endOfInput):
             status = .completed
             return .complete
-        case (.processing, .unreadable), (.received, .unreadable):
+        case (.processing, .unreadable), (.received, .unreadable), (.processing, .interruptedTooOften):
             status = .failed
             return .fail
         default:

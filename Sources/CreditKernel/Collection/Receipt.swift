@@ -261,6 +261,8 @@ public enum IssueCode: String, Sendable, Hashable, Codable, CaseIterable {
     case conflict
     /// The artefact could not be read.
     case unreadable
+    /// Processing the batch took the server down several times at the same row; it was stopped there.
+    case processingInterrupted = "processing_interrupted"
     /// No header row naming catalogue fields was found.
     case noHeader = "no_header"
     /// The submitting unit may not provide this resource or use this channel.
