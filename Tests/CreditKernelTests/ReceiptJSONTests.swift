@@ -70,3 +70,18 @@ struct ReceiptJSONTests {
         return text
     }
 }
+
+@Suite("Issue codes")
+struct IssueCodeTests {
+    @Test("Every issue code a receipt can carry is a row of docs/receipts.md's table, and the table names no other")
+    func documented() throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let document = try String(contentsOf: root.appendingPathComponent("docs/receipts.md"), encoding: .utf8)
+        let table = document.components(separatedBy: "## Issue codes").last?.components(separatedBy: "\n## ").first ?? ""
+        let documented = Set(table.split(separator: "\n").compactMap { line -> String? in
+            guard line.hasPrefix("| `") else { return nil }
+            return line.dropFirst(3).split(separator: "`").first.map(String.init)
+        })
+        #expect(documented == Set(IssueCode.allCases.map(\.rawValue)))
+    }
+}
