@@ -364,14 +364,15 @@ struct XLSXTests {
             while start < document.count {
                 scanner.feed(Array(document[start..<min(document.count, start + split)]))
                 start += split
-                while let token = try scanner.next() {
+                try scanner.scan { token, bytes in
                     switch token {
                     case .start(let tag):
-                        events.append("<\(String(decoding: tag.name, as: UTF8.self)) r=\(tag.attribute("r") ?? "-") t=\(tag.attribute("t") ?? "-")\(tag.selfClosing ? "/" : "")>")
+                        let name = String(decoding: XMLScanner.Bytes(rebasing: bytes[tag.name]), as: UTF8.self)
+                        events.append("<\(name) r=\(tag.attribute("r", in: bytes) ?? "-") t=\(tag.attribute("t", in: bytes) ?? "-")\(tag.selfClosing ? "/" : "")>")
                     case .end(let name):
-                        events.append("</\(String(decoding: name, as: UTF8.self))>")
+                        events.append("</\(String(decoding: XMLScanner.Bytes(rebasing: bytes[name]), as: UTF8.self))>")
                     case .text(let text):
-                        events.append(text.string)
+                        events.append(text.string(in: bytes))
                     }
                 }
             }

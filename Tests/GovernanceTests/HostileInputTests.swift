@@ -127,15 +127,17 @@ struct HostileInputTests {
         #expect(sharedString?.code == "unreadable")
 
         var scanner = XMLScanner(maximumToken: 64)
+        var tokens = 0
         scanner.feed(Array("<row><c>".utf8))
-        #expect(try scanner.next() != nil)
-        #expect(try scanner.next() != nil)
+        try scanner.scan { _, _ in tokens += 1 }
+        #expect(tokens == 2)
         scanner.feed(Array(String(repeating: "x", count: 40).utf8))
-        #expect(try scanner.next() == nil, "a text node still within the limit waits for more")
+        try scanner.scan { _, _ in tokens += 1 }
+        #expect(tokens == 2, "a text node still within the limit waits for more")
         scanner.feed(Array(String(repeating: "x", count: 40).utf8))
-        #expect(throws: CreditHubError.self) { try scanner.next() }
+        #expect(throws: CreditHubError.self) { try scanner.scan { _, _ in } }
         var tag = XMLScanner(maximumToken: 64)
         tag.feed(Array(("<c r=\"" + String(repeating: "A", count: 100)).utf8))
-        #expect(throws: CreditHubError.self) { try tag.next() }
+        #expect(throws: CreditHubError.self) { try tag.scan { _, _ in } }
     }
 }

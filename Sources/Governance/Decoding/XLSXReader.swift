@@ -80,7 +80,7 @@ final class XLSXReader: RecordSource {
     enum CellType {
         case sharedString, boolean, number, other
 
-        init(_ attribute: ArraySlice<UInt8>?) {
+        init(_ attribute: XMLScanner.Bytes?) {
             guard let attribute else {
                 self = .number
                 return
@@ -126,8 +126,12 @@ final class XLSXReader: RecordSource {
 
         /// Reads the next piece of the sheet's XML.
         mutating func consume(_ chunk: [UInt8]) throws {
+            // The scanner is taken out while it hands tokens to `handle`, which changes the rest of the sheet.
+            var scanner = XMLScanner()
+            swap(&scanner, &self.scanner)
+            defer { swap(&scanner, &self.scanner) }
             scanner.feed(chunk)
-            while let token = try scanner.next() { try handle(token) }
+            try scanner.scan { token, bytes in try handle(token, bytes) }
         }
 
         /// At the end of the sheet: a row left open still counts.
@@ -135,26 +139,47 @@ final class XLSXReader: RecordSource {
             if !currentRow.isEmpty || rowTooLong { pendingRows.append(completedRow()) }
         }
 
-        private mutating func handle(_ token: XMLScanner.Token) throws {
+        /// The elements of a sheet that matter, told apart by length and first byte before any is compared whole.
+        private enum Element {
+            case cell, value, row, text, phonetic, other
+
+            init(_ name: Range<Int>, in bytes: XMLScanner.Bytes) {
+                switch (name.count, name.isEmpty ? 0 : bytes[name.lowerBound]) {
+                case (1, UInt8(ascii: "c")): self = .cell
+                case (1, UInt8(ascii: "v")): self = .value
+                case (1, UInt8(ascii: "t")): self = .text
+                case (3, UInt8(ascii: "r")):
+                    self = XMLScanner.equals(name, "row", in: bytes) ? .row : XMLScanner.equals(name, "rPh", in: bytes) ? .phonetic : .other
+                default: self = .other
+                }
+            }
+        }
+
+        private mutating func handle(_ token: XMLScanner.Token, _ bytes: XMLScanner.Bytes) throws {
             switch token {
             case .start(let tag):
-                if tag.isNamed("c") {
-                    cellType = CellType(tag.decodedAttribute("t"))
-                    cellText.removeAll(keepingCapacity: true)
-                    if let reference = tag.decodedAttribute("r") {
-                        guard let column = XLSXReader.columnIndex(reference) else {
-                            throw DecodingLimits.damagedSheet(
-                                "cell reference \(String(decoding: reference.prefix(32), as: UTF8.self)) is beyond column XFD", chinese: "单元格引用超出 Excel 的列范围（XFD）"
-                            )
-                        }
-                        cellColumn = column
-                    } else {
-                        cellColumn = currentRow.count
+                switch Element(tag.name, in: bytes) {
+                case .cell:
+                    // One pass over the attributes finds both.
+                    var type: Range<Int>?
+                    var reference: Range<Int>?
+                    tag.forEachAttribute(in: bytes) { name, value in
+                        if XMLScanner.equals(name, "t", in: bytes) { type = value } else if XMLScanner.equals(name, "r", in: bytes) { reference = value }
+                        return type == nil || reference == nil
                     }
+                    cellType = XMLScanner.withDecoded(type, in: bytes, CellType.init)
+                    cellText.removeAll(keepingCapacity: true)
+                    let column = XMLScanner.withDecoded(reference, in: bytes) { reference in reference.map { XLSXReader.columnIndex($0) } ?? currentRow.count }
+                    guard let column else {
+                        throw DecodingLimits.damagedSheet(
+                            "cell reference \(tag.attribute("r", in: bytes)?.prefix(32) ?? "") is beyond column XFD", chinese: "单元格引用超出 Excel 的列范围（XFD）"
+                        )
+                    }
+                    cellColumn = column
                     if tag.selfClosing { endCell() }
-                } else if tag.isNamed("v") {
+                case .value:
                     inValue = !tag.selfClosing
-                } else if tag.isNamed("row") {
+                case .row:
                     // Rows of a sheet are alike: room for what the last one held.
                     let previous = pendingRows.last
                     currentRow = TextRow()
@@ -162,31 +187,30 @@ final class XLSXReader: RecordSource {
                     rowTooLong = false
                     laterCells = [:]
                     // Rows come in ascending order; a number that does not ascend is taken as the next row's.
-                    currentRowNumber = max(lastRowNumber + 1, tag.decodedAttribute("r").flatMap(XLSXReader.number) ?? 0)
+                    currentRowNumber = max(lastRowNumber + 1, tag.withAttribute("r", in: bytes) { $0.flatMap(XLSXReader.number) } ?? 0)
                     guard currentRowNumber <= DecodingLimits.maximumSheetRows else {
                         throw DecodingLimits.damagedSheet("row \(currentRowNumber) is beyond row 1,048,576", chinese: "行号 \(currentRowNumber) 超出 Excel 的行范围（1048576）")
                     }
                     if tag.selfClosing { endRow() }
-                } else if tag.isNamed("t") {
+                case .text:
                     inInlineText = !tag.selfClosing && !inPhonetic
-                } else if tag.isNamed("rPh") {
+                case .phonetic:
                     inPhonetic = !tag.selfClosing
+                case .other:
+                    break
                 }
             case .end(let name):
-                if XMLScanner.equals(name, "c") {
-                    endCell()
-                } else if XMLScanner.equals(name, "v") {
-                    inValue = false
-                } else if XMLScanner.equals(name, "row") {
-                    endRow()
-                } else if XMLScanner.equals(name, "t") {
-                    inInlineText = false
-                } else if XMLScanner.equals(name, "rPh") {
-                    inPhonetic = false
+                switch Element(name, in: bytes) {
+                case .cell: endCell()
+                case .value: inValue = false
+                case .row: endRow()
+                case .text: inInlineText = false
+                case .phonetic: inPhonetic = false
+                case .other: break
                 }
             case .text(let text):
                 guard inValue || inInlineText, !rowTooLong else { return }
-                text.append(to: &cellText)
+                text.append(to: &cellText, from: bytes)
                 if cellText.count > DecodingLimits.maximumRecordBytes { cutRow() }
             }
         }
@@ -269,13 +293,13 @@ final class XLSXReader: RecordSource {
     }
 
     /// A row number or shared-string index: ASCII digits only.
-    static func number(_ digits: ArraySlice<UInt8>) -> Int? {
+    static func number(_ digits: some Collection<UInt8>) -> Int? {
         guard !digits.isEmpty, digits.count <= 18, digits.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) else { return nil }
         return digits.reduce(0) { $0 * 10 + Int($1 - 0x30) }
     }
 
     /// `AB12` → 27 (0-based column); nil beyond Excel's last column (XFD).
-    static func columnIndex(_ reference: ArraySlice<UInt8>) -> Int? {
+    static func columnIndex(_ reference: some Collection<UInt8>) -> Int? {
         var index = 0
         for byte in reference {
             guard byte >= UInt8(ascii: "A"), byte <= UInt8(ascii: "Z") else { break }
@@ -310,17 +334,17 @@ final class XLSXReader: RecordSource {
             let chunk = try archive.readChunk()
             if chunk.isEmpty { return strings }
             scanner.feed(chunk)
-            while let token = try scanner.next() {
+            try scanner.scan { token, bytes in
                 switch token {
                 case .start(let tag):
-                    if tag.isNamed("si") { current.removeAll(keepingCapacity: true) }
-                    if tag.isNamed("t") { inText = !tag.selfClosing && !inPhonetic }
-                    if tag.isNamed("rPh") { inPhonetic = !tag.selfClosing }
-                    if tag.isNamed("si"), tag.selfClosing { strings.append("") }
+                    if tag.isNamed("si", in: bytes) { current.removeAll(keepingCapacity: true) }
+                    if tag.isNamed("t", in: bytes) { inText = !tag.selfClosing && !inPhonetic }
+                    if tag.isNamed("rPh", in: bytes) { inPhonetic = !tag.selfClosing }
+                    if tag.isNamed("si", in: bytes), tag.selfClosing { strings.append("") }
                 case .end(let name):
-                    if XMLScanner.equals(name, "t") { inText = false }
-                    if XMLScanner.equals(name, "rPh") { inPhonetic = false }
-                    if XMLScanner.equals(name, "si") {
+                    if XMLScanner.equals(name, "t", in: bytes) { inText = false }
+                    if XMLScanner.equals(name, "rPh", in: bytes) { inPhonetic = false }
+                    if XMLScanner.equals(name, "si", in: bytes) {
                         current.withUnsafeBufferPointer { strings.append($0) }
                         guard strings.bytes.count <= DecodingLimits.maximumSharedStringBytes else {
                             throw DecodingLimits.damagedSheet(
@@ -329,8 +353,8 @@ final class XLSXReader: RecordSource {
                         }
                     }
                 case .text(let text):
-                    guard inText else { continue }
-                    text.append(to: &current)
+                    guard inText else { return }
+                    text.append(to: &current, from: bytes)
                     guard current.count <= DecodingLimits.maximumXMLToken else {
                         throw DecodingLimits.damagedSheet("a shared string longer than \(DecodingLimits.maximumXMLToken >> 20) MiB", chinese: "含有超过 \(DecodingLimits.maximumXMLToken >> 20) MiB 的共享字符串")
                     }
@@ -344,21 +368,21 @@ final class XLSXReader: RecordSource {
         var scanner = XMLScanner()
         scanner.feed(workbook)
         var relationshipID: String?
-        while let token = try scanner.next() {
-            if case .start(let tag) = token, tag.isNamed("sheet") {
-                relationshipID = tag.attribute("id")
-                break
+        try scanner.scan { token, bytes in
+            if relationshipID == nil, case .start(let tag) = token, tag.isNamed("sheet", in: bytes) {
+                relationshipID = tag.attribute("id", in: bytes)
             }
         }
         guard let relationshipID, let relationships else { return nil }
         var relations = XMLScanner()
         relations.feed(relationships)
-        while let token = try relations.next() {
-            if case .start(let tag) = token, tag.isNamed("Relationship"), tag.attribute("Id") == relationshipID, let target = tag.attribute("Target") {
-                if target.hasPrefix("/") { return String(target.dropFirst()) }
-                return "xl/" + target
-            }
+        var path: String?
+        try relations.scan { token, bytes in
+            guard path == nil, case .start(let tag) = token, tag.isNamed("Relationship", in: bytes), tag.attribute("Id", in: bytes) == relationshipID,
+                let target = tag.attribute("Target", in: bytes)
+            else { return }
+            path = target.hasPrefix("/") ? String(target.dropFirst()) : "xl/" + target
         }
-        return nil
+        return path
     }
 }
