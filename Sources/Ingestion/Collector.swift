@@ -237,6 +237,28 @@ public final class Collector: CollectionService, Sendable {
         return finished
     }
 
+    /// Processes a failed batch again from after its last committed row, once what failed it is put
+    /// right (the fault behind `processing_interrupted` fixed): the same bytes submitted again only
+    /// return the failed batch. The retry is audited.
+    /// - Throws: `batch_not_found`, or `batch_not_failed` for a batch that is not failed.
+    @discardableResult
+    public func retry(batchID: String, actor: AuditActor) async throws -> StoredBatch {
+        guard let stored = try await store.collection.batch(id: batchID) else {
+            throw CreditHubError(code: "batch_not_found", message: "no batch \(batchID)")
+        }
+        guard try await store.collection.reopenBatch(id: batchID) else {
+            throw CreditHubError(code: "batch_not_failed", message: "batch \(batchID) is \(stored.status.rawValue); only a failed batch is retried")
+        }
+        try await audit?.record(
+            AuditRecord(
+                actor: actor, action: "submission.retry", target: batchID,
+                details: ["after_row": String(stored.processedRows), "problems": stored.batchProblems.map(\.code.rawValue).joined(separator: ",")]
+            )
+        )
+        logger.info("batch reopened", metadata: ["batch": "\(batchID)", "after_row": "\(stored.processedRows)"])
+        return try await process(batchID: batchID)
+    }
+
     /// What a classified chunk changes, for classifying the next chunk before this one is written.
     struct Overlay: Sendable {
         var records: [Digest128: CurrentRecord] = [:]

@@ -21,6 +21,9 @@ public protocol CollectionRepository: Sendable {
     func claimBatch(id: String) async throws -> Int
     /// Takes back a start that ended without taking the process down.
     func releaseBatch(id: String) async throws
+    /// Makes a failed batch unfinished again, its batch problems and interrupted starts cleared and
+    /// its committed rows kept, so that processing resumes after them. False if it was not failed.
+    func reopenBatch(id: String) async throws -> Bool
 
     /// The current version of each record among `keyHashes`, and the change-feed head the answer
     /// is consistent with.

@@ -137,6 +137,20 @@ struct PostgresCollectionRepository: CollectionRepository {
         try await client.query("UPDATE batches SET interrupted_starts = GREATEST(interrupted_starts - 1, 0) WHERE id = \(id)", logger: logger)
     }
 
+    func reopenBatch(id: String) async throws -> Bool {
+        var reopened = false
+        for try await _ in try await client.query(
+            """
+            UPDATE batches SET status = 'processing', completed_at = NULL, batch_problems = '[]', interrupted_starts = 0, interrupted_at_row = -1
+            WHERE id = \(id) AND status = 'failed' RETURNING id
+            """,
+            logger: logger
+        ) {
+            reopened = true
+        }
+        return reopened
+    }
+
     func finishBatch(id: String, status: BatchStatus, completedAt: Date, batchProblems: [Issue]) async throws {
         let problems = try StorageCoding.encode(batchProblems)
         try await client.query(

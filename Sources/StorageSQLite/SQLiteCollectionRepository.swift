@@ -88,6 +88,19 @@ struct SQLiteCollectionRepository: CollectionRepository {
         }
     }
 
+    func reopenBatch(id: String) async throws -> Bool {
+        try await pool.write { db in
+            try db.execute(
+                sql: """
+                    UPDATE batches SET status = 'processing', completed_at = NULL, batch_problems = '[]', interrupted_starts = 0, interrupted_at_row = -1
+                    WHERE id = ? AND status = 'failed'
+                    """,
+                arguments: [id]
+            )
+            return db.changesCount > 0
+        }
+    }
+
     func finishBatch(id: String, status: BatchStatus, completedAt: Date, batchProblems: [Issue]) async throws {
         let problems = try StorageCoding.encode(batchProblems)
         try await pool.write { db in

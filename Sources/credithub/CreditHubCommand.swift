@@ -11,7 +11,7 @@ struct CreditHubCommand: AsyncParsableCommand {
             then the YAML file named by --config or CREDITHUB_CONFIG_FILE. See README.md for every key.
             """,
         version: CreditHubVersion.current,
-        subcommands: [Serve.self, Migrate.self, Ingest.self, Validate.self, CatalogCommand.self, AuditCommand.self, SampleCommand.self, VersionCommand.self]
+        subcommands: [Serve.self, Migrate.self, Ingest.self, Validate.self, BatchCommand.self, CatalogCommand.self, AuditCommand.self, SampleCommand.self, VersionCommand.self]
     )
 }
 

@@ -63,54 +63,62 @@ struct Ingest: AsyncParsableCommand {
     var sourceUnit: String
 
     func run() async throws {
-        let reader = try await global.reader()
-        let logger = LoggingSetup.bootstrap(reader: reader)
-        let storeConfiguration = StoreConfiguration(reader: reader)
-        let ingestion = IngestionConfiguration(reader: reader)
-        let raw = RawStore(directory: storeConfiguration.rawDirectory)
-        let keys = try SecurityConfiguration(reader: reader).keys(dataDirectory: storeConfiguration.dataDirectory)
         let encoding = try artefact.declaredEncoding()
         let format = try artefact.declaredFormat()
         let (files, resource, sourceUnit) = (artefact.files, artefact.resource, self.sourceUnit)
-        let user = ProcessInfo.processInfo.environment["USER"] ?? "cli"
-        let failed = try await storeConfiguration.withPreparedStore(logger: logger) { store in
-            let audit = AuditLog(store: store, keys: keys, logger: logger)
-            let collector = Collector(store: store, raw: raw, configuration: ingestion, audit: audit, logger: logger)
-            let batches = try await withThrowingTaskGroup(of: Void.self) { group in
-                // Themes follow the change feed while the files are collected, on their own connection.
-                group.addTask {
-                    try await ThemeProjector(store: store, wakeUps: collector.commits.stream, logger: logger).run()
-                }
-                var batches: [String] = []
-                for file in files {
-                    let acknowledgement = try await collector.submit(
-                        Submission(
-                            sourceUnit: sourceUnit, resourceID: resource, channel: .commandLine, artefact: .file(path: file),
-                            fileName: (file as NSString).lastPathComponent, format: format, declaredEncoding: encoding, submittedBy: "cli:\(user)",
-                            actor: AuditActor(kind: .platform, id: "cli:\(user)", unit: sourceUnit)
-                        )
+        let failed = try await collectPrintingReceipts(global: global) { collector, user in
+            var batches: [String] = []
+            for file in files {
+                let acknowledgement = try await collector.submit(
+                    Submission(
+                        sourceUnit: sourceUnit, resourceID: resource, channel: .commandLine, artefact: .file(path: file),
+                        fileName: (file as NSString).lastPathComponent, format: format, declaredEncoding: encoding, submittedBy: "cli:\(user)",
+                        actor: AuditActor(kind: .platform, id: "cli:\(user)", unit: sourceUnit)
                     )
-                    try await collector.process(batchID: acknowledgement.batch)
-                    batches.append(acknowledgement.batch)
-                }
-                collector.commits.continuation.finish()
-                try await group.waitForAll()
-                return batches
+                )
+                try await collector.process(batchID: acknowledgement.batch)
+                batches.append(acknowledgement.batch)
             }
-            // The projector only logs a failed step; the command must not report success past one.
-            try await ThemeProjector.catchUp(store)
-            try await audit.checkpointHead()
-            // One receipt, or an array of them for several files; problem rows are paged out of
-            // the store, so memory does not grow with the batch.
-            var failed = false
-            try await printReceipts(batches) { batch, indent in
-                guard let summary = try await collector.receiptSummary(batch: batch) else { return }
-                failed = failed || summary.status == .failed
-                try await collector.writeReceiptJSON(batch: summary, pretty: true, indent: indent) { print($0, terminator: "") }
-            }
-            return failed
+            return batches
         }
         if failed { throw ExitCode.failure }
+    }
+}
+
+/// Runs `collect` with a collector over the configured store, the subject theme following its
+/// commits, then prints the receipt of each batch it names (problem rows paged out of the store, so
+/// memory does not grow with the batch). Returns whether any of them failed.
+func collectPrintingReceipts(global: GlobalOptions, _ collect: @escaping @Sendable (Collector, _ user: String) async throws -> [String]) async throws -> Bool {
+    let reader = try await global.reader()
+    let logger = LoggingSetup.bootstrap(reader: reader)
+    let storeConfiguration = StoreConfiguration(reader: reader)
+    let ingestion = IngestionConfiguration(reader: reader)
+    let raw = RawStore(directory: storeConfiguration.rawDirectory)
+    let keys = try SecurityConfiguration(reader: reader).keys(dataDirectory: storeConfiguration.dataDirectory)
+    let user = ProcessInfo.processInfo.environment["USER"] ?? "cli"
+    return try await storeConfiguration.withPreparedStore(logger: logger) { store in
+        let audit = AuditLog(store: store, keys: keys, logger: logger)
+        let collector = Collector(store: store, raw: raw, configuration: ingestion, audit: audit, logger: logger)
+        let batches = try await withThrowingTaskGroup(of: Void.self) { group in
+            // Themes follow the change feed while the batches are collected, on their own connection.
+            group.addTask {
+                try await ThemeProjector(store: store, wakeUps: collector.commits.stream, logger: logger).run()
+            }
+            let batches = try await collect(collector, user)
+            collector.commits.continuation.finish()
+            try await group.waitForAll()
+            return batches
+        }
+        // The projector only logs a failed step; the command must not report success past one.
+        try await ThemeProjector.catchUp(store)
+        try await audit.checkpointHead()
+        var failed = false
+        try await printReceipts(batches) { batch, indent in
+            guard let summary = try await collector.receiptSummary(batch: batch) else { return }
+            failed = failed || summary.status == .failed
+            try await collector.writeReceiptJSON(batch: summary, pretty: true, indent: indent) { print($0, terminator: "") }
+        }
+        return failed
     }
 }
 

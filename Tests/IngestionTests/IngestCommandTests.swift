@@ -32,6 +32,36 @@ struct IngestCommandTests {
         }
     }
 
+    @Test("`batch retry` resumes a batch stopped for interrupting the server, after its committed rows, and audits it")
+    func retryInterrupted() async throws {
+        try await CrashResumeTests.withEnvironment(.sqlite) { environment, store, directory in
+            let file = try CrashResumeTests.sampleFile(in: directory, name: "penalties.csv", seed: 5, rows: 300, defects: .init(fixable: 0, rejected: 0, duplicate: 0))
+            // The batch as three starts that took the process down left it.
+            try await store.prepare(automaticMigration: true, logger: TestStores.logger)
+            let collector = Collector(store: store, raw: RawStore(directory: directory + "/data/raw"), logger: TestStores.logger)
+            let batch = try await collector.submit(
+                Submission(sourceUnit: PenaltyRows.submitter, resourceID: "admin_penalty", channel: .commandLine, artefact: .file(path: file), fileName: "penalties.csv", submittedBy: "test")
+            ).batch
+            for _ in 1...3 { _ = try await store.collection.claimBatch(id: batch) }
+
+            let ingest = try ChildProcess(try ChildProcess.credithub, ["ingest", "--resource", "admin_penalty", "--source-unit", PenaltyRows.submitter, file], environment: environment)
+            #expect(ingest.wait() == 1)
+            #expect(ingest.output.contains("processing_interrupted"))
+            #expect(try await store.collection.batch(id: batch)?.status == .failed)
+
+            let retry = try ChildProcess(try ChildProcess.credithub, ["batch", "retry", batch], environment: environment)
+            #expect(retry.wait() == 0, "\(retry.errorOutput)")
+            let receipt = try #require(try JSONSerialization.jsonObject(with: Data(retry.output.utf8)) as? [String: Any])
+            #expect(receipt["status"] as? String == "completed")
+            #expect((receipt["rows"] as? [String: Any])?["accepted"] as? Int == 300)
+            #expect(try await store.audit.entries(from: 0, limit: 100).contains { $0.action == "submission.retry" && $0.target == batch })
+
+            let again = try ChildProcess(try ChildProcess.credithub, ["batch", "retry", batch], environment: environment)
+            #expect(again.wait() != 0)
+            #expect(again.errorOutput.contains("only a failed batch is retried"))
+        }
+    }
+
     @Test("`catalog import` warns about a resource the catalogue allows only channels this platform does not serve")
     func importWarnsOfUnservedChannels() async throws {
         try await CrashResumeTests.withEnvironment(.sqlite) { environment, _, directory in

@@ -492,6 +492,19 @@ struct PipelineTests {
             #expect(failed.batchProblems.first?.message.contains("已 3 次意外中断") == true)
             #expect(try await collection.changes(after: 0, limit: 10, resourceIDs: nil, division: nil).isEmpty)
 
+            // Once the fault is fixed an operator retries it; a batch that is not failed is not retried.
+            let operatorActor = AuditActor(kind: .platform, id: "cli:operator", unit: "")
+            let retried = try await collector.retry(batchID: poisoned, actor: operatorActor)
+            #expect(retried.status == .completed)
+            #expect(retried.batchProblems.isEmpty)
+            #expect(retried.rows.accepted == 2)
+            do {
+                try await collector.retry(batchID: poisoned, actor: operatorActor)
+                Issue.record("a completed batch was retried")
+            } catch let error as CreditHubError {
+                #expect(error.code == "batch_not_failed")
+            }
+
             // Starts that ended in an error or a shutdown were released, and progress starts the count again.
             let healthy = try await submit(11)
             for _ in 1...5 {
