@@ -15,9 +15,9 @@ struct BatchCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Process failed batches again from after their last committed row, and print each receipt (回执) as JSON.",
             discussion: """
-                For a batch stopped with processing_interrupted once the fault that stopped the server is fixed, or one that \
-                failed for a reason since put right (a catalogue resource restored). Submitting the same bytes again only \
-                returns the failed batch. The rows already committed stay; the retry is audited. Exits 1 if a batch fails again.
+                For a batch stopped with processing_interrupted, once the fault that stopped the server is fixed: submitting \
+                the same bytes again only returns the failed batch. A batch failed as unreadable or without a header fails \
+                again the same way. The rows already committed stay; the retry is audited. Exits 1 if a batch fails again.
                 """
         )
 
