@@ -119,6 +119,16 @@ struct HostileInputTests {
         #expect(Self.cells(records) == [(0..<2_000).map(String.init)])
     }
 
+    @Test("A workbook part that inflates past the limit is refused, not read whole")
+    func workbookBomb() throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("hostile-\(UUID().uuidString).xlsx").path
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let workbook = "<workbook><sheets><sheet name=\"S\" r:id=\"rId1\"/></sheets><!--" + String(repeating: " ", count: DecodingLimits.maximumWorkbookPart) + "--></workbook>"
+        try XLSXBuilder.write(sheetXML: "<worksheet/>", sharedStringsXML: "<sst/>", to: path, workbookXML: workbook)
+        let error = #expect(throws: CreditHubError.self) { try Self.records(path: path, format: .xlsx) }
+        #expect(error?.chineseMessage?.contains("解压后超过") == true)
+    }
+
     @Test("A shared string or XML token past the limit is a damaged sheet")
     func longTokens() throws {
         let sharedString = #expect(throws: CreditHubError.self) {

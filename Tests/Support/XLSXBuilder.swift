@@ -51,11 +51,11 @@ public enum XLSXBuilder {
     }
 
     /// Writes a workbook whose first sheet and shared strings are the XML given, as it is.
-    public static func write(sheetXML sheet: String, sharedStringsXML strings: String, to path: String, sheetName: String = "Sheet1") throws {
+    public static func write(sheetXML sheet: String, sharedStringsXML strings: String, to path: String, sheetName: String = "Sheet1", workbookXML: String? = nil) throws {
         let parts: [(String, String)] = [
             ("[Content_Types].xml", "<?xml version=\"1.0\"?><Types xmlns=\"http://schemas.openxmlformats.org/package/2006/content-types\"/>"),
             ("xl/worksheets/sheet1.xml", sheet),
-            ("xl/workbook.xml", "<?xml version=\"1.0\"?><workbook xmlns=\"http://schemas.openxmlformats.org/spreadsheetml/2006/main\" xmlns:r=\"http://schemas.openxmlformats.org/officeDocument/2006/relationships\"><sheets><sheet name=\"\(sheetName)\" sheetId=\"1\" r:id=\"rId1\"/></sheets></workbook>"),
+            ("xl/workbook.xml", workbookXML ?? "<?xml version=\"1.0\"?><workbook xmlns=\"http://schemas.openxmlformats.org/spreadsheetml/2006/main\" xmlns:r=\"http://schemas.openxmlformats.org/officeDocument/2006/relationships\"><sheets><sheet name=\"\(sheetName)\" sheetId=\"1\" r:id=\"rId1\"/></sheets></workbook>"),
             ("xl/_rels/workbook.xml.rels", "<?xml version=\"1.0\"?><Relationships xmlns=\"http://schemas.openxmlformats.org/package/2006/relationships\"><Relationship Id=\"rId1\" Type=\"http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet\" Target=\"worksheets/sheet1.xml\"/></Relationships>"),
             ("xl/sharedStrings.xml", strings),
         ]

@@ -49,13 +49,19 @@ final class ArchiveReader {
         return buffer
     }
 
-    /// The whole current entry (for small parts such as an XLSX's shared strings).
-    func readAll() throws -> [UInt8] {
+    /// The whole current entry, for small parts such as an XLSX's workbook.
+    /// - Throws: `unreadable` past `maximum` bytes: a part that inflates further is a zip bomb or damage.
+    func readAll(maximum: Int) throws -> [UInt8] {
         var data: [UInt8] = []
         while true {
             let chunk = try readChunk()
             if chunk.isEmpty { return data }
             data += chunk
+            guard data.count <= maximum else {
+                throw CreditHubError(
+                    code: "unreadable", message: "a part of the archive inflates past \(maximum >> 20) MiB", chineseMessage: "文件中的部件解压后超过 \(maximum >> 20) MiB，文件可能已损坏"
+                )
+            }
         }
     }
 

@@ -16,6 +16,9 @@ public enum DecodingLimits {
     /// A single XML tag or text node of a spreadsheet part: Excel keeps a cell to 32,767 characters.
     static let maximumXMLToken = 4 << 20
 
+    /// The workbook part and its relationships, read whole: they list sheets, a few kilobytes.
+    static let maximumWorkbookPart = 4 << 20
+
     /// The shared strings a workbook may hold in memory (every distinct text of the sheet).
     static let maximumSharedStringBytes = 512 << 20
 

@@ -29,8 +29,8 @@ final class XLSXReader: RecordSource {
         while let name = try first.nextEntry() {
             names.append(name)
             switch name {
-            case "xl/workbook.xml": workbook = try first.readAll()
-            case "xl/_rels/workbook.xml.rels": relationships = try first.readAll()
+            case "xl/workbook.xml": workbook = try first.readAll(maximum: DecodingLimits.maximumWorkbookPart)
+            case "xl/_rels/workbook.xml.rels": relationships = try first.readAll(maximum: DecodingLimits.maximumWorkbookPart)
             case "xl/sharedStrings.xml": sharedStrings = try Self.parseSharedStrings(first)
             default: continue
             }
