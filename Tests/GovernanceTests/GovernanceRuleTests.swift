@@ -174,6 +174,22 @@ struct GovernanceRuleTests {
         #expect(Set(omitted.map(\.contentHash)).count == 5)
     }
 
+    @Test("Control characters (NUL from a UTF-16 file, a legacy export's padding) are removed and said; tabs and line breaks in text stay")
+    func controlCharacters() {
+        let row = Self.govern([
+            "CF_XDR_MC": "杭州\u{0}某某科技有限公司\u{1F}", "CF_WSH": "杭市监罚〔2023〕\u{7F}1号", "CF_XDR_SHXYM": Self.company + "\u{0}", "CF_SY": "第一行\n\t第二行\r\n",
+        ])
+        #expect(row.status == .fixed)
+        #expect(Self.value(row, "CF_XDR_MC") == "杭州某某科技有限公司")
+        #expect(Self.value(row, "CF_WSH") == "杭市监罚〔2023〕1号")
+        #expect(Self.value(row, "CF_XDR_SHXYM") == Self.company)
+        #expect(Self.value(row, "CF_SY") == "第一行\n\t第二行")
+        #expect(Set(row.issues.compactMap(\.field)) == ["CF_XDR_MC", "CF_WSH", "CF_XDR_SHXYM", "CF_SY"])
+        #expect(row.issues.first { $0.field == "CF_XDR_MC" }?.message.contains("去除不可见的控制字符") == true)
+        #expect(row.businessKey == "杭市监罚〔2023〕1号\u{1F}" + Self.company)
+        #expect(!row.subjectName.utf8.contains(0))
+    }
+
     @Test("Padding, ideographic spaces, full-width characters and lower case in codes are fixed and said")
     func codeClean() {
         let fullWidth = String(Self.company.unicodeScalars.map { scalar -> Character in

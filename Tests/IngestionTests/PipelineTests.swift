@@ -447,6 +447,22 @@ struct PipelineTests {
         }
     }
 
+    @Test("NUL and other control characters in values are removed before they reach the store, which refuses NUL in text", arguments: StoreBackend.allCases)
+    func controlCharacters(backend: StoreBackend) async throws {
+        try await Self.withCollector(backend) { collector in
+            let records = [
+                PenaltyRows.record(1, ["CF_XDR_MC": "杭州\u{0}某某科技有限公司", "CF_WSH": "杭市监罚〔2023〕1号\u{0}"]),
+                PenaltyRows.record(2, ["CF_SY": "违法\u{1}事实\n第二行"]),
+            ]
+            let receipt = try await Self.ingest(collector, Array(PenaltyRows.csv(records).utf8))
+            #expect(receipt.status == .completed)
+            #expect(receipt.rows == RowCounts(total: 2, accepted: 2, fixed: 2))
+            let stored = try await collector.store.collection.changes(after: 0, limit: 10, resourceIDs: nil, division: nil)
+            #expect(stored.map(\.subjectName).first == "杭州某某科技有限公司")
+            #expect(stored.allSatisfy { !$0.businessKey.utf8.contains(0) && !$0.json.contains(0) })
+        }
+    }
+
     @Test("A file damaged part-way fails saying where, keeping the rows before the damage, and is not retried", arguments: StoreBackend.allCases)
     func damagedPartWay(backend: StoreBackend) async throws {
         try await Self.withCollector(backend, chunkRows: 64) { collector in

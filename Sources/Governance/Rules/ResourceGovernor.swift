@@ -459,7 +459,7 @@ public struct ResourceGovernor: Sendable {
         // The common case for free text: nothing to do but count characters, in place.
         if rule.type == .string || rule.type == .text, let column = row.column(index) {
             let clean: Bool = row.input.withCell(column) { cell in
-                guard !TextNormalisation.needsTrim(cell) else { return false }
+                guard !TextNormalisation.needsTrim(cell), !TextNormalisation.hasControlCharacters(cell) else { return false }
                 if let maximum = rule.maximumLength, cell.count > maximum {
                     let length = TextNormalisation.scalarCount(cell)
                     if length > maximum { errors.append(IssueMessages.length(fields[index], length: length, maximum: maximum)) }
@@ -483,9 +483,11 @@ public struct ResourceGovernor: Sendable {
             return
         }
         let original = row.value(index)
-        var value = TextNormalisation.trim(original)
+        let visible = TextNormalisation.removingControlCharacters(original)
+        var value = TextNormalisation.trim(visible)
         var fixNotes: [(String, String)] = []
-        if value != original { fixNotes.append(("去除首尾空白", "removed surrounding spaces")) }
+        if visible != original { fixNotes.append(("去除不可见的控制字符", "removed invisible control characters")) }
+        if value != visible { fixNotes.append(("去除首尾空白", "removed surrounding spaces")) }
         defer {
             if !TextNormalisation.sameBytes(value, original) { row.replace(index, with: value) }
             // A cell of only spaces is simply empty, not worth a note.

@@ -35,6 +35,23 @@ enum TextNormalisation {
         return false
     }
 
+    /// Whether the text holds a control character other than tab and line breaks: NUL from a
+    /// UTF-16 file or a legacy export's padding, which no store keeps in text (PostgreSQL refuses it).
+    static func hasControlCharacters(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        for byte in bytes where byte < 0x20 || byte == 0x7F {
+            if byte != 0x09, byte != 0x0A, byte != 0x0D { return true }
+        }
+        return false
+    }
+
+    /// The text without control characters other than tab and line breaks.
+    static func removingControlCharacters(_ value: String) -> String {
+        var utf8 = Array(value.utf8)
+        guard utf8.withUnsafeBufferPointer(hasControlCharacters) else { return value }
+        utf8.removeAll { ($0 < 0x20 || $0 == 0x7F) && $0 != 0x09 && $0 != 0x0A && $0 != 0x0D }
+        return String(decoding: utf8, as: UTF8.self)
+    }
+
     /// Removes padding at both ends.
     static func trim(_ value: String) -> String {
         guard needsTrim(value) else { return value }
