@@ -1,4 +1,5 @@
 import Foundation
+import CreditKernel
 
 /// Character-level clean-ups every value goes through, written against UTF-8 so the common case
 /// (a value that needs nothing) costs a scan and no allocation.
@@ -38,7 +39,14 @@ enum TextNormalisation {
     /// Whether the text holds a control character other than tab and line breaks: NUL from a
     /// UTF-16 file or a legacy export's padding, which no store keeps in text (PostgreSQL refuses it).
     static func hasControlCharacters(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
-        for byte in bytes where byte < 0x20 || byte == 0x7F {
+        // Eight bytes at a time while none is a candidate; from the first that may be, byte by byte.
+        var index = 0
+        while index + 8 <= bytes.count {
+            let word = WordScan.word(bytes, at: index)
+            if WordScan.hasByte(below: 0x20, in: word) || WordScan.hasByte(0x7F, in: word) { break }
+            index += 8
+        }
+        for byte in bytes[index...] where byte < 0x20 || byte == 0x7F {
             if byte != 0x09, byte != 0x0A, byte != 0x0D { return true }
         }
         return false
@@ -46,8 +54,9 @@ enum TextNormalisation {
 
     /// The text without control characters other than tab and line breaks.
     static func removingControlCharacters(_ value: String) -> String {
+        var value = value
+        guard value.withUTF8(hasControlCharacters) else { return value }
         var utf8 = Array(value.utf8)
-        guard utf8.withUnsafeBufferPointer(hasControlCharacters) else { return value }
         utf8.removeAll { ($0 < 0x20 || $0 == 0x7F) && $0 != 0x09 && $0 != 0x0A && $0 != 0x0D }
         return String(decoding: utf8, as: UTF8.self)
     }
