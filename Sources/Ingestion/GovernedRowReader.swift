@@ -46,6 +46,7 @@ public final class GovernedRowReader {
                 break
             case .positional(let row):
                 if let mapping = governor.headerMapping(row.cells) {
+                    try Self.checkRequiredColumns(mapping, governor: governor)
                     self.mapping = mapping
                     return
                 }
@@ -60,6 +61,19 @@ public final class GovernedRowReader {
             code: IssueCode.noHeader.rawValue,
             message: "no header row naming the resource's fields (such as \(governor.resource.fields.prefix(4).map(\.id).joined(separator: ", "))) in the first 20 rows",
             chineseMessage: "前 20 行中未找到表头（应包含如 \(labels) 等列名）"
+        )
+    }
+
+    /// A file whose header lacks a required column is refused as a whole: each of its rows would be
+    /// rejected for that field, and a receipt listing it on every row tells the clerk less than
+    /// naming the columns once.
+    private static func checkRequiredColumns(_ mapping: HeaderMapping, governor: ResourceGovernor) throws {
+        let missing = governor.requiredFieldsWithoutColumn(mapping)
+        guard !missing.isEmpty else { return }
+        throw CreditHubError(
+            code: IssueCode.missingRequiredColumns.rawValue,
+            message: "the header has no column for the required fields \(missing.map { "\($0.id) (\($0.label))" }.joined(separator: ", ")): every row would be rejected; add the columns (the resource's template has them) and submit again",
+            chineseMessage: "表头缺少必填列：\(missing.map(\.label).joined(separator: "、"))，每一行都会因此被拒收；请按标准模板补齐这些列后重新提交"
         )
     }
 

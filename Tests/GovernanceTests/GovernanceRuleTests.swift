@@ -190,6 +190,18 @@ struct GovernanceRuleTests {
         #expect(!row.subjectName.utf8.contains(0))
     }
 
+    @Test("A header lacking a required column is named, unless a rule fills that field from a column the header has")
+    func requiredColumns() throws {
+        let labels = Self.license.resource.fields.map(\.label)
+        let full = try #require(Self.license.headerMapping(labels))
+        #expect(Self.license.requiredFieldsWithoutColumn(full).isEmpty)
+        // 许可编号 fills a missing 行政许可决定文书号.
+        let withoutDocumentNumber = try #require(Self.license.headerMapping(labels.filter { $0 != "行政许可决定文书号" }))
+        #expect(Self.license.requiredFieldsWithoutColumn(withoutDocumentNumber).isEmpty)
+        let withoutEither = try #require(Self.license.headerMapping(labels.filter { $0 != "行政许可决定文书号" && $0 != "许可编号" && $0 != "许可类别" }))
+        #expect(Self.license.requiredFieldsWithoutColumn(withoutEither).map(\.id) == ["XK_WSH", "XK_XKLB"])
+    }
+
     @Test("Padding, ideographic spaces, full-width characters and lower case in codes are fixed and said")
     func codeClean() {
         let fullWidth = String(Self.company.unicodeScalars.map { scalar -> Character in

@@ -438,6 +438,16 @@ struct PipelineTests {
             // The reason in Chinese for the clerk, in English for the integrator.
             #expect(noHeader.batchProblems.first?.message.hasPrefix("前 20 行中未找到表头") == true)
             #expect(noHeader.batchProblems.first?.messageEnglish.hasPrefix("no header row") == true)
+            // The wrong template: every row would be rejected for the same missing columns.
+            let header = PenaltyRows.header.filter { $0 != "处罚类别" && $0 != "数据来源单位" }
+            let rows = [PenaltyRows.record(1), PenaltyRows.record(2)].map { record in
+                zip(PenaltyRows.header, PenaltyRows.cells(record)).filter { header.contains($0.0) }.map { PenaltyRows.quote($0.1) }.joined(separator: ",")
+            }
+            let wrongTemplate = try await Self.ingest(collector, Array(([header.joined(separator: ",")] + rows).joined(separator: "\n").utf8))
+            #expect(wrongTemplate.status == .failed)
+            #expect(wrongTemplate.rows.total == 0)
+            #expect(wrongTemplate.batchProblems.map(\.code) == [.missingRequiredColumns])
+            #expect(wrongTemplate.batchProblems.first?.message.hasPrefix("表头缺少必填列：处罚类别、数据来源单位") == true)
             let brokenXLSX = try await Self.ingest(collector, [0x50, 0x4B, 0x03, 0x04, 1, 2, 3], fileName: "x.xlsx")
             #expect(brokenXLSX.status == .failed)
             #expect(brokenXLSX.batchProblems.first?.code == .unreadable)

@@ -48,7 +48,7 @@ public enum PenaltyRows {
         return lines.map { $0.map(quote).joined(separator: ",") }.joined(separator: "\r\n") + "\r\n"
     }
 
-    static func quote(_ cell: String) -> String {
+    public static func quote(_ cell: String) -> String {
         cell.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" }) ? "\"" + cell.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : cell
     }
 

@@ -265,6 +265,8 @@ public enum IssueCode: String, Sendable, Hashable, Codable, CaseIterable {
     case processingInterrupted = "processing_interrupted"
     /// No header row naming catalogue fields was found.
     case noHeader = "no_header"
+    /// The header has no column for required fields: every row would be rejected for them.
+    case missingRequiredColumns = "missing_required_columns"
     /// The submitting unit may not provide this resource or use this channel.
     case notPermitted = "not_permitted"
 }

@@ -177,6 +177,17 @@ public struct ResourceGovernor: Sendable {
         matcher.mapping(for: cells, fields: fields)
     }
 
+    /// Required fields a header has no column for and no rule fills from a column it has: every
+    /// row of such a file would be rejected for each of them.
+    public func requiredFieldsWithoutColumn(_ mapping: HeaderMapping) -> [FieldDefinition] {
+        let present = Set(mapping.columnFields.compactMap { $0 })
+        var filled: Set<Int> = []
+        for case .fillFrom(let target, let source) in rules where present.contains(source) {
+            filled.insert(target)
+        }
+        return requiredIndexes.filter { !present.contains($0) && !filled.contains($0) }.map { fields[$0] }
+    }
+
     /// Whether a row is a template instruction (表格说明 / 填表说明) rather than data.
     public static func isInstructionRow(_ row: TextRow) -> Bool {
         guard let column = (0..<row.count).first(where: { !row.cellIsEmpty($0) }) else { return false }
