@@ -132,81 +132,81 @@ public final class Collector: CollectionService, Sendable {
             logger.error("batch stopped after interrupting the server repeatedly", metadata: ["batch": "\(batchID)", "after_row": "\(job.processedRows)", "starts": "\(interruptedStarts)"])
         } else {
             do {
-                    try await withThrowingTaskGroup(of: Void.self) { group in
-                        let channel = AsyncThrowingChannel<ProducerMessage, any Error>()
-                        // Decoding and governance run ahead of the database writes, one chunk at a time.
-                        group.addTask {
+                try await withThrowingTaskGroup(of: Void.self) { group in
+                    let channel = AsyncThrowingChannel<ProducerMessage, any Error>()
+                    // Decoding and governance run ahead of the database writes, one chunk at a time.
+                    group.addTask {
+                        do {
+                            let reader: GovernedRowReader
                             do {
-                                let reader: GovernedRowReader
-                                do {
-                                    reader = try GovernedRowReader(path: path, format: format, declaredEncoding: declaredEncoding, governor: governor, submittingUnit: sourceUnit)
-                                } catch let error as CreditHubError {
-                                    await channel.send(.unreadable(Issue(batchProblem: error)))
-                                    channel.finish()
-                                    return
-                                }
-                                await channel.send(.started(reader.decoding))
-                                do {
-                                    try reader.skip(skip)
-                                    try await reader.governChunks(chunkSize, parallelism: parallelism) { chunk in
-                                        await channel.send(.chunk(chunk))
-                                    }
-                                } catch let error as CreditHubError {
-                                    // Damaged part-way: reading again would meet the same damage, so the batch
-                                    // ends here, keeping the rows before it.
-                                    await channel.send(.unreadable(Issue(batchProblem: error)))
-                                    channel.finish()
-                                    return
-                                }
-                                await channel.send(.finished(reader.decoding))
+                                reader = try GovernedRowReader(path: path, format: format, declaredEncoding: declaredEncoding, governor: governor, submittingUnit: sourceUnit)
+                            } catch let error as CreditHubError {
+                                await channel.send(.unreadable(Issue(batchProblem: error)))
                                 channel.finish()
-                            } catch {
-                                channel.fail(error)
+                                return
                             }
-                        }
-                        // Chunk N is classified (against the store and chunk N-1's results) while chunk N-1 is
-                        // written: the database is never idle waiting for a lookup.
-                        try await withThrowingTaskGroup(of: (positionAfter: Int, positions: ClosedRange<Int64>?).self) { writes in
-                            var writing = false
-                            var overlay = Overlay()
-                            var previousPositions: ClosedRange<Int64>?
-                            func finishWrite() async throws {
-                                guard writing, let written = try await writes.next() else { return }
-                                writing = false
-                                previousPositions = written.positions
-                                _ = try job.handle(.chunkCommitted(rows: written.positionAfter - job.processedRows))
-                            }
-                            for try await message in channel {
-                                switch message {
-                                case .unreadable(let issue):
-                                    try await finishWrite()
-                                    _ = try job.handle(.unreadable)
-                                    try await store.collection.finishBatch(id: batchID, status: .failed, completedAt: Date(), batchProblems: [issue])
-                                    logger.warning("batch unreadable", metadata: ["batch": "\(batchID)", "reason": "\(issue.message)"])
-                                case .started(let decoding):
-                                    try await store.collection.startBatch(id: batchID, decoding: decoding)
-                                case .chunk(let chunk):
-                                    let prepared = try await prepare(chunk, overlay: overlay, classifier: classifier)
-                                    try await finishWrite()
-                                    let before = job.processedRows
-                                    let previous = previousPositions
-                                    writes.addTask {
-                                        let positions = try await self.write(prepared, batchID: batchID, processedBefore: before, previousPositions: previous, classifier: classifier)
-                                        return (chunk.positionAfter, positions)
-                                    }
-                                    writing = true
-                                    overlay = prepared.overlay
-                                case .finished(let decoding):
-                                    try await finishWrite()
-                                    try await store.collection.startBatch(id: batchID, decoding: decoding)
-                                    _ = try job.handle(.endOfInput)
-                                    try await store.collection.finishBatch(id: batchID, status: .completed, completedAt: Date(), batchProblems: [])
+                            await channel.send(.started(reader.decoding))
+                            do {
+                                try reader.skip(skip)
+                                try await reader.governChunks(chunkSize, parallelism: parallelism) { chunk in
+                                    await channel.send(.chunk(chunk))
                                 }
+                            } catch let error as CreditHubError {
+                                // Damaged part-way: reading again would meet the same damage, so the batch
+                                // ends here, keeping the rows before it.
+                                await channel.send(.unreadable(Issue(batchProblem: error)))
+                                channel.finish()
+                                return
                             }
-                            try await finishWrite()
+                            await channel.send(.finished(reader.decoding))
+                            channel.finish()
+                        } catch {
+                            channel.fail(error)
                         }
-                        try await group.waitForAll()
                     }
+                    // Chunk N is classified (against the store and chunk N-1's results) while chunk N-1 is
+                    // written: the database is never idle waiting for a lookup.
+                    try await withThrowingTaskGroup(of: (positionAfter: Int, positions: ClosedRange<Int64>?).self) { writes in
+                        var writing = false
+                        var overlay = Overlay()
+                        var previousPositions: ClosedRange<Int64>?
+                        func finishWrite() async throws {
+                            guard writing, let written = try await writes.next() else { return }
+                            writing = false
+                            previousPositions = written.positions
+                            _ = try job.handle(.chunkCommitted(rows: written.positionAfter - job.processedRows))
+                        }
+                        for try await message in channel {
+                            switch message {
+                            case .unreadable(let issue):
+                                try await finishWrite()
+                                _ = try job.handle(.unreadable)
+                                try await store.collection.finishBatch(id: batchID, status: .failed, completedAt: Date(), batchProblems: [issue])
+                                logger.warning("batch unreadable", metadata: ["batch": "\(batchID)", "reason": "\(issue.message)"])
+                            case .started(let decoding):
+                                try await store.collection.startBatch(id: batchID, decoding: decoding)
+                            case .chunk(let chunk):
+                                let prepared = try await prepare(chunk, overlay: overlay, classifier: classifier)
+                                try await finishWrite()
+                                let before = job.processedRows
+                                let previous = previousPositions
+                                writes.addTask {
+                                    let positions = try await self.write(prepared, batchID: batchID, processedBefore: before, previousPositions: previous, classifier: classifier)
+                                    return (chunk.positionAfter, positions)
+                                }
+                                writing = true
+                                overlay = prepared.overlay
+                            case .finished(let decoding):
+                                try await finishWrite()
+                                try await store.collection.startBatch(id: batchID, decoding: decoding)
+                                _ = try job.handle(.endOfInput)
+                                try await store.collection.finishBatch(id: batchID, status: .completed, completedAt: Date(), batchProblems: [])
+                            }
+                        }
+                        try await finishWrite()
+                    }
+                    try await group.waitForAll()
+                }
             } catch {
                 // It ended without taking the server down (an error, a shutdown): not an interruption.
                 try? await store.collection.releaseBatch(id: batchID)
