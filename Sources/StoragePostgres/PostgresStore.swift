@@ -43,6 +43,7 @@ public final class PostgresStore: CreditStore, Service {
 
     private func applyMigrations() async throws -> MigrationOutcome {
         try await client.transaction(logger: logger) { connection in
+            try await Self.checkEncoding(connection, logger: logger)
             // One migrator at a time across every replica sharing the database.
             try await connection.query("SELECT pg_advisory_xact_lock(\(PostgresSchema.migrationLockKey))", logger: logger)
             try await connection.query(
@@ -68,6 +69,20 @@ public final class PostgresStore: CreditStore, Service {
                 applied.append(migration.name)
             }
             return MigrationOutcome(fromVersion: before, toVersion: before + applied.count, applied: applied)
+        }
+    }
+
+    /// Records hold any Chinese character (a rare one in a name included) and PostgreSQL refuses, row
+    /// by row, what its encoding cannot hold: a database in EUC_CN would take most chunks and refuse
+    /// some forever. Checked before the schema is created or changed, so such a database is named
+    /// at deployment rather than found by a stuck batch.
+    static func checkEncoding(_ connection: PostgresConnection, logger: Logger) async throws {
+        let encoding = try await connection.query("SHOW server_encoding", logger: logger).decode(String.self).first { _ in true } ?? "unknown"
+        guard encoding == "UTF8" else {
+            throw CreditHubError(
+                code: "database_encoding",
+                message: "the database's encoding is \(encoding), but CreditHub needs UTF8 to store every character a record may hold: create it with CREATE DATABASE … ENCODING 'UTF8' TEMPLATE template0"
+            )
         }
     }
 

@@ -38,6 +38,20 @@ struct StoreConformanceTests {
         }
     }
 
+    @Test("A PostgreSQL database not in UTF8 is refused before any table is made, naming the fix")
+    func databaseEncoding() async throws {
+        try await TestStores.withStore(.postgres, migrate: false, postgresOptions: "ENCODING 'EUC_CN' LC_COLLATE 'C' LC_CTYPE 'C' TEMPLATE template0") { store, _ in
+            do {
+                _ = try await store.migrate()
+                Issue.record("a database in EUC_CN was migrated")
+            } catch let error as CreditHubError {
+                #expect(error.code == "database_encoding")
+                #expect(error.message.contains("EUC_CN") && error.message.contains("ENCODING 'UTF8'"))
+            }
+            #expect(try await store.schemaVersion() == 0)
+        }
+    }
+
     @Test("Without automatic migration an out-of-date schema is an error that names the fix", arguments: StoreBackend.allCases)
     func preparationWithoutMigration(backend: StoreBackend) async throws {
         try await TestStores.withStore(backend, migrate: false) { store in

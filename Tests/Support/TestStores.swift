@@ -45,10 +45,11 @@ public enum TestStores {
     }
 
     /// Runs `body` with a fresh store and direct access to its database (SQLite file, or the
-    /// PostgreSQL database as the superuser).
+    /// PostgreSQL database as the superuser, created with `postgresOptions`).
     public static func withStore<Result: Sendable>(
         _ backend: StoreBackend,
         migrate: Bool = true,
+        postgresOptions: String = "",
         _ body: @Sendable (any CreditStore, DirectDatabase) async throws -> Result
     ) async throws -> Result {
         switch backend {
@@ -59,7 +60,7 @@ public enum TestStores {
                 return try await body(store, .sqlite(path: path))
             }
         case .postgres:
-            return try await withPostgresDatabase { url in
+            return try await withPostgresDatabase(options: postgresOptions) { url in
                 let store = PostgresStore(configuration: try PostgresStore.configuration(url: url), logger: logger)
                 return try await store.withRunning { store in
                     if migrate { _ = try await store.migrate() }
@@ -78,14 +79,14 @@ public enum TestStores {
     }
 
     /// Creates a database with a unique name on the test cluster, runs `body` with its URL, drops it.
-    public static func withPostgresDatabase<Result: Sendable>(_ body: @Sendable (String) async throws -> Result) async throws -> Result {
+    public static func withPostgresDatabase<Result: Sendable>(options: String = "", _ body: @Sendable (String) async throws -> Result) async throws -> Result {
         let adminURL = try postgresURL
         let name = "t_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
         let admin = PostgresClient(configuration: try PostgresStore.configuration(url: adminURL), backgroundLogger: logger)
         return try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { await admin.run() }
             defer { group.cancelAll() }
-            try await admin.query(PostgresQuery(unsafeSQL: "CREATE DATABASE \(name)"), logger: logger)
+            try await admin.query(PostgresQuery(unsafeSQL: "CREATE DATABASE \(name) \(options)"), logger: logger)
             var components = URLComponents(string: adminURL)!
             components.path = "/\(name)"
             do {
