@@ -9,11 +9,16 @@ import Testing
 /// Seeded mutations of realistic files in every format: stray quotes and tags, cut and repeated
 /// spans, broken multi-byte characters, references beyond the sheet. Whatever the bytes,
 /// validation answers with a receipt whose counts add up; it never traps or stalls.
-/// `CREDITHUB_FUZZ_ITERATIONS` runs more of them (the default keeps `make test` quick).
+/// `CREDITHUB_FUZZ_ITERATIONS` runs more of them (the default keeps `make test` quick), from seed
+/// `CREDITHUB_FUZZ_FIRST_SEED` (0), so a long run can go on where the last one stopped.
 @Suite("Mutated artefacts", .timeLimit(.minutes(5)))
 struct MutatedArtefactTests {
     static let resource = Catalogue.standard.resource("admin_penalty")!
-    static let iterations = ProcessInfo.processInfo.environment["CREDITHUB_FUZZ_ITERATIONS"].flatMap(Int.init) ?? 120
+    static let seeds: Range<Int> = {
+        let environment = ProcessInfo.processInfo.environment
+        let first = environment["CREDITHUB_FUZZ_FIRST_SEED"].flatMap(Int.init) ?? 0
+        return first..<(first + (environment["CREDITHUB_FUZZ_ITERATIONS"].flatMap(Int.init) ?? 120))
+    }()
 
     /// Header and rows from the sample generator, defects included.
     static let sample: (header: [String], rows: [[String]]) = {
@@ -78,7 +83,7 @@ struct MutatedArtefactTests {
         let text = ([Self.sample.header] + Self.sample.rows).map { $0.map { "\"\($0.replacingOccurrences(of: "\"", with: "\"\""))\"" }.joined(separator: ",") }
             .joined(separator: "\r\n")
         let seeds = [Array(text.utf8), SampleCodes.gb18030(text)]
-        for seed in 0..<Self.iterations {
+        for seed in Self.seeds {
             var random = SplitMix64(seed: UInt64(seed))
             try await Self.validate(Self.mutate(seeds[seed % 2], &random), format: .csv, seed: seed)
         }
@@ -91,7 +96,7 @@ struct MutatedArtefactTests {
         }
         let lines = Array(objects.joined(separator: "\n").utf8)
         let document = Array(("{\"records\": [" + objects.joined(separator: ",\n") + "]}").utf8)
-        for seed in 0..<Self.iterations {
+        for seed in Self.seeds {
             var random = SplitMix64(seed: UInt64(seed))
             try await Self.validate(Self.mutate(lines, &random), format: .jsonLines, seed: seed)
             try await Self.validate(Self.mutate(document, &random), format: .json, seed: seed)
@@ -114,7 +119,7 @@ struct MutatedArtefactTests {
         let sharedStrings = "<sst>" + strings.map { "<si><t>\($0)</t></si>" }.joined() + "</sst>"
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("mutated-\(UUID().uuidString).xlsx").path
         defer { try? FileManager.default.removeItem(atPath: path) }
-        for seed in 0..<Self.iterations {
+        for seed in Self.seeds {
             var random = SplitMix64(seed: UInt64(seed))
             let mutatedSheet = String(decoding: Self.mutate(Array(sheet.utf8), &random), as: UTF8.self)
             let mutatedStrings = seed % 3 == 0 ? String(decoding: Self.mutate(Array(sharedStrings.utf8), &random), as: UTF8.self) : sharedStrings
