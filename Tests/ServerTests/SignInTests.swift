@@ -337,6 +337,31 @@ struct ConsoleReceiptTests {
                 let all = try await open("/submissions/all", as: reviewer)
                 #expect(all.1.contains("href=\"/submissions/\(acknowledgement.batch)\""))
                 #expect(!(try await open("/submissions", as: stranger).1.contains(acknowledgement.batch)))
+                #expect(!mine.1.contains("class=\"error\""), "a completed batch has no batch problem to show")
+                #expect(!mine.1.contains("Unknown columns"))
+            }
+        }
+    }
+
+    @Test("A failed batch's receipt page says why, in Chinese and English", arguments: StoreBackend.allCases)
+    func failureReason(backend: StoreBackend) async throws {
+        try await TestPlatform.with(backend) { platform in
+            let own = try await platform.unit()
+            let (clerk, _) = try await platform.person("clerk", roles: [.providerOperator], unit: own)
+            let header = PenaltyRows.header.filter { $0 != "处罚类别" }
+            let csv = header.joined(separator: ",") + "\n" + Array(repeating: "x", count: header.count).joined(separator: ",") + "\n"
+            let acknowledgement = try await platform.collector.submit(
+                Submission(sourceUnit: own.code, resourceID: "admin_penalty", channel: .terminalUpload, artefact: .bytes(Data(csv.utf8)), fileName: "a.csv", submittedBy: "clerk")
+            )
+            try await platform.application().test(.live) { client in
+                #expect(try await platform.collector.waitForCompletion(batch: acknowledgement.batch, timeout: .seconds(30))?.status == .failed)
+                let session = try await platform.session(for: clerk)
+                let page = try await client.execute(
+                    uri: "/submissions/\(acknowledgement.batch)", method: .get, headers: [.cookie: "credithub_session=\(session.token)", .accept: "text/html"]
+                ) { String(buffer: $0.body) }
+                #expect(page.contains("<code>missing_required_columns</code> 表头缺少必填列：处罚类别"))
+                #expect(page.contains("the header has no column for the required fields CF_CFLB"))
+                #expect(!page.contains("Columns the file lacks"), "the header was refused before its columns were recorded")
             }
         }
     }

@@ -425,7 +425,12 @@ struct ConsoleRoutes: Sendable {
             "total": receipt.rows.total, "accepted": receipt.rows.accepted, "fixed": receipt.rows.fixed, "rejected": receipt.rows.rejected,
             "duplicate": receipt.rows.duplicate, "conflict": receipt.rows.conflict, "problems": problems, "hasRejected": receipt.rows.rejected > 0,
             "moreProblems": problems.count == Self.problemRowsShown, "shown": Self.problemRowsShown,
+            // Why a batch failed (an unreadable file, the wrong template) is the first thing a clerk needs.
+            "batchProblems": receipt.batchProblems.map { ["code": $0.code.rawValue, "message": $0.message, "messageEnglish": $0.messageEnglish] },
         ]
+        // A section renders for any string, even an empty one: only columns there are.
+        if !receipt.missingColumns.isEmpty { values["missingColumns"] = receipt.missingColumns.joined(separator: "、") }
+        if !receipt.unknownColumns.isEmpty { values["unknownColumns"] = receipt.unknownColumns.joined(separator: "、") }
         if let quality = receipt.quality {
             values["quality"] = ["completeness": String(format: "%.3f", quality.completeness), "validity": String(format: "%.3f", quality.validity), "uniqueness": String(format: "%.3f", quality.uniqueness)]
         }

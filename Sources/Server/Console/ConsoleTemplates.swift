@@ -139,6 +139,9 @@ enum ConsoleTemplates {
 
     static let receipt = """
         <p>资源 Resource: {{resource}} · 编码 Encoding: {{encoding}} · 状态 Status: <strong>{{status}}</strong></p>
+        {{#batchProblems}}<p class="error"><code>{{code}}</code> {{message}}<br>{{messageEnglish}}</p>{{/batchProblems}}
+        {{#missingColumns}}<p class="hint">文件没有的列 Columns the file lacks: {{missingColumns}}</p>{{/missingColumns}}
+        {{#unknownColumns}}<p class="hint">未识别的列（已忽略）Unknown columns (ignored): {{unknownColumns}}</p>{{/unknownColumns}}
         <p>总数 {{total}} · 入库 {{accepted}}（含修正 {{fixed}}）· 拒绝 {{rejected}} · 重复 {{duplicate}} · 冲突 {{conflict}}</p>
         {{#quality}}<p>完整性 Completeness {{completeness}} · 有效性 Validity {{validity}} · 唯一性 Uniqueness {{uniqueness}}</p>{{/quality}}
         <p>{{#hasRejected}}<a href="/submissions/{{batch}}/rejected.csv">下载被拒绝的行（可在 Excel 中修改后重新提交）Download the rejected rows</a> · {{/hasRejected}}<a href="/submissions/{{batch}}/receipt.json">下载完整回执 Download the whole receipt (JSON)</a></p>
