@@ -13,6 +13,11 @@ public enum SourceRecord: Sendable, Hashable {
     /// A record longer than `DecodingLimits.maximumRecordBytes`, skipped to its end: rejected whole.
     case tooLong
 
+    /// A row as a decoder completed it: too long when it was cut.
+    init(_ row: TextRow) {
+        self = row.isTruncated ? .tooLong : .positional(row)
+    }
+
     public static func == (lhs: SourceRecord, rhs: SourceRecord) -> Bool {
         switch (lhs, rhs) {
         case (.positional(let a), .positional(let b)): a == b
@@ -129,7 +134,7 @@ final class DelimitedTextReader: RecordSource {
             parseBuffered(final: final)
         }
         defer { pendingIndex += 1 }
-        return pending[pendingIndex].isTruncated ? .tooLong : .positional(pending[pendingIndex])
+        return SourceRecord(pending[pendingIndex])
     }
 
     private func parseBuffered(final: Bool) {

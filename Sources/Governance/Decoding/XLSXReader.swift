@@ -72,8 +72,7 @@ final class XLSXReader: RecordSource {
         }
         guard nextPendingRow < sheet.pendingRows.count else { return nil }
         defer { nextPendingRow += 1 }
-        let row = sheet.pendingRows[nextPendingRow]
-        return row.isTruncated ? .tooLong : .positional(row)
+        return SourceRecord(sheet.pendingRows[nextPendingRow])
     }
 
     /// A cell's `t` attribute: how its value is stored.
