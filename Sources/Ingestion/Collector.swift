@@ -166,15 +166,17 @@ public final class Collector: CollectionService, Sendable {
                     }
                     // Chunk N is classified (against the store and chunk N-1's results) while chunk N-1 is
                     // written: the database is never idle waiting for a lookup.
-                    try await withThrowingTaskGroup(of: (positionAfter: Int, positions: ClosedRange<Int64>?).self) { writes in
+                    try await withThrowingTaskGroup(of: (positionAfter: Int, written: WrittenChunk).self) { writes in
                         var writing = false
                         var overlay = Overlay()
                         var previousPositions: ClosedRange<Int64>?
+                        var problemRowsStored = batch.problemRowsStored
                         func finishWrite() async throws {
-                            guard writing, let written = try await writes.next() else { return }
+                            guard writing, let (positionAfter, written) = try await writes.next() else { return }
                             writing = false
                             previousPositions = written.positions
-                            _ = try job.handle(.chunkCommitted(rows: written.positionAfter - job.processedRows))
+                            problemRowsStored += written.problemRowsStored
+                            _ = try job.handle(.chunkCommitted(rows: positionAfter - job.processedRows))
                         }
                         for try await message in channel {
                             switch message {
@@ -190,9 +192,12 @@ public final class Collector: CollectionService, Sendable {
                                 try await finishWrite()
                                 let before = job.processedRows
                                 let previous = previousPositions
+                                let allowance = max(0, self.configuration.maximumProblemRows - problemRowsStored)
                                 writes.addTask {
-                                    let positions = try await self.write(prepared, batchID: batchID, processedBefore: before, previousPositions: previous, classifier: classifier)
-                                    return (chunk.positionAfter, positions)
+                                    let written = try await self.write(
+                                        prepared, batchID: batchID, processedBefore: before, previousPositions: previous, problemAllowance: allowance, classifier: classifier
+                                    )
+                                    return (chunk.positionAfter, written)
                                 }
                                 writing = true
                                 overlay = prepared.overlay
@@ -231,7 +236,7 @@ public final class Collector: CollectionService, Sendable {
             metadata: [
                 "batch": "\(batchID)", "status": "\(finished.status.rawValue)", "rows": "\(finished.rows.total)",
                 "accepted": "\(finished.rows.accepted)", "rejected": "\(finished.rows.rejected)", "duplicate": "\(finished.rows.duplicate)",
-                "conflict": "\(finished.rows.conflict)", "elapsed": "\(ContinuousClock.now - started)",
+                "conflict": "\(finished.rows.conflict)", "problems_omitted": "\(finished.problemsOmitted)", "elapsed": "\(ContinuousClock.now - started)",
             ]
         )
         return finished
@@ -295,29 +300,39 @@ public final class Collector: CollectionService, Sendable {
         return PreparedChunk(chunk: chunk, keys: keys, head: head, outcome: outcome, overlay: next)
     }
 
-    /// Writes a classified chunk and returns the change-feed positions its versions took; if
-    /// another writer changed one of its records meanwhile, the chunk is looked up and classified
-    /// again (the previous chunk, at `previousPositions`, is written by then).
+    /// What writing a chunk did.
+    struct WrittenChunk: Sendable {
+        /// The change-feed positions its versions took.
+        var positions: ClosedRange<Int64>?
+        var problemRowsStored: Int
+    }
+
+    /// Writes a classified chunk, storing at most `problemAllowance` of its problem rows (the rest
+    /// are counted as omitted); if another writer changed one of its records meanwhile, the chunk
+    /// is looked up and classified again (the previous chunk, at `previousPositions`, is written by then).
     private func write(
-        _ prepared: PreparedChunk, batchID: String, processedBefore: Int, previousPositions: ClosedRange<Int64>?, classifier: ChunkClassifier
-    ) async throws -> ClosedRange<Int64>? {
+        _ prepared: PreparedChunk, batchID: String, processedBefore: Int, previousPositions: ClosedRange<Int64>?, problemAllowance: Int,
+        classifier: ChunkClassifier
+    ) async throws -> WrittenChunk {
         var prepared = prepared
         var attempt = 1
         while true {
             let clock = ContinuousClock()
             let start = clock.now
+            let problems = prepared.outcome.problems
+            let stored = min(problems.count, problemAllowance)
             do {
                 let positions = try await store.collection.commitChunk(
                     ChunkCommit(
                         batchID: batchID, processedRowsBefore: processedBefore, processedRowsAfter: prepared.chunk.positionAfter,
                         counts: prepared.outcome.counts, tally: prepared.outcome.tally, observedHead: prepared.head,
                         previousChunkPositions: previousPositions, keyHashes: prepared.keys, versions: prepared.outcome.versions,
-                        conflicts: prepared.outcome.conflicts, problems: prepared.outcome.problems
+                        conflicts: prepared.outcome.conflicts, problems: Array(problems.prefix(stored)), problemsOmitted: problems.count - stored
                     )
                 )
                 logger.debug("chunk written", metadata: ["rows": "\(prepared.chunk.rows.count)", "commit": "\(clock.now - start)"])
                 commits.continuation.yield()
-                return positions
+                return WrittenChunk(positions: positions, problemRowsStored: stored)
             } catch is StaleChunkError where attempt < 5 {
                 logger.debug("chunk raced another writer; classifying again", metadata: ["batch": "\(batchID)", "attempt": "\(attempt)"])
                 prepared = try await prepare(prepared.chunk, overlay: Overlay(), classifier: classifier)
@@ -375,7 +390,7 @@ public final class Collector: CollectionService, Sendable {
             fileName: stored.batch.fileName, format: stored.decoding?.format ?? stored.batch.format,
             encoding: stored.decoding?.encoding ?? stored.batch.declaredEncoding, status: stored.status, receivedAt: stored.batch.receivedAt,
             completedAt: stored.completedAt, rows: stored.rows, quality: stored.quality, unknownColumns: stored.decoding?.unknownColumns ?? [],
-            missingColumns: stored.decoding?.missingColumns ?? [], batchProblems: stored.batchProblems, problems: []
+            missingColumns: stored.decoding?.missingColumns ?? [], batchProblems: stored.batchProblems, problems: [], problemsOmitted: stored.problemsOmitted
         )
     }
 

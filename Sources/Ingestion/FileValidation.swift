@@ -11,10 +11,12 @@ public enum FileValidation {
     public static let chunkRows = 2_000
 
     /// The file's receipt. Problem rows go to `problemSink` in row order as they are found when one
-    /// is given (the receipt then holds none), so they need not all be in memory at once.
+    /// is given (the receipt then holds none), so they need not all be in memory at once; past
+    /// `maximumProblemRows` they are only counted, as the pipeline does.
     public static func validate(
         path: String, resource: Resource, sourceUnit: String, format declared: ArtefactFormat?, encoding: TextEncoding?, chunkRows: Int = chunkRows,
-        parallelism: Int = ProcessInfo.processInfo.activeProcessorCount, problemSink: (([ProblemRow]) throws -> Void)? = nil
+        parallelism: Int = ProcessInfo.processInfo.activeProcessorCount, maximumProblemRows: Int = IngestionConfiguration.defaultMaximumProblemRows,
+        problemSink: (([ProblemRow]) throws -> Void)? = nil
     ) async throws -> Receipt {
         let fileName = (path as NSString).lastPathComponent
         let format = ArtefactDecoding.format(declared: declared, fileName: fileName, path: path)
@@ -24,13 +26,15 @@ public enum FileValidation {
         var counts = RowCounts()
         var tally = QualityTally()
         var problems: [ProblemRow] = []
+        var problemsListed = 0
+        var problemsOmitted = 0
         var seen = SeenRecords()
         func receipt(status: BatchStatus, decoding: BatchDecoding?, batchProblems: [Issue]) -> Receipt {
             Receipt(
                 batch: "validation", resource: resource.id, sourceUnit: sourceUnit, channel: .commandLine, fileName: fileName, format: format,
                 encoding: decoding?.encoding ?? encoding, status: status, receivedAt: received, completedAt: Date(), rows: counts,
                 quality: status == .completed ? tally.scores(rows: counts) : nil, unknownColumns: decoding?.unknownColumns ?? [],
-                missingColumns: decoding?.missingColumns ?? [], batchProblems: batchProblems, problems: problems
+                missingColumns: decoding?.missingColumns ?? [], batchProblems: batchProblems, problems: problems, problemsOmitted: problemsOmitted
             )
         }
         let reader: GovernedRowReader
@@ -45,10 +49,13 @@ public enum FileValidation {
                 seen.record(outcome.current)
                 counts = counts + outcome.counts
                 tally = tally + outcome.tally
+                let listed = outcome.problems.prefix(max(0, maximumProblemRows - problemsListed)).map(\.problem)
+                problemsListed += listed.count
+                problemsOmitted += outcome.problems.count - listed.count
                 if let problemSink {
-                    try problemSink(outcome.problems.map(\.problem))
+                    try problemSink(listed)
                 } else {
-                    problems += outcome.problems.map(\.problem)
+                    problems += listed
                 }
             }
         } catch let error as CreditHubError {

@@ -19,6 +19,11 @@ import Configuration
 /// - `ingest.batches-at-once` (`CREDITHUB_INGEST_BATCHES_AT_ONCE`): batches the server's worker
 ///   processes at the same time, default `2`, so a clerk's small file is not queued behind a data
 ///   bureau's million rows.
+/// - `ingest.maximum-problem-rows` (`CREDITHUB_INGEST_MAXIMUM_PROBLEM_ROWS`): problem rows (rejected,
+///   fixed, duplicate, conflict) a batch stores row by row for its receipt and `rejected.csv`,
+///   default `1000000`. Past it rows are still governed, counted and (when accepted) stored, and the
+///   receipt gives how many problem rows it does not list, so a file of millions of broken lines
+///   cannot fill the database with their issues.
 /// - `ingest.maximum-interrupted-starts` (`CREDITHUB_INGEST_MAXIMUM_INTERRUPTED_STARTS`): how many
 ///   times processing a batch may take the server down (a crash, a kill, running out of memory)
 ///   before it gets past the row it had reached, default `3`. The next start fails the batch at
@@ -30,14 +35,18 @@ public struct IngestionConfiguration: Sendable {
     public var parallelism: Int
     public var batchesAtOnce: Int
     public var maximumInterruptedStarts: Int
+    public var maximumProblemRows: Int
 
     public static let defaultChunkRows = 20_000
+    public static let defaultMaximumProblemRows = 1_000_000
     public static let defaultChunkBytes = 10 << 20
 
     public init(
         chunkRows: Int = defaultChunkRows, chunkBytes: Int = defaultChunkBytes, rescanInterval: Duration = .seconds(60),
-        parallelism: Int = ProcessInfo.processInfo.activeProcessorCount, batchesAtOnce: Int = 2, maximumInterruptedStarts: Int = 3
+        parallelism: Int = ProcessInfo.processInfo.activeProcessorCount, batchesAtOnce: Int = 2, maximumInterruptedStarts: Int = 3,
+        maximumProblemRows: Int = defaultMaximumProblemRows
     ) {
+        self.maximumProblemRows = max(0, maximumProblemRows)
         self.chunkRows = max(1, chunkRows)
         self.chunkBytes = max(1, chunkBytes)
         self.rescanInterval = rescanInterval
@@ -53,7 +62,8 @@ public struct IngestionConfiguration: Sendable {
             rescanInterval: .seconds(reader.int(forKey: "ingest.rescan-seconds", default: 60)),
             parallelism: reader.int(forKey: "ingest.parallelism", default: ProcessInfo.processInfo.activeProcessorCount),
             batchesAtOnce: reader.int(forKey: "ingest.batches-at-once", default: 2),
-            maximumInterruptedStarts: reader.int(forKey: "ingest.maximum-interrupted-starts", default: 3)
+            maximumInterruptedStarts: reader.int(forKey: "ingest.maximum-interrupted-starts", default: 3),
+            maximumProblemRows: reader.int(forKey: "ingest.maximum-problem-rows", default: Self.defaultMaximumProblemRows)
         )
     }
 

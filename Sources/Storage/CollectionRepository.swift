@@ -164,8 +164,14 @@ public struct StoredBatch: Sendable, Hashable {
     public var decoding: BatchDecoding?
     public var batchProblems: [Issue]
     public var completedAt: Date?
+    /// Problem rows counted but not stored row by row, past `ingest.maximum-problem-rows`.
+    public var problemsOmitted: Int
 
-    public init(batch: NewBatch, status: BatchStatus, processedRows: Int, rows: RowCounts, tally: QualityTally, decoding: BatchDecoding?, batchProblems: [Issue], completedAt: Date?) {
+    public init(
+        batch: NewBatch, status: BatchStatus, processedRows: Int, rows: RowCounts, tally: QualityTally, decoding: BatchDecoding?, batchProblems: [Issue],
+        completedAt: Date?, problemsOmitted: Int = 0
+    ) {
+        self.problemsOmitted = problemsOmitted
         self.batch = batch
         self.status = status
         self.processedRows = processedRows
@@ -177,6 +183,9 @@ public struct StoredBatch: Sendable, Hashable {
     }
 
     public var quality: QualityScores? { status == .completed ? tally.scores(rows: rows) : nil }
+
+    /// Problem rows stored row by row so far: every row but a clean accepted one is a problem row.
+    public var problemRowsStored: Int { rows.fixed + rows.rejected + rows.duplicate + rows.conflict - problemsOmitted }
 }
 
 /// The current version of a record, as far as classification needs it.
@@ -401,12 +410,15 @@ public struct ChunkCommit: Sendable {
     public var versions: [RecordVersion]
     public var conflicts: [ConflictRecord]
     public var problems: [StoredProblem]
+    /// The chunk's problem rows beyond the batch's allowance, counted and not stored.
+    public var problemsOmitted: Int
 
     public init(
         batchID: String, processedRowsBefore: Int, processedRowsAfter: Int, counts: RowCounts, tally: QualityTally, observedHead: Int64,
         previousChunkPositions: ClosedRange<Int64>? = nil, keyHashes: [Digest128], versions: [RecordVersion], conflicts: [ConflictRecord],
-        problems: [StoredProblem]
+        problems: [StoredProblem], problemsOmitted: Int = 0
     ) {
+        self.problemsOmitted = problemsOmitted
         self.batchID = batchID
         self.processedRowsBefore = processedRowsBefore
         self.processedRowsAfter = processedRowsAfter

@@ -12,7 +12,7 @@ struct PostgresCollectionRepository: CollectionRepository {
     static let batchColumns = """
         id, resource_id, resource_version, source_unit, channel, sha256, size, file_name, format, declared_encoding, idempotency_key,
         submitted_by, received_at, status, processed_rows, total, accepted, fixed, rejected, duplicate, conflict, complete_rows,
-        valid_rows, dated_rows, timely_rows, decoding, batch_problems, completed_at
+        valid_rows, dated_rows, timely_rows, decoding, batch_problems, completed_at, problems_omitted
         """
 
     // MARK: - Batches
@@ -89,7 +89,8 @@ struct PostgresCollectionRepository: CollectionRepository {
             ),
             decoding: try decoding.map { try StorageCoding.decode(BatchDecoding.self, $0) },
             batchProblems: try StorageCoding.decode([Issue].self, try value("batch_problems")),
-            completedAt: try value("completed_at")
+            completedAt: try value("completed_at"),
+            problemsOmitted: Int(try value("problems_omitted", Int64.self))
         )
     }
 
@@ -344,7 +345,8 @@ struct PostgresCollectionRepository: CollectionRepository {
                     accepted = accepted + \(chunk.counts.accepted), fixed = fixed + \(chunk.counts.fixed), rejected = rejected + \(chunk.counts.rejected),
                     duplicate = duplicate + \(chunk.counts.duplicate), conflict = conflict + \(chunk.counts.conflict),
                     complete_rows = complete_rows + \(chunk.tally.completeRows), valid_rows = valid_rows + \(chunk.tally.validRows),
-                    dated_rows = dated_rows + \(chunk.tally.datedRows), timely_rows = timely_rows + \(chunk.tally.timelyRows)
+                    dated_rows = dated_rows + \(chunk.tally.datedRows), timely_rows = timely_rows + \(chunk.tally.timelyRows),
+                    problems_omitted = problems_omitted + \(chunk.problemsOmitted)
                 WHERE id = \(chunk.batchID)
                 """,
                 logger: logger

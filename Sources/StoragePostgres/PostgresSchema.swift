@@ -308,5 +308,13 @@ enum PostgresSchema {
             ALTER TABLE batches ADD COLUMN interrupted_at_row bigint NOT NULL DEFAULT -1;
             """
         ),
+        (
+            "0008_problems_omitted",
+            """
+            -- Problem rows past a batch's allowance are counted, not stored: a file of broken lines
+            -- must not turn each few bytes into a stored problem row.
+            ALTER TABLE batches ADD COLUMN problems_omitted bigint NOT NULL DEFAULT 0;
+            """
+        ),
     ]
 }

@@ -128,7 +128,8 @@ struct SQLiteCollectionRepository: CollectionRepository {
             tally: QualityTally(completeRows: row["complete_rows"], validRows: row["valid_rows"], datedRows: row["dated_rows"], timelyRows: row["timely_rows"]),
             decoding: try decoding.map { try StorageCoding.decode(BatchDecoding.self, $0) },
             batchProblems: try StorageCoding.decode([Issue].self, row["batch_problems"]),
-            completedAt: (row["completed_at"] as Double?).map(Date.init(timeIntervalSince1970:))
+            completedAt: (row["completed_at"] as Double?).map(Date.init(timeIntervalSince1970:)),
+            problemsOmitted: row["problems_omitted"]
         )
     }
 
@@ -247,12 +248,13 @@ struct SQLiteCollectionRepository: CollectionRepository {
                 sql: """
                     UPDATE batches SET processed_rows = ?, total = total + ?, accepted = accepted + ?, fixed = fixed + ?, rejected = rejected + ?,
                         duplicate = duplicate + ?, conflict = conflict + ?, complete_rows = complete_rows + ?, valid_rows = valid_rows + ?,
-                        dated_rows = dated_rows + ?, timely_rows = timely_rows + ?
+                        dated_rows = dated_rows + ?, timely_rows = timely_rows + ?, problems_omitted = problems_omitted + ?
                     WHERE id = ?
                     """,
                 arguments: [
                     chunk.processedRowsAfter, chunk.counts.total, chunk.counts.accepted, chunk.counts.fixed, chunk.counts.rejected, chunk.counts.duplicate,
-                    chunk.counts.conflict, chunk.tally.completeRows, chunk.tally.validRows, chunk.tally.datedRows, chunk.tally.timelyRows, chunk.batchID,
+                    chunk.counts.conflict, chunk.tally.completeRows, chunk.tally.validRows, chunk.tally.datedRows, chunk.tally.timelyRows, chunk.problemsOmitted,
+                    chunk.batchID,
                 ]
             )
             return positions

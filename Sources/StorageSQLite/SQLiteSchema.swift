@@ -309,6 +309,14 @@ enum SQLiteSchema {
             ALTER TABLE batches ADD COLUMN interrupted_at_row INTEGER NOT NULL DEFAULT -1;
             """
         ),
+        (
+            // Problem rows past a batch's allowance are counted, not stored: a file of broken lines
+            // must not turn each few bytes into a stored problem row.
+            "0009_problems_omitted",
+            """
+            ALTER TABLE batches ADD COLUMN problems_omitted INTEGER NOT NULL DEFAULT 0;
+            """
+        ),
     ]
 
     static let createMigrationsTable = """

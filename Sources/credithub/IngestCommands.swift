@@ -158,11 +158,12 @@ struct Validate: AsyncParsableCommand {
         // Problem rows wait in a temporary file per file and are printed a page at a time, like
         // `ingest`'s, so memory does not grow with them.
         var receipts: [(receipt: Receipt, problems: ProblemSpill)] = []
+        let ingestion = IngestionConfiguration(reader: try await global.reader())
         for file in artefact.files {
             let spill = try ProblemSpill()
             let receipt = try await FileValidation.validate(
                 path: file, resource: resource, sourceUnit: sourceUnit, format: try artefact.declaredFormat(), encoding: try artefact.declaredEncoding(),
-                problemSink: spill.append
+                maximumProblemRows: ingestion.maximumProblemRows, problemSink: spill.append
             )
             receipts.append((receipt, spill))
         }

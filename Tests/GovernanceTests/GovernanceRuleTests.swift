@@ -84,9 +84,23 @@ struct GovernanceRuleTests {
         // A field in two columns takes the first that is not empty.
         let twice = try govern(fields + ["CF_WSH"], record.map { $0 == Self.validPenalty["CF_WSH"] ? "" : $0 } + ["杭市监罚〔2023〕99号"])
         #expect(Self.value(twice, "CF_WSH") == "杭市监罚〔2023〕99号")
-        // Cells missing at the end are missing values; cells beyond the header are reported.
+        // Cells missing at the end are missing values, and absent required ones one issue together;
+        // cells beyond the header are reported.
         let short = try govern(fields, Array(record.dropLast(2)))
-        #expect(short.issues.contains { $0.code == .required && $0.field == "CF_SJLYDM" })
+        #expect(Self.codes(short) == [.missingCells])
+        #expect(short.issues[0].messageEnglish.contains("CF_SJLYDM"))
+        #expect(!short.complete && short.valid)
+        let cut = try govern(fields, ["a"])
+        #expect(Self.codes(cut) == [.missingCells])
+        let absentRequired = Self.penalty.resource.fields.dropFirst().filter(\.required).count
+        #expect(cut.issues[0].message.contains("少于表头的 \(fields.count) 列") && cut.issues[0].message.hasSuffix("等 \(absentRequired) 项"))
+        var emptyName = record
+        emptyName[fields.firstIndex(of: "CF_XDR_MC")!] = ""
+        let shortAndEmpty = try govern(fields, Array(emptyName.dropLast(2)))
+        #expect(Set(Self.codes(shortAndEmpty)) == [.required, .missingCells])
+        #expect(shortAndEmpty.issues.first { $0.code == .required }?.field == "CF_XDR_MC")
+        #expect(fields.last == "BZ")
+        #expect(try govern(fields, Array(record.dropLast())).status == .accepted)
         let long = try govern(fields, record + ["", "多余"])
         #expect(Self.codes(long) == [.extraCells])
         #expect(Self.codes(try govern(fields, record + ["", " "])) != [.extraCells])

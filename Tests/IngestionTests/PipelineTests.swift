@@ -12,12 +12,16 @@ import Testing
 @Suite("Collection pipeline")
 struct PipelineTests {
     /// A collector over a fresh store and raw directory.
-    static func withCollector(_ backend: StoreBackend, chunkRows: Int = 5000, _ body: @Sendable (Collector) async throws -> Void) async throws {
+    static func withCollector(
+        _ backend: StoreBackend, chunkRows: Int = 5000, maximumProblemRows: Int = IngestionConfiguration.defaultMaximumProblemRows,
+        _ body: @Sendable (Collector) async throws -> Void
+    ) async throws {
         try await TestStores.withStore(backend) { store in
             try await store.prepare(automaticMigration: true, logger: TestStores.logger)
             let raw = FileManager.default.temporaryDirectory.appendingPathComponent("raw-\(UUID().uuidString)").path
             defer { try? FileManager.default.removeItem(atPath: raw) }
-            try await body(Collector(store: store, raw: RawStore(directory: raw), configuration: .init(chunkRows: chunkRows), logger: TestStores.logger))
+            let configuration = IngestionConfiguration(chunkRows: chunkRows, maximumProblemRows: maximumProblemRows)
+            try await body(Collector(store: store, raw: RawStore(directory: raw), configuration: configuration, logger: TestStores.logger))
         }
     }
 
@@ -356,6 +360,50 @@ struct PipelineTests {
             #expect(pages == onePage)
             #expect(String(decoding: pages, as: UTF8.self).components(separatedBy: "\r\n").filter { !$0.isEmpty }.count == 7)
             #expect(try await collector.writeRejectedRowsCSV(batch: "B-none") { _ in Testing.Issue.record("wrote for a missing batch") } == false)
+        }
+    }
+
+    @Test("Past the batch's allowance, problem rows are counted but not listed; accepted rows are stored as usual", arguments: StoreBackend.allCases)
+    func problemAllowance(backend: StoreBackend) async throws {
+        // Every second row rejected, and a line cut short after its first cell: one issue for it.
+        let records = (1...12).map { number in
+            number.isMultiple(of: 2) ? PenaltyRows.record(number, ["CF_XDR_SHXYM": "91330100716105852E"]) : PenaltyRows.record(number)
+        }
+        let bytes = Array((PenaltyRows.csv(records) + "杭州某某\r\n").utf8)
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("a-\(UUID().uuidString).csv").path
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        FileManager.default.createFile(atPath: path, contents: Data(bytes))
+        let validated = try await FileValidation.validate(
+            path: path, resource: Catalogue.standard.resource("admin_penalty")!, sourceUnit: PenaltyRows.submitter, format: nil, encoding: nil, chunkRows: 3,
+            maximumProblemRows: 4
+        )
+        #expect(validated.rows == RowCounts(total: 13, accepted: 6, rejected: 7))
+        #expect(validated.problems.map(\.row) == [2, 4, 6, 8])
+        #expect(validated.problemsOmitted == 3)
+        try await Self.withCollector(backend, chunkRows: 3, maximumProblemRows: 4) { collector in
+            let receipt = try await Self.ingest(collector, bytes)
+            #expect(receipt.rows == validated.rows)
+            #expect(receipt.problems == validated.problems)
+            #expect(receipt.problemsOmitted == 3)
+            #expect(try await collector.store.collection.changes(after: 0, limit: 100, resourceIDs: nil, division: nil).count == 6)
+            let summary = try #require(try await collector.receiptSummary(batch: receipt.batch))
+            var written = ""
+            try await collector.writeReceiptJSON(batch: summary, pretty: false, pageRows: 2) { written += $0 }
+            #expect(written.contains(#""problems_omitted":3"#))
+            var csv = Data()
+            #expect(try await collector.writeRejectedRowsCSV(batch: receipt.batch) { csv += $0 })
+            #expect(String(decoding: csv, as: UTF8.self).components(separatedBy: "\r\n").filter { !$0.isEmpty }.count == 5)
+        }
+        // Under the allowance nothing is omitted, and the receipt has no such field; the cut line's one issue says what it lacks.
+        try await Self.withCollector(backend, chunkRows: 3) { collector in
+            let receipt = try await Self.ingest(collector, bytes)
+            #expect(receipt.problemsOmitted == nil)
+            #expect(receipt.problems.count == 7)
+            #expect(receipt.problems.last?.issues.map(\.code) == [.missingCells])
+            let summary = try #require(try await collector.receiptSummary(batch: receipt.batch))
+            var written = ""
+            try await collector.writeReceiptJSON(batch: summary, pretty: false, pageRows: 2) { written += $0 }
+            #expect(!written.contains("problems_omitted"))
         }
     }
 

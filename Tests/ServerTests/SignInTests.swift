@@ -365,4 +365,25 @@ struct ConsoleReceiptTests {
             }
         }
     }
+
+    @Test("A receipt page says how many problem rows it does not list past the batch's allowance", arguments: StoreBackend.allCases)
+    func problemsOmitted(backend: StoreBackend) async throws {
+        try await TestPlatform.with(backend, ingestion: .init(chunkRows: 3, maximumProblemRows: 1)) { platform in
+            let own = try await platform.unit()
+            let (clerk, _) = try await platform.person("clerk", roles: [.providerOperator], unit: own)
+            let csv = PenaltyRows.csv((1...3).map { PenaltyRows.record($0, ["CF_XDR_MC": ""]) })
+            let acknowledgement = try await platform.collector.submit(
+                Submission(sourceUnit: own.code, resourceID: "admin_penalty", channel: .terminalUpload, artefact: .bytes(Data(csv.utf8)), fileName: "a.csv", submittedBy: "clerk")
+            )
+            try await platform.application().test(.live) { client in
+                #expect(try await platform.collector.waitForCompletion(batch: acknowledgement.batch, timeout: .seconds(30))?.status == .completed)
+                let session = try await platform.session(for: clerk)
+                let page = try await client.execute(
+                    uri: "/submissions/\(acknowledgement.batch)", method: .get, headers: [.cookie: "credithub_session=\(session.token)", .accept: "text/html"]
+                ) { String(buffer: $0.body) }
+                #expect(page.contains("另有 2 个问题行超出本批次逐行记录的上限"))
+                #expect(page.contains("拒绝 3"))
+            }
+        }
+    }
 }

@@ -38,7 +38,8 @@ struct TestPlatform: Sendable {
     let raw: String
 
     static func with<Result: Sendable>(
-        _ backend: StoreBackend, development: Bool = false, _ body: @Sendable (TestPlatform) async throws -> Result
+        _ backend: StoreBackend, development: Bool = false, ingestion: IngestionConfiguration = .init(chunkRows: 3),
+        _ body: @Sendable (TestPlatform) async throws -> Result
     ) async throws -> Result {
         try await TestStores.withStore(backend) { store in
             try await store.prepare(automaticMigration: true, logger: TestStores.logger)
@@ -51,7 +52,7 @@ struct TestPlatform: Sendable {
             let identity = IdentityService(
                 store: store, keys: keys, audit: audit, configuration: SecurityConfiguration(bcryptCost: 4), logger: TestStores.logger, now: { clock.now }
             )
-            let collector = Collector(store: store, raw: RawStore(directory: raw), configuration: .init(chunkRows: 3), audit: audit, logger: TestStores.logger)
+            let collector = Collector(store: store, raw: RawStore(directory: raw), configuration: ingestion, audit: audit, logger: TestStores.logger)
             let platform = TestPlatform(
                 store: store, keys: keys, audit: audit, identity: identity, collector: collector, clock: clock,
                 configuration: ServerConfiguration(host: "127.0.0.1", port: 0, developmentMode: development, maximumUploadBytes: 1 << 20), raw: raw

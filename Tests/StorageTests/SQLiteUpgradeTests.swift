@@ -28,7 +28,7 @@ struct SQLiteUpgradeTests {
                 }
             }
             let store = try SQLiteStore(path: path)
-            #expect(try await store.migrate().applied == ["0007_records_rowid_sequence", "0008_batch_claims"])
+            #expect(try await store.migrate().applied == ["0007_records_rowid_sequence", "0008_batch_claims", "0009_problems_omitted"])
             let feed = try await store.collection.changes(after: 0, limit: 10, resourceIDs: nil, division: nil)
             #expect(feed.map(\.sequence) == [5, 9])
             #expect(feed.map(\.eventDate) == ["2024-01-02", "2024-01-02"])

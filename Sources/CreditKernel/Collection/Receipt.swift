@@ -24,6 +24,9 @@ public struct Receipt: Sendable, Hashable, Codable {
     /// Problems with the artefact as a whole (unreadable file, no header).
     public var batchProblems: [Issue]
     public var problems: [ProblemRow]
+    /// Problem rows counted in `rows` but not listed, past the batch's allowance (a file of broken
+    /// lines); absent when every problem row is listed.
+    public var problemsOmitted: Int?
 
     public init(
         batch: String,
@@ -41,8 +44,10 @@ public struct Receipt: Sendable, Hashable, Codable {
         unknownColumns: [String],
         missingColumns: [String],
         batchProblems: [Issue],
-        problems: [ProblemRow]
+        problems: [ProblemRow],
+        problemsOmitted: Int = 0
     ) {
+        self.problemsOmitted = problemsOmitted > 0 ? problemsOmitted : nil
         self.batch = batch
         self.resource = resource
         self.sourceUnit = sourceUnit
@@ -70,6 +75,7 @@ public struct Receipt: Sendable, Hashable, Codable {
         case unknownColumns = "unknown_columns"
         case missingColumns = "missing_columns"
         case batchProblems = "batch_problems"
+        case problemsOmitted = "problems_omitted"
     }
 }
 
@@ -251,6 +257,8 @@ public enum IssueCode: String, Sendable, Hashable, Codable, CaseIterable {
     case encoding
     /// The row has more cells than the header.
     case extraCells = "extra_cells"
+    /// The row ends before the columns of required fields: one issue for all of them.
+    case missingCells = "missing_cells"
     /// A quote opening a cell is never closed; it was read as text and the rows after it read as usual.
     case unclosedQuote = "unclosed_quote"
     /// The record is longer than any record can be (a damaged file): skipped whole, rows after it read as usual.

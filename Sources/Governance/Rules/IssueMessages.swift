@@ -142,6 +142,20 @@ enum IssueMessages {
         )
     }
 
+    /// A row that ends before the columns of `absent`, required fields: one issue rather than one
+    /// per field, so a file of broken short lines does not store a dozen issues per line.
+    static func missingCells(count: Int, columns: Int, absent: [FieldDefinition]) -> Issue {
+        let named = absent.prefix(3)
+        let more = absent.count - named.count
+        return Issue(
+            field: nil, code: .missingCells,
+            message: "本行只有 \(count) 列，少于表头的 \(columns) 列，缺少必填项"
+                + named.map { "「\($0.label)」" }.joined(separator: "、") + (more > 0 ? " 等 \(absent.count) 项" : ""),
+            messageEnglish: "the row has \(count) cells but the header has \(columns) columns; required "
+                + named.map(\.id).joined(separator: ", ") + (more > 0 ? " and \(more) more" : "") + " missing"
+        )
+    }
+
     static let unclosedQuote = Issue(
         field: nil, code: .unclosedQuote,
         message: "本行有一个英文引号（\"）开始的单元格没有闭合引号，已把它当作普通字符读取；请删除多余的引号或补上闭合引号后重新提交",

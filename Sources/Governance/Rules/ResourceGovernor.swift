@@ -235,7 +235,8 @@ public struct ResourceGovernor: Sendable {
             let field = column < columns.count ? columns[column].map { fields[$0] } : nil
             issues.append(IssueMessages.encoding(field))
         }
-        return govern(&working, preIssues: issues, position: position, submittingUnit: submittingUnit)
+        let shortRow = row.count < columns.count ? (cells: row.count, columns: columns.count) : nil
+        return govern(&working, preIssues: issues, shortRow: shortRow, position: position, submittingUnit: submittingUnit)
     }
 
     /// Governs one positional row given as separate cells.
@@ -309,7 +310,9 @@ public struct ResourceGovernor: Sendable {
         return govern(&working, preIssues: issues, position: position, submittingUnit: submittingUnit)
     }
 
-    func govern(_ row: inout WorkingRow, preIssues: [Issue], position: Int, submittingUnit: String) -> GovernedRow {
+    /// - Parameter shortRow: set for a positional row with fewer cells than the header's columns;
+    ///   required fields whose columns lie past its end are reported together.
+    func govern(_ row: inout WorkingRow, preIssues: [Issue], shortRow: (cells: Int, columns: Int)? = nil, position: Int, submittingUnit: String) -> GovernedRow {
         var errors = preIssues
         var fixes: [Issue] = []
         var complete = true
@@ -327,9 +330,17 @@ public struct ResourceGovernor: Sendable {
             }
         }
         // 3. Required values.
+        var absent: [FieldDefinition] = []
         for index in requiredIndexes where row.isEmpty(index) {
-            errors.append(IssueMessages.required(fields[index]))
+            if shortRow != nil, row.column(index) == nil {
+                absent.append(fields[index])
+            } else {
+                errors.append(IssueMessages.required(fields[index]))
+            }
             complete = false
+        }
+        if let shortRow, !absent.isEmpty {
+            errors.append(IssueMessages.missingCells(count: shortRow.cells, columns: shortRow.columns, absent: absent))
         }
         // 4. Cross-field rules.
         for rule in rules {
@@ -393,7 +404,7 @@ public struct ResourceGovernor: Sendable {
         )
     }
 
-    static let missingValueCodes: Set<IssueCode> = [.required, .conditionalRequired]
+    static let missingValueCodes: Set<IssueCode> = [.required, .conditionalRequired, .missingCells]
 
     /// A record the decoder skipped as longer than any record can be.
     public func tooLong(position: Int) -> GovernedRow {

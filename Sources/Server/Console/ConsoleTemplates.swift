@@ -143,6 +143,7 @@ enum ConsoleTemplates {
         {{#missingColumns}}<p class="hint">文件没有的列 Columns the file lacks: {{missingColumns}}</p>{{/missingColumns}}
         {{#unknownColumns}}<p class="hint">未识别的列（已忽略）Unknown columns (ignored): {{unknownColumns}}</p>{{/unknownColumns}}
         <p>总数 {{total}} · 入库 {{accepted}}（含修正 {{fixed}}）· 拒绝 {{rejected}} · 重复 {{duplicate}} · 冲突 {{conflict}}</p>
+        {{#problemsOmitted}}<p class="hint">另有 {{problemsOmitted}} 个问题行超出本批次逐行记录的上限，只计入了上面的数量（文件可能已损坏或用错了模板）。/ {{problemsOmitted}} more problem rows are counted above but not listed, past the batch's limit (the file may be damaged or the wrong template).</p>{{/problemsOmitted}}
         {{#quality}}<p>完整性 Completeness {{completeness}} · 有效性 Validity {{validity}} · 唯一性 Uniqueness {{uniqueness}}</p>{{/quality}}
         <p>{{#hasRejected}}<a href="/submissions/{{batch}}/rejected.csv">下载被拒绝的行（可在 Excel 中修改后重新提交）Download the rejected rows</a> · {{/hasRejected}}<a href="/submissions/{{batch}}/receipt.json">下载完整回执 Download the whole receipt (JSON)</a></p>
         <table><thead><tr><th>行 Row</th><th>结果 Result</th><th>问题 Issues</th></tr></thead><tbody>
