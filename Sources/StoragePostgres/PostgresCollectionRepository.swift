@@ -423,8 +423,13 @@ struct PostgresCollectionRepository: CollectionRepository {
     }
 
     func recordHistory(resourceID: String, businessKey: String) async throws -> [RecordVersion] {
-        try await fetchVersions(
-            "SELECT \(unescaped: Self.versionColumns) FROM records WHERE resource_id = \(resourceID) AND business_key = \(businessKey) ORDER BY version"
+        // The key index finds the versions; without it this was a scan of every record.
+        let keyHash = ByteBuffer(bytes: Digest128.businessKey(resourceID: resourceID, businessKey: businessKey).bytes)
+        return try await fetchVersions(
+            """
+            SELECT \(unescaped: Self.versionColumns) FROM records
+            WHERE key_hash = \(keyHash) AND resource_id = \(resourceID) AND business_key = \(businessKey) ORDER BY version
+            """
         )
     }
 

@@ -369,8 +369,10 @@ struct SQLiteCollectionRepository: CollectionRepository {
 
     func recordHistory(resourceID: String, businessKey: String) async throws -> [RecordVersion] {
         try await pool.read { db in
+            // The key index finds the versions; without it this was a scan of every record.
             try Row.fetchAll(
-                db, sql: "SELECT * FROM records WHERE resource_id = ? AND business_key = ? ORDER BY version", arguments: [resourceID, businessKey]
+                db, sql: "SELECT * FROM records WHERE key_hash = ? AND resource_id = ? AND business_key = ? ORDER BY version",
+                arguments: [Data(Digest128.businessKey(resourceID: resourceID, businessKey: businessKey).bytes), resourceID, businessKey]
             ).map(Self.version)
         }
     }

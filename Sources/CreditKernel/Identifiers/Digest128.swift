@@ -1,3 +1,4 @@
+import Crypto
 /// A 128-bit digest (a truncated SHA-256): record keys and content hashes. Two words, so it hashes,
 /// compares and copies without touching the heap.
 public struct Digest128: Sendable, Hashable, Comparable, CustomStringConvertible {
@@ -43,5 +44,25 @@ public struct Digest128: Sendable, Hashable, Comparable, CustomStringConvertible
 
     public static func < (lhs: Digest128, rhs: Digest128) -> Bool {
         (lhs.high, lhs.low) < (rhs.high, rhs.low)
+    }
+}
+
+extension Digest128 {
+    /// What a record's business key hash starts with for `resourceID`: one data, one source is per resource.
+    public static func businessKeyPrefix(resourceID: String) -> [UInt8] {
+        Array((resourceID + "\u{1F}").utf8)
+    }
+
+    /// The hash a record is stored and looked up under: SHA-256 of the resource's prefix and the
+    /// business key (fields joined by U+001F), its first 16 bytes.
+    public static func businessKey(prefix: [UInt8], key: [UInt8]) -> Digest128 {
+        var hasher = SHA256()
+        hasher.update(data: prefix)
+        hasher.update(data: key)
+        return hasher.finalize().withUnsafeBytes(Digest128.init(prefixOf:))
+    }
+
+    public static func businessKey(resourceID: String, businessKey: String) -> Digest128 {
+        Self.businessKey(prefix: businessKeyPrefix(resourceID: resourceID), key: Array(businessKey.utf8))
     }
 }

@@ -158,7 +158,7 @@ public struct ResourceGovernor: Sendable {
         subjectTypes = resource.subject.typeValues.map { (Array($0.key.utf8), $0.value) }
         sourceUnitIndex = resource.sourceUnitField.flatMap { indexByID[$0] }
         eventDateIndex = resource.timeliness.flatMap { indexByID[$0.dateField] }
-        resourceKeyPrefix = Array((resource.id + "\u{1F}").utf8)
+        resourceKeyPrefix = Digest128.businessKeyPrefix(resourceID: resource.id)
         var jsonKeys: [UInt8] = []
         var jsonKeyEnds: [Int] = []
         for field in resource.fields {
@@ -437,10 +437,7 @@ public struct ResourceGovernor: Sendable {
             key.append(0x1F)
             key.append(contentsOf: subject.utf8)
         }
-        var keyHasher = SHA256()
-        keyHasher.update(data: resourceKeyPrefix)
-        keyHasher.update(data: key)
-        let keyHash = keyHasher.finalize().withUnsafeBytes(Digest128.init(prefixOf:))
+        let keyHash = Digest128.businessKey(prefix: resourceKeyPrefix, key: key)
         func identity(_ contentHash: SHA256.Digest, _ json: [UInt8]) -> RowIdentity {
             RowIdentity(
                 businessKey: String(decoding: key, as: UTF8.self), subjectCode: subject, subjectType: subjectType, sourceUnit: sourceUnit, keyHash: keyHash,
