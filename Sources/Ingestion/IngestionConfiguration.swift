@@ -14,6 +14,9 @@ import Configuration
 ///   short ones; the bench's rows (about 470 bytes) stay under it.
 /// - `ingest.rescan-seconds` (`CREDITHUB_INGEST_RESCAN_SECONDS`): how often the worker looks for
 ///   unfinished batches (after a failure, or left by another replica), default `60`.
+/// - `ingest.maximum-retry-seconds` (`CREDITHUB_INGEST_MAXIMUM_RETRY_SECONDS`): the longest wait
+///   before a batch whose processing keeps failing without progress is tried again, default `900`.
+///   The first wait is `rescan-seconds` and each further failure at the same row doubles it.
 /// - `ingest.parallelism` (`CREDITHUB_INGEST_PARALLELISM`): chunks governed at once while the
 ///   store writes, default the number of CPU cores.
 /// - `ingest.batches-at-once` (`CREDITHUB_INGEST_BATCHES_AT_ONCE`): batches the server's worker
@@ -32,6 +35,7 @@ public struct IngestionConfiguration: Sendable {
     public var chunkRows: Int
     public var chunkBytes: Int
     public var rescanInterval: Duration
+    public var maximumRetryInterval: Duration
     public var parallelism: Int
     public var batchesAtOnce: Int
     public var maximumInterruptedStarts: Int
@@ -43,6 +47,7 @@ public struct IngestionConfiguration: Sendable {
 
     public init(
         chunkRows: Int = defaultChunkRows, chunkBytes: Int = defaultChunkBytes, rescanInterval: Duration = .seconds(60),
+        maximumRetryInterval: Duration = .seconds(900),
         parallelism: Int = ProcessInfo.processInfo.activeProcessorCount, batchesAtOnce: Int = 2, maximumInterruptedStarts: Int = 3,
         maximumProblemRows: Int = defaultMaximumProblemRows
     ) {
@@ -50,6 +55,7 @@ public struct IngestionConfiguration: Sendable {
         self.chunkRows = max(1, chunkRows)
         self.chunkBytes = max(1, chunkBytes)
         self.rescanInterval = rescanInterval
+        self.maximumRetryInterval = max(rescanInterval, maximumRetryInterval)
         self.parallelism = max(1, parallelism)
         self.batchesAtOnce = max(1, batchesAtOnce)
         self.maximumInterruptedStarts = max(1, maximumInterruptedStarts)
@@ -60,6 +66,7 @@ public struct IngestionConfiguration: Sendable {
             chunkRows: reader.int(forKey: "ingest.chunk-rows", default: Self.defaultChunkRows),
             chunkBytes: reader.int(forKey: "ingest.chunk-bytes", default: Self.defaultChunkBytes),
             rescanInterval: .seconds(reader.int(forKey: "ingest.rescan-seconds", default: 60)),
+            maximumRetryInterval: .seconds(reader.int(forKey: "ingest.maximum-retry-seconds", default: 900)),
             parallelism: reader.int(forKey: "ingest.parallelism", default: ProcessInfo.processInfo.activeProcessorCount),
             batchesAtOnce: reader.int(forKey: "ingest.batches-at-once", default: 2),
             maximumInterruptedStarts: reader.int(forKey: "ingest.maximum-interrupted-starts", default: 3),

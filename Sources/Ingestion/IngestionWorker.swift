@@ -6,17 +6,21 @@ import Synchronization
 
 /// Processes received batches in the background, in the order received and up to
 /// `ingest.batches-at-once` at a time; on start (and every `rescan-seconds`) it picks up unfinished
-/// batches, so an acknowledged batch is never lost to a crash or a database outage. It starts once
-/// `storeReady` is raised: the server prepares the store while its services start.
+/// batches, so an acknowledged batch is never lost to a crash or a database outage. A batch whose
+/// processing failed is tried again after a wait that doubles while it makes no progress (up to
+/// `ingest.maximum-retry-seconds`). It starts once `storeReady` is raised: the server prepares the
+/// store while its services start.
 public struct IngestionWorker: Service {
     let collector: Collector
     let storeReady: Latch
     let logger: Logger
+    private let retries: RetryScheduleBox
 
     public init(collector: Collector, storeReady: Latch = Latch(raised: true), logger: Logger) {
         self.collector = collector
         self.storeReady = storeReady
         self.logger = logger
+        retries = RetryScheduleBox(RetrySchedule(first: collector.configuration.rescanInterval, maximum: collector.configuration.maximumRetryInterval))
     }
 
     public func run() async throws {
@@ -42,7 +46,8 @@ public struct IngestionWorker: Service {
     private func rescanPeriodically() async {
         while !Task.isCancelled {
             do {
-                for batch in try await collector.store.collection.unfinishedBatches() {
+                let now = ContinuousClock.now
+                for batch in try await collector.store.collection.unfinishedBatches() where retries.withLock({ $0.isDue(batch.batch.id, at: now) }) {
                     collector.queue.continuation.yield(batch.batch.id)
                 }
             } catch {
@@ -57,13 +62,34 @@ public struct IngestionWorker: Service {
     private func process(_ batchID: String) async {
         do {
             try await collector.process(batchID: batchID)
+            retries.withLock { $0.forget(batchID) }
         } catch is BatchProgressMismatch {
+            retries.withLock { $0.forget(batchID) }
             logger.info("batch taken over by another worker", metadata: ["batch": "\(batchID)"])
         } catch is CancellationError {
             logger.info("batch interrupted by shutdown; it resumes on the next start", metadata: ["batch": "\(batchID)"])
         } catch {
-            logger.error("batch processing failed; will retry", metadata: ["batch": "\(batchID)", "error": "\(error)"])
+            // Whether it got further than last time decides the wait; the store may be what failed.
+            let processedRows = try? await collector.store.collection.batch(id: batchID)?.processedRows
+            let wait = retries.withLock { $0.failed(batchID, processedRows: processedRows, at: .now) }
+            logger.error(
+                "batch processing failed; will retry",
+                metadata: ["batch": "\(batchID)", "error": "\(error)", "after_row": "\(processedRows.map(String.init) ?? "unknown")", "retry_in": "\(wait)"]
+            )
         }
+    }
+}
+
+/// The worker's retry schedule, shared by its rescans and its batches' tasks.
+private final class RetryScheduleBox: Sendable {
+    private let schedule: Mutex<RetrySchedule>
+
+    init(_ schedule: RetrySchedule) {
+        self.schedule = Mutex(schedule)
+    }
+
+    func withLock<Result: Sendable>(_ body: (inout RetrySchedule) -> Result) -> Result {
+        schedule.withLock { body(&$0) }
     }
 }
 

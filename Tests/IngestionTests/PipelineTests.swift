@@ -183,6 +183,52 @@ struct PipelineTests {
         }
     }
 
+    @Test("A batch the database refuses is tried again after waits that double, and goes on once it is accepted", arguments: StoreBackend.allCases)
+    func retriedWithBackoff(backend: StoreBackend) async throws {
+        try await TestStores.withStore(backend) { store, database in
+            try await store.prepare(automaticMigration: true, logger: TestStores.logger)
+            let log = RecordingLog()
+            let raw = FileManager.default.temporaryDirectory.appendingPathComponent("raw-\(UUID().uuidString)").path
+            defer { try? FileManager.default.removeItem(atPath: raw) }
+            let configuration = IngestionConfiguration(rescanInterval: .milliseconds(50), maximumRetryInterval: .milliseconds(200))
+            let collector = Collector(store: store, raw: RawStore(directory: raw), configuration: configuration, logger: log.logger)
+            // What the database refuses, as it would refuse a full disk's writes.
+            switch backend {
+            case .sqlite:
+                try await database.execute(["CREATE TRIGGER refuse_records BEFORE INSERT ON records BEGIN SELECT RAISE(ABORT, 'refused for the test'); END"])
+            case .postgres:
+                try await database.execute([
+                    "CREATE FUNCTION refuse_records() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'refused for the test'; END $$",
+                    "CREATE TRIGGER refuse_records BEFORE INSERT ON records FOR EACH ROW EXECUTE FUNCTION refuse_records()",
+                ])
+            }
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask { try await IngestionWorker(collector: collector, logger: log.logger).run() }
+                let batch = try await collector.submit(
+                    Submission(
+                        sourceUnit: PenaltyRows.submitter, resourceID: "admin_penalty", channel: .interface,
+                        artefact: .bytes(Data(PenaltyRows.csv([PenaltyRows.record(1)]).utf8)), fileName: "处罚.csv", submittedBy: "test"
+                    )
+                ).batch
+                let failed = "batch processing failed; will retry"
+                let deadline = ContinuousClock.now + .seconds(60)
+                while log.metadata(of: failed).count < 5, ContinuousClock.now < deadline {
+                    try await Task.sleep(for: .milliseconds(20))
+                }
+                let failures = log.metadata(of: failed)
+                #expect(failures.prefix(5).map { $0["retry_in"]?.description } == [50, 100, 200, 200, 200].map { "\(Duration.milliseconds($0))" })
+                #expect(failures.allSatisfy { $0["after_row"]?.description == "0" })
+                #expect(try await store.collection.batch(id: batch)?.status == .processing, "a refused batch is not failed")
+                switch backend {
+                case .sqlite: try await database.execute(["DROP TRIGGER refuse_records"])
+                case .postgres: try await database.execute(["DROP TRIGGER refuse_records ON records"])
+                }
+                #expect(try await collector.waitForCompletion(batch: batch, timeout: .seconds(60))?.status == .completed)
+                group.cancelAll()
+            }
+        }
+    }
+
     @Test("The worker and the theme projector wait until the store is prepared, then work", arguments: StoreBackend.allCases)
     func servicesWaitForTheStore(backend: StoreBackend) async throws {
         try await TestStores.withStore(backend, migrate: false) { store in

@@ -3,7 +3,7 @@ import Synchronization
 
 /// A logger whose messages a test reads back.
 public final class RecordingLog: Sendable {
-    private let entries = Mutex<[(level: Logger.Level, message: String)]>([])
+    private let entries = Mutex<[(level: Logger.Level, message: String, metadata: Logger.Metadata)]>([])
 
     public init() {}
 
@@ -19,6 +19,11 @@ public final class RecordingLog: Sendable {
         entries.withLock { $0.filter { $0.level >= level }.map(\.message) }
     }
 
+    /// The metadata of each message logged as `message`, in order.
+    public func metadata(of message: String) -> [Logger.Metadata] {
+        entries.withLock { $0.filter { $0.message == message }.map(\.metadata) }
+    }
+
     struct Handler: LogHandler {
         let log: RecordingLog
         var logLevel: Logger.Level = .debug
@@ -30,7 +35,7 @@ public final class RecordingLog: Sendable {
         }
 
         func log(event: LogEvent) {
-            log.entries.withLock { $0.append((event.level, event.message.description)) }
+            log.entries.withLock { $0.append((event.level, event.message.description, metadata.merging(event.metadata ?? [:]) { $1 })) }
         }
     }
 }
