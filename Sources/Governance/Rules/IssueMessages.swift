@@ -151,7 +151,7 @@ enum IssueMessages {
             field: nil, code: .missingCells,
             message: "本行只有 \(count) 列，少于表头的 \(columns) 列，缺少必填项"
                 + named.map { "「\($0.label)」" }.joined(separator: "、") + (more > 0 ? " 等 \(absent.count) 项" : ""),
-            messageEnglish: "the row has \(count) cells but the header has \(columns) columns; required "
+            messageEnglish: "the row has \(count) \(count == 1 ? "cell" : "cells") but the header has \(columns) columns; required "
                 + named.map(\.id).joined(separator: ", ") + (more > 0 ? " and \(more) more" : "") + " missing"
         )
     }
