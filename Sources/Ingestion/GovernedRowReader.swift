@@ -174,7 +174,11 @@ public final class GovernedRowReader {
     }
 
     /// Governs a raw chunk; safe to call from any task.
-    public static func govern(_ raw: RawChunk, governor: ResourceGovernor, mapping: HeaderMapping?, submittingUnit: String) -> (chunk: Chunk, unknownKeys: Set<String>) {
+    /// - Parameter shortRowsAreCut: whether a row with fewer cells than the header was cut short
+    ///   (delimited text) rather than ended before empty cells, which a spreadsheet leaves out.
+    public static func govern(
+        _ raw: RawChunk, governor: ResourceGovernor, mapping: HeaderMapping?, submittingUnit: String, shortRowsAreCut: Bool
+    ) -> (chunk: Chunk, unknownKeys: Set<String>) {
         var unknownKeys: Set<String> = []
         var rows: [GovernedRow] = []
         rows.reserveCapacity(raw.records.count)
@@ -183,7 +187,11 @@ public final class GovernedRowReader {
             switch record {
             case .positional(let row):
                 guard let mapping else { continue }
-                rows.append(governor.govern(row: row, mapping: mapping, position: position, submittingUnit: submittingUnit, damagedText: raw.damagedText))
+                rows.append(
+                    governor.govern(
+                        row: row, mapping: mapping, position: position, submittingUnit: submittingUnit, damagedText: raw.damagedText, shortRowIsCut: shortRowsAreCut
+                    )
+                )
             case .keyed(let pairs):
                 rows.append(governor.govern(pairs: pairs, position: position, submittingUnit: submittingUnit, unknownKeys: &unknownKeys))
             case .json(let bytes):
@@ -202,6 +210,7 @@ public final class GovernedRowReader {
         let governor = self.governor
         let mapping = self.mapping
         let submittingUnit = self.submittingUnit
+        let shortRowsAreCut = format != .xlsx
         try await withThrowingTaskGroup(of: (Int, Chunk, Set<String>).self) { group in
             var issued = 0
             var delivered = 0
@@ -232,7 +241,7 @@ public final class GovernedRowReader {
                 issued += 1
                 inFlight += 1
                 group.addTask {
-                    let (chunk, unknown) = Self.govern(raw, governor: governor, mapping: mapping, submittingUnit: submittingUnit)
+                    let (chunk, unknown) = Self.govern(raw, governor: governor, mapping: mapping, submittingUnit: submittingUnit, shortRowsAreCut: shortRowsAreCut)
                     return (index, chunk, unknown)
                 }
                 while inFlight >= max(1, parallelism) { try await collect() }

@@ -99,6 +99,13 @@ struct GovernanceRuleTests {
         let shortAndEmpty = try govern(fields, Array(emptyName.dropLast(2)))
         #expect(Set(Self.codes(shortAndEmpty)) == [.required, .missingCells])
         #expect(shortAndEmpty.issues.first { $0.code == .required }?.field == "CF_XDR_MC")
+        // A spreadsheet leaves out empty cells at a row's end: each required one is missing as if empty.
+        let sheetRow = Self.penalty.govern(
+            row: TextRow(cells: Array(record.dropLast(2))), mapping: try #require(Self.penalty.headerMapping(fields)), position: 1, submittingUnit: "SUBMITTER",
+            shortRowIsCut: false
+        )
+        #expect(Self.codes(sheetRow) == [.required])
+        #expect(sheetRow.issues.first?.field == "CF_SJLYDM")
         #expect(fields.last == "BZ")
         #expect(try govern(fields, Array(record.dropLast())).status == .accepted)
         let long = try govern(fields, record + ["", "多余"])

@@ -516,10 +516,15 @@ struct PipelineTests {
             var cells = PenaltyRows.cells(record).map { XLSXBuilder.Cell.shared($0) }
             let dateColumn = Catalogue.standard.resource("admin_penalty")!.fields.firstIndex { $0.id == "CF_JDRQ" }!
             cells[dateColumn] = .number("45052")
-            try XLSXBuilder.write(rows: [PenaltyRows.header.map { .shared($0) }, cells], to: path)
+            // A sheet leaves out a row's empty cells at its end: the required one among them is
+            // missing as an empty cell is, not a row cut short.
+            let endingEarly = PenaltyRows.cells(PenaltyRows.record(10)).dropLast(2).map { XLSXBuilder.Cell.shared($0) }
+            try XLSXBuilder.write(rows: [PenaltyRows.header.map { .shared($0) }, cells, endingEarly], to: path)
             let viaXLSX = try await Self.ingest(collector, Array(try Data(contentsOf: URL(fileURLWithPath: path))), fileName: "处罚.xlsx")
-            #expect(viaXLSX.rows == RowCounts(total: 1, accepted: 1, fixed: 1))
+            #expect(viaXLSX.rows == RowCounts(total: 2, accepted: 1, fixed: 1, rejected: 1))
             #expect(viaXLSX.problems.first?.issues.first?.value == "2023-05-06")
+            #expect(viaXLSX.problems.last?.issues.map(\.code) == [.required])
+            #expect(viaXLSX.problems.last?.issues.first?.field == "CF_SJLYDM")
         }
     }
 

@@ -212,7 +212,13 @@ public struct ResourceGovernor: Sendable {
     // MARK: - Rows
 
     /// Governs one positional row mapped by `mapping`.
-    public func govern(row: TextRow, mapping: HeaderMapping, position: Int, submittingUnit: String, damagedText: Bool = false) -> GovernedRow {
+    /// - Parameter shortRowIsCut: whether a row with fewer cells than the header was cut short (a
+    ///   line of delimited text broken off), so that the required fields past its end are reported
+    ///   together as `missing_cells`; false for a spreadsheet, which leaves out empty cells at a
+    ///   row's end, so that each is `required` as if its cell were there and empty.
+    public func govern(
+        row: TextRow, mapping: HeaderMapping, position: Int, submittingUnit: String, damagedText: Bool = false, shortRowIsCut: Bool = true
+    ) -> GovernedRow {
         var issues: [Issue] = []
         let columns = mapping.columnFields
         var working: WorkingRow
@@ -235,7 +241,7 @@ public struct ResourceGovernor: Sendable {
             let field = column < columns.count ? columns[column].map { fields[$0] } : nil
             issues.append(IssueMessages.encoding(field))
         }
-        let shortRow = row.count < columns.count ? (cells: row.count, columns: columns.count) : nil
+        let shortRow = shortRowIsCut && row.count < columns.count ? (cells: row.count, columns: columns.count) : nil
         return govern(&working, preIssues: issues, shortRow: shortRow, position: position, submittingUnit: submittingUnit)
     }
 
