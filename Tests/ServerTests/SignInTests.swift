@@ -343,47 +343,44 @@ struct ConsoleReceiptTests {
         }
     }
 
+    /// A clerk of a new unit uploads `csv`; once it is processed, the batch's status and the
+    /// receipt page the clerk sees over a live socket.
+    static func clerksReceiptPage(_ platform: TestPlatform, csv: String) async throws -> (status: BatchStatus?, page: String) {
+        let own = try await platform.unit()
+        let (clerk, _) = try await platform.person("clerk", roles: [.providerOperator], unit: own)
+        let acknowledgement = try await platform.collector.submit(
+            Submission(sourceUnit: own.code, resourceID: "admin_penalty", channel: .terminalUpload, artefact: .bytes(Data(csv.utf8)), fileName: "a.csv", submittedBy: "clerk")
+        )
+        return try await platform.application().test(.live) { client in
+            let status = try await platform.collector.waitForCompletion(batch: acknowledgement.batch, timeout: .seconds(30))?.status
+            let session = try await platform.session(for: clerk)
+            let page = try await client.execute(
+                uri: "/submissions/\(acknowledgement.batch)", method: .get, headers: [.cookie: "credithub_session=\(session.token)", .accept: "text/html"]
+            ) { String(buffer: $0.body) }
+            return (status, page)
+        }
+    }
+
     @Test("A failed batch's receipt page says why, in Chinese and English", arguments: StoreBackend.allCases)
     func failureReason(backend: StoreBackend) async throws {
         try await TestPlatform.with(backend) { platform in
-            let own = try await platform.unit()
-            let (clerk, _) = try await platform.person("clerk", roles: [.providerOperator], unit: own)
             let header = PenaltyRows.header.filter { $0 != "处罚类别" }
             let csv = header.joined(separator: ",") + "\n" + Array(repeating: "x", count: header.count).joined(separator: ",") + "\n"
-            let acknowledgement = try await platform.collector.submit(
-                Submission(sourceUnit: own.code, resourceID: "admin_penalty", channel: .terminalUpload, artefact: .bytes(Data(csv.utf8)), fileName: "a.csv", submittedBy: "clerk")
-            )
-            try await platform.application().test(.live) { client in
-                #expect(try await platform.collector.waitForCompletion(batch: acknowledgement.batch, timeout: .seconds(30))?.status == .failed)
-                let session = try await platform.session(for: clerk)
-                let page = try await client.execute(
-                    uri: "/submissions/\(acknowledgement.batch)", method: .get, headers: [.cookie: "credithub_session=\(session.token)", .accept: "text/html"]
-                ) { String(buffer: $0.body) }
-                #expect(page.contains("<code>missing_required_columns</code> 表头缺少必填列：处罚类别"))
-                #expect(page.contains("the header has no column for the required fields CF_CFLB"))
-                #expect(!page.contains("Columns the file lacks"), "the header was refused before its columns were recorded")
-            }
+            let (status, page) = try await Self.clerksReceiptPage(platform, csv: csv)
+            #expect(status == .failed)
+            #expect(page.contains("<code>missing_required_columns</code> 表头缺少必填列：处罚类别"))
+            #expect(page.contains("the header has no column for the required fields CF_CFLB"))
+            #expect(!page.contains("Columns the file lacks"), "the header was refused before its columns were recorded")
         }
     }
 
     @Test("A receipt page says how many problem rows it does not list past the batch's allowance", arguments: StoreBackend.allCases)
     func problemsOmitted(backend: StoreBackend) async throws {
         try await TestPlatform.with(backend, ingestion: .init(chunkRows: 3, maximumProblemRows: 1)) { platform in
-            let own = try await platform.unit()
-            let (clerk, _) = try await platform.person("clerk", roles: [.providerOperator], unit: own)
-            let csv = PenaltyRows.csv((1...3).map { PenaltyRows.record($0, ["CF_XDR_MC": ""]) })
-            let acknowledgement = try await platform.collector.submit(
-                Submission(sourceUnit: own.code, resourceID: "admin_penalty", channel: .terminalUpload, artefact: .bytes(Data(csv.utf8)), fileName: "a.csv", submittedBy: "clerk")
-            )
-            try await platform.application().test(.live) { client in
-                #expect(try await platform.collector.waitForCompletion(batch: acknowledgement.batch, timeout: .seconds(30))?.status == .completed)
-                let session = try await platform.session(for: clerk)
-                let page = try await client.execute(
-                    uri: "/submissions/\(acknowledgement.batch)", method: .get, headers: [.cookie: "credithub_session=\(session.token)", .accept: "text/html"]
-                ) { String(buffer: $0.body) }
-                #expect(page.contains("另有 2 个问题行超出本批次逐行记录的上限"))
-                #expect(page.contains("拒绝 3"))
-            }
+            let (status, page) = try await Self.clerksReceiptPage(platform, csv: PenaltyRows.csv((1...3).map { PenaltyRows.record($0, ["CF_XDR_MC": ""]) }))
+            #expect(status == .completed)
+            #expect(page.contains("另有 2 个问题行超出本批次逐行记录的上限"))
+            #expect(page.contains("拒绝 3"))
         }
     }
 }
