@@ -170,12 +170,15 @@ public final class Collector: CollectionService, Sendable {
                         var writing = false
                         var overlay = Overlay()
                         var previousPositions: ClosedRange<Int64>?
-                        var problemRowsStored = batch.problemRowsStored
+                        // A resumed batch goes on with the problem rows it already listed.
+                        var allowance = ProblemAllowance(
+                            maximum: self.configuration.maximumProblemRows, listed: skip > 0 ? try await self.store.collection.problemCounts(batchID: batchID) : [:]
+                        )
                         func finishWrite() async throws {
                             guard writing, let (positionAfter, written) = try await writes.next() else { return }
                             writing = false
                             previousPositions = written.positions
-                            problemRowsStored += written.problemRowsStored
+                            allowance = written.allowance
                             _ = try job.handle(.chunkCommitted(rows: positionAfter - job.processedRows))
                         }
                         for try await message in channel {
@@ -192,10 +195,10 @@ public final class Collector: CollectionService, Sendable {
                                 try await finishWrite()
                                 let before = job.processedRows
                                 let previous = previousPositions
-                                let allowance = max(0, self.configuration.maximumProblemRows - problemRowsStored)
+                                let allowance = allowance
                                 writes.addTask {
                                     let written = try await self.write(
-                                        prepared, batchID: batchID, processedBefore: before, previousPositions: previous, problemAllowance: allowance, classifier: classifier
+                                        prepared, batchID: batchID, processedBefore: before, previousPositions: previous, allowance: allowance, classifier: classifier
                                     )
                                     return (chunk.positionAfter, written)
                                 }
@@ -304,14 +307,15 @@ public final class Collector: CollectionService, Sendable {
     struct WrittenChunk: Sendable {
         /// The change-feed positions its versions took.
         var positions: ClosedRange<Int64>?
-        var problemRowsStored: Int
+        /// The batch's allowance for problem rows after this chunk's.
+        var allowance: ProblemAllowance
     }
 
-    /// Writes a classified chunk, storing at most `problemAllowance` of its problem rows (the rest
-    /// are counted as omitted); if another writer changed one of its records meanwhile, the chunk
-    /// is looked up and classified again (the previous chunk, at `previousPositions`, is written by then).
+    /// Writes a classified chunk, storing the problem rows `allowance` admits (the rest are counted
+    /// as omitted); if another writer changed one of its records meanwhile, the chunk is looked up
+    /// and classified again (the previous chunk, at `previousPositions`, is written by then).
     private func write(
-        _ prepared: PreparedChunk, batchID: String, processedBefore: Int, previousPositions: ClosedRange<Int64>?, problemAllowance: Int,
+        _ prepared: PreparedChunk, batchID: String, processedBefore: Int, previousPositions: ClosedRange<Int64>?, allowance: ProblemAllowance,
         classifier: ChunkClassifier
     ) async throws -> WrittenChunk {
         var prepared = prepared
@@ -319,20 +323,19 @@ public final class Collector: CollectionService, Sendable {
         while true {
             let clock = ContinuousClock()
             let start = clock.now
-            let problems = prepared.outcome.problems
-            let stored = min(problems.count, problemAllowance)
+            let problems = allowance.admitting(prepared.outcome.problems)
             do {
                 let positions = try await store.collection.commitChunk(
                     ChunkCommit(
                         batchID: batchID, processedRowsBefore: processedBefore, processedRowsAfter: prepared.chunk.positionAfter,
                         counts: prepared.outcome.counts, tally: prepared.outcome.tally, observedHead: prepared.head,
                         previousChunkPositions: previousPositions, keyHashes: prepared.keys, versions: prepared.outcome.versions,
-                        conflicts: prepared.outcome.conflicts, problems: Array(problems.prefix(stored)), problemsOmitted: problems.count - stored
+                        conflicts: prepared.outcome.conflicts, problems: problems.listed, problemsOmitted: problems.omitted
                     )
                 )
                 logger.debug("chunk written", metadata: ["rows": "\(prepared.chunk.rows.count)", "commit": "\(clock.now - start)"])
                 commits.continuation.yield()
-                return WrittenChunk(positions: positions, problemRowsStored: stored)
+                return WrittenChunk(positions: positions, allowance: problems.after)
             } catch is StaleChunkError where attempt < 5 {
                 logger.debug("chunk raced another writer; classifying again", metadata: ["batch": "\(batchID)", "attempt": "\(attempt)"])
                 prepared = try await prepare(prepared.chunk, overlay: Overlay(), classifier: classifier)

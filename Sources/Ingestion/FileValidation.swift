@@ -26,7 +26,7 @@ public enum FileValidation {
         var counts = RowCounts()
         var tally = QualityTally()
         var problems: [ProblemRow] = []
-        var problemsListed = 0
+        var allowance = ProblemAllowance(maximum: maximumProblemRows)
         var problemsOmitted = 0
         var seen = SeenRecords()
         func receipt(status: BatchStatus, decoding: BatchDecoding?, batchProblems: [Issue]) -> Receipt {
@@ -49,9 +49,10 @@ public enum FileValidation {
                 seen.record(outcome.current)
                 counts = counts + outcome.counts
                 tally = tally + outcome.tally
-                let listed = outcome.problems.prefix(max(0, maximumProblemRows - problemsListed)).map(\.problem)
-                problemsListed += listed.count
-                problemsOmitted += outcome.problems.count - listed.count
+                let admitted = allowance.admitting(outcome.problems)
+                allowance = admitted.after
+                problemsOmitted += admitted.omitted
+                let listed = admitted.listed.map(\.problem)
                 if let problemSink {
                     try problemSink(listed)
                 } else {

@@ -22,11 +22,11 @@ import Configuration
 /// - `ingest.batches-at-once` (`CREDITHUB_INGEST_BATCHES_AT_ONCE`): batches the server's worker
 ///   processes at the same time, default `2`, so a clerk's small file is not queued behind a data
 ///   bureau's million rows.
-/// - `ingest.maximum-problem-rows` (`CREDITHUB_INGEST_MAXIMUM_PROBLEM_ROWS`): problem rows (rejected,
-///   fixed, duplicate, conflict) a batch stores row by row for its receipt and `rejected.csv`,
-///   default `1000000`. Past it rows are still governed, counted and (when accepted) stored, and the
-///   receipt gives how many problem rows it does not list, so a file of millions of broken lines
-///   cannot fill the database with their issues.
+/// - `ingest.maximum-problem-rows` (`CREDITHUB_INGEST_MAXIMUM_PROBLEM_ROWS`): problem rows of each
+///   status (rejected, fixed, duplicate, conflict) a batch stores row by row for its receipt and
+///   `rejected.csv`, default `1000000`. Past it rows are still governed, counted and (when accepted)
+///   stored, and the receipt gives how many problem rows it does not list, so a file of millions of
+///   broken lines cannot fill the database with their issues.
 /// - `ingest.maximum-interrupted-starts` (`CREDITHUB_INGEST_MAXIMUM_INTERRUPTED_STARTS`): how many
 ///   times processing a batch may take the server down (a crash, a kill, running out of memory)
 ///   before it gets past the row it had reached, default `3`. The next start fails the batch at

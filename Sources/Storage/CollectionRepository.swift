@@ -45,6 +45,9 @@ public protocol CollectionRepository: Sendable {
     /// receipt is written from.
     func problemRowsJSON(batchID: String, afterRow: Int, limit: Int) async throws -> [ProblemRowJSON]
 
+    /// How many problem rows of each status a batch has stored.
+    func problemCounts(batchID: String) async throws -> [RowStatus: Int]
+
     /// Every version of one record, oldest first.
     func recordHistory(resourceID: String, businessKey: String) async throws -> [RecordVersion]
     /// Accepted changes after `sequence`, in order: the change feed.
@@ -184,8 +187,6 @@ public struct StoredBatch: Sendable, Hashable {
 
     public var quality: QualityScores? { status == .completed ? tally.scores(rows: rows) : nil }
 
-    /// Problem rows stored row by row so far: every row but a clean accepted one is a problem row.
-    public var problemRowsStored: Int { rows.fixed + rows.rejected + rows.duplicate + rows.conflict - problemsOmitted }
 }
 
 /// The current version of a record, as far as classification needs it.

@@ -355,6 +355,15 @@ struct PostgresCollectionRepository: CollectionRepository {
         }
     }
 
+    func problemCounts(batchID: String) async throws -> [RowStatus: Int] {
+        var counts: [RowStatus: Int] = [:]
+        let rows = try await client.query("SELECT status, count(*) FROM batch_problems WHERE batch_id = \(batchID) GROUP BY status", logger: logger)
+        for try await (status, count) in rows.decode((String, Int64).self) {
+            if let status = RowStatus(rawValue: status) { counts[status] = Int(count) }
+        }
+        return counts
+    }
+
     func problems(batchID: String, afterRow: Int, limit: Int) async throws -> [StoredProblem] {
         var result: [StoredProblem] = []
         let rows = try await client.query(

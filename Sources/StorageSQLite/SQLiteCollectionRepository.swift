@@ -324,6 +324,16 @@ struct SQLiteCollectionRepository: CollectionRepository {
         }
     }
 
+    func problemCounts(batchID: String) async throws -> [RowStatus: Int] {
+        try await pool.read { db in
+            var counts: [RowStatus: Int] = [:]
+            for row in try Row.fetchAll(db, sql: "SELECT status, count(*) AS n FROM batch_problems WHERE batch_id = ? GROUP BY status", arguments: [batchID]) {
+                if let status = RowStatus(rawValue: row["status"]) { counts[status] = row["n"] }
+            }
+            return counts
+        }
+    }
+
     func problems(batchID: String, afterRow: Int, limit: Int) async throws -> [StoredProblem] {
         try await pool.read { db in
             try Row.fetchAll(
