@@ -257,7 +257,7 @@ public enum IssueCode: String, Sendable, Hashable, Codable, CaseIterable {
     case encoding
     /// The row has more cells than the header.
     case extraCells = "extra_cells"
-    /// The row ends before the columns of required fields: one issue for all of them.
+    /// A line of delimited text ends before the columns of required fields: one issue for all of them.
     case missingCells = "missing_cells"
     /// A quote opening a cell is never closed; it was read as text and the rows after it read as usual.
     case unclosedQuote = "unclosed_quote"

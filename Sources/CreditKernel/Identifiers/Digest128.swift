@@ -62,6 +62,7 @@ extension Digest128 {
         return hasher.finalize().withUnsafeBytes(Digest128.init(prefixOf:))
     }
 
+    /// The hash of a business key as stored (`RecordVersion.businessKey`), for looking a record up by it.
     public static func businessKey(resourceID: String, businessKey: String) -> Digest128 {
         Self.businessKey(prefix: businessKeyPrefix(resourceID: resourceID), key: Array(businessKey.utf8))
     }
