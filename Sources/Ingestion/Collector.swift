@@ -224,6 +224,7 @@ public final class Collector: CollectionService, Sendable {
         guard let finished = try await store.collection.batch(id: batchID) else {
             throw CreditHubError(code: "batch_not_found", message: "batch \(batchID) disappeared")
         }
+        CollectionMetrics.ended(finished.status, resource: resource.id, after: ContinuousClock.now - started)
         try await audit?.record(
             AuditRecord(
                 actor: .platform, action: "submission.complete", target: batchID, outcome: finished.status == .completed ? .success : .failure,
@@ -334,6 +335,7 @@ public final class Collector: CollectionService, Sendable {
                     )
                 )
                 logger.debug("chunk written", metadata: ["rows": "\(prepared.chunk.rows.count)", "commit": "\(clock.now - start)"])
+                CollectionMetrics.committed(prepared.outcome.counts, resource: classifier.resourceID)
                 commits.continuation.yield()
                 return WrittenChunk(positions: positions, allowance: problems.after)
             } catch is StaleChunkError where attempt < 5 {

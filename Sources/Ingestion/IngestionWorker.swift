@@ -72,6 +72,7 @@ public struct IngestionWorker: Service {
             // Whether it got further than last time decides the wait; the store may be what failed.
             let processedRows = try? await collector.store.collection.batch(id: batchID)?.processedRows
             let wait = retries.withLock { $0.failed(batchID, processedRows: processedRows, at: .now) }
+            CollectionMetrics.processingFailed()
             logger.error(
                 "batch processing failed; will retry",
                 metadata: ["batch": "\(batchID)", "error": "\(error)", "after_row": "\(processedRows.map(String.init) ?? "unknown")", "retry_in": "\(wait)"]

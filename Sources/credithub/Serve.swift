@@ -39,7 +39,9 @@ struct Serve: AsyncParsableCommand {
         let reader = try await global.reader(extra: extra)
         let logger = LoggingSetup.bootstrap(reader: reader)
         let registry = PrometheusCollectorRegistry()
-        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
+        var metrics = PrometheusMetricsFactory(registry: registry)
+        metrics.durationHistogramBuckets[CollectionMetrics.batchDurationLabel] = CollectionMetrics.batchDurationBuckets
+        MetricsSystem.bootstrap(metrics)
 
         let storeConfiguration = StoreConfiguration(reader: reader)
         let serverConfiguration = ServerConfiguration(reader: reader)

@@ -56,9 +56,50 @@ struct HealthTests {
     /// The process-wide metrics backend, bootstrapped once as `credithub serve` does.
     static let registry: PrometheusCollectorRegistry = {
         let registry = PrometheusCollectorRegistry()
-        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
+        var metrics = PrometheusMetricsFactory(registry: registry)
+        metrics.durationHistogramBuckets[CollectionMetrics.batchDurationLabel] = CollectionMetrics.batchDurationBuckets
+        MetricsSystem.bootstrap(metrics)
         return registry
     }()
+
+    @Test("Over a real socket, /metrics counts the rows collected by outcome and the batches by status")
+    func collectionMetrics() async throws {
+        let registry = Self.registry
+        try await TestStores.withStore(.sqlite) { store in
+            try await store.prepare(automaticMigration: true, logger: TestStores.logger)
+            let raw = FileManager.default.temporaryDirectory.appendingPathComponent("raw-\(UUID().uuidString)").path
+            defer { try? FileManager.default.removeItem(atPath: raw) }
+            let collector = Collector(store: store, raw: RawStore(directory: raw), logger: TestStores.logger)
+            try await Self.application(store: store, metrics: registry).test(.live) { client in
+                func scrape() async throws -> String {
+                    try await client.execute(uri: "/metrics", method: .get) { String(buffer: $0.body) }
+                }
+                // Other suites collect in this process too: a series can only have grown by at least this test's rows.
+                func value(_ text: String, _ series: String) -> Double {
+                    text.split(separator: "\n").first { $0.hasPrefix(series + " ") }.flatMap { Double($0.dropFirst(series.count + 1)) } ?? 0
+                }
+                let before = try await scrape()
+                let records = [
+                    PenaltyRows.record(1), PenaltyRows.record(2), PenaltyRows.record(3, ["CF_XDR_MC": ""]), PenaltyRows.record(4, ["CF_JDRQ": "2023年5月6日"]),
+                ]
+                let acknowledgement = try await collector.submit(
+                    Submission(
+                        sourceUnit: PenaltyRows.submitter, resourceID: "admin_penalty", channel: .interface, artefact: .bytes(Data(PenaltyRows.csv(records).utf8)),
+                        fileName: "处罚.csv", submittedBy: "test"
+                    )
+                )
+                #expect(try await collector.process(batchID: acknowledgement.batch).status == .completed)
+                let after = try await scrape()
+                for (outcome, rows) in [("accepted", 2.0), ("fixed", 1), ("rejected", 1)] {
+                    let series = #"credithub_collection_rows_total{resource="admin_penalty",outcome="\#(outcome)"}"#
+                    #expect(value(after, series) - value(before, series) >= rows, "\(series)")
+                }
+                let completed = #"credithub_collection_batches_total{resource="admin_penalty",status="completed"}"#
+                #expect(value(after, completed) - value(before, completed) >= 1)
+                #expect(after.contains(#"credithub_collection_batch_duration_seconds_bucket{resource="admin_penalty",le="3600.0"}"#), "the batch buckets reach an hour")
+            }
+        }
+    }
 
     @Test("Over a real socket, /metrics counts the requests served")
     func metricsLive() async throws {
