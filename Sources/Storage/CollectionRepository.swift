@@ -10,8 +10,8 @@ public protocol CollectionRepository: Sendable {
     func batch(id: String) async throws -> StoredBatch?
     /// Batches received or being processed: what a restarted worker resumes.
     func unfinishedBatches() async throws -> [StoredBatch]
-    /// Batches, newest first, optionally only one source unit's.
-    func batches(sourceUnit: String?, limit: Int) async throws -> [StoredBatch]
+    /// Batches, newest first, optionally only one source unit's or only those in one status.
+    func batches(sourceUnit: String?, status: BatchStatus?, limit: Int) async throws -> [StoredBatch]
     /// Marks a batch as being processed and records what the decoder found out about it.
     func startBatch(id: String, decoding: BatchDecoding) async throws
     /// Counts a start of processing: returns how many starts in a row found the batch at its
@@ -431,6 +431,13 @@ public struct ChunkCommit: Sendable {
         self.versions = versions
         self.conflicts = conflicts
         self.problems = problems
+    }
+}
+
+extension CollectionRepository {
+    /// Batches in any status, newest first, optionally only one source unit's.
+    public func batches(sourceUnit: String?, limit: Int) async throws -> [StoredBatch] {
+        try await batches(sourceUnit: sourceUnit, status: nil, limit: limit)
     }
 }
 

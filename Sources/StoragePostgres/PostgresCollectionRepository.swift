@@ -102,13 +102,14 @@ struct PostgresCollectionRepository: CollectionRepository {
         try await fetchBatches("SELECT \(unescaped: Self.batchColumns) FROM batches WHERE status IN ('received', 'processing') ORDER BY received_at")
     }
 
-    func batches(sourceUnit: String?, limit: Int) async throws -> [StoredBatch] {
-        if let sourceUnit {
-            return try await fetchBatches(
-                "SELECT \(unescaped: Self.batchColumns) FROM batches WHERE source_unit = \(sourceUnit) ORDER BY received_at DESC LIMIT \(limit)"
-            )
-        }
-        return try await fetchBatches("SELECT \(unescaped: Self.batchColumns) FROM batches ORDER BY received_at DESC LIMIT \(limit)")
+    func batches(sourceUnit: String?, status: BatchStatus?, limit: Int) async throws -> [StoredBatch] {
+        try await fetchBatches(
+            """
+            SELECT \(unescaped: Self.batchColumns) FROM batches
+            WHERE (\(sourceUnit)::text IS NULL OR source_unit = \(sourceUnit)) AND (\(status?.rawValue)::text IS NULL OR status = \(status?.rawValue))
+            ORDER BY received_at DESC LIMIT \(limit)
+            """
+        )
     }
 
     func startBatch(id: String, decoding: BatchDecoding) async throws {

@@ -49,12 +49,12 @@ struct SQLiteCollectionRepository: CollectionRepository {
         }
     }
 
-    func batches(sourceUnit: String?, limit: Int) async throws -> [StoredBatch] {
+    func batches(sourceUnit: String?, status: BatchStatus?, limit: Int) async throws -> [StoredBatch] {
         try await pool.read { db in
-            if let sourceUnit {
-                return try Row.fetchAll(db, sql: "SELECT * FROM batches WHERE source_unit = ? ORDER BY received_at DESC LIMIT ?", arguments: [sourceUnit, limit]).map(Self.batch)
-            }
-            return try Row.fetchAll(db, sql: "SELECT * FROM batches ORDER BY received_at DESC LIMIT ?", arguments: [limit]).map(Self.batch)
+            try Row.fetchAll(
+                db, sql: "SELECT * FROM batches WHERE (?1 IS NULL OR source_unit = ?1) AND (?2 IS NULL OR status = ?2) ORDER BY received_at DESC LIMIT ?3",
+                arguments: [sourceUnit, status?.rawValue, limit]
+            ).map(Self.batch)
         }
     }
 

@@ -48,6 +48,12 @@ struct IngestCommandTests {
             #expect(ingest.wait() == 1)
             #expect(ingest.output.contains("processing_interrupted"))
             #expect(try await store.collection.batch(id: batch)?.status == .failed)
+            let failedList = try ChildProcess(try ChildProcess.credithub, ["batch", "list", "--status", "failed"], environment: environment)
+            #expect(failedList.wait() == 0, "\(failedList.errorOutput)")
+            let lines = failedList.output.split(separator: "\n")
+            #expect(lines.count == 2)
+            #expect(lines.last?.hasPrefix("\(batch)\tfailed\tadmin_penalty\t\(PenaltyRows.submitter)\t0\t") == true)
+            #expect(lines.last?.hasSuffix("\tpenalties.csv\tprocessing_interrupted") == true)
 
             let retry = try ChildProcess(try ChildProcess.credithub, ["batch", "retry", batch], environment: environment)
             #expect(retry.wait() == 0, "\(retry.errorOutput)")

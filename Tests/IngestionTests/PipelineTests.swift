@@ -646,6 +646,10 @@ struct PipelineTests {
             #expect(failed.status == .failed)
             #expect(failed.batchProblems.map(\.code) == [.processingInterrupted])
             #expect(failed.batchProblems.first?.message.contains("已 3 次意外中断") == true)
+            #expect(try await collection.batches(sourceUnit: nil, status: .failed, limit: 10).map(\.batch.id) == [poisoned])
+            #expect(try await collection.batches(sourceUnit: PenaltyRows.submitter, status: .failed, limit: 10).map(\.batch.id) == [poisoned])
+            #expect(try await collection.batches(sourceUnit: PenaltyRows.dataBureau, status: .failed, limit: 10).isEmpty)
+            #expect(try await collection.batches(sourceUnit: nil, status: .completed, limit: 10).isEmpty)
             #expect(try await collection.changes(after: 0, limit: 10, resourceIDs: nil, division: nil).isEmpty)
 
             // Once the fault is fixed an operator retries it; a batch that is not failed is not retried.
