@@ -458,26 +458,27 @@ struct PipelineTests {
         try await Self.withCollector(backend, chunkRows: 1, maximumProblemRows: 3) { earlier in
             let first = try await Self.ingest(earlier, Array(PenaltyRows.csv((1...10).map { PenaltyRows.record($0) }).utf8))
             #expect(first.rows.accepted == 10)
-            // A full refresh: ten repeats first, then rows to fix and rows to reject.
+            // A full refresh: ten repeats first, then rows to fix, rows to reject and new records
+            // (enough chunks that the stop below lands part-way on a loaded machine too).
             let refresh = (1...10).map { PenaltyRows.record($0) } + (11...15).map { PenaltyRows.record($0, ["CF_JDRQ": "2023年5月6日"]) }
-                + (16...20).map { PenaltyRows.record($0, ["CF_XDR_MC": ""]) }
+                + (16...20).map { PenaltyRows.record($0, ["CF_XDR_MC": ""]) } + (21...200).map { PenaltyRows.record($0) }
             let bytes = Array(PenaltyRows.csv(refresh).utf8)
             // A collector whose commit signals are all this batch's.
             let collector = Collector(store: earlier.store, raw: earlier.raw, configuration: earlier.configuration, logger: TestStores.logger)
             let acknowledgement = try await collector.submit(
                 Submission(sourceUnit: PenaltyRows.submitter, resourceID: "admin_penalty", channel: .interface, artefact: .bytes(Data(bytes)), fileName: "全量.csv", submittedBy: "test")
             )
-            // Stopped after its first chunk (of 20), as a shutdown stops it, then resumed.
+            // Stopped after its first chunk (of 200), as a shutdown stops it, then resumed.
             let commits = collector.commits.stream
             let processing = Task { try await collector.process(batchID: acknowledgement.batch) }
             for await _ in commits { break }
             processing.cancel()
             _ = try? await processing.value
             let stopped = try #require(try await collector.store.collection.batch(id: acknowledgement.batch))
-            #expect(stopped.status == .processing && stopped.processedRows > 0 && stopped.processedRows < 20)
+            #expect(stopped.status == .processing && stopped.processedRows > 0 && stopped.processedRows < 200)
             try await collector.process(batchID: acknowledgement.batch)
             let receipt = try #require(try await collector.receipt(batch: acknowledgement.batch))
-            #expect(receipt.rows == RowCounts(total: 20, accepted: 5, fixed: 5, rejected: 5, duplicate: 10))
+            #expect(receipt.rows == RowCounts(total: 200, accepted: 185, fixed: 5, rejected: 5, duplicate: 10))
             #expect(receipt.problems.map(\.row) == [1, 2, 3, 11, 12, 13, 16, 17, 18])
             #expect(receipt.problemsOmitted == 11)
             #expect(try await collector.store.collection.problemCounts(batchID: acknowledgement.batch) == [.duplicate: 3, .fixed: 3, .rejected: 3])
