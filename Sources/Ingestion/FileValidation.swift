@@ -27,14 +27,13 @@ public enum FileValidation {
         var tally = QualityTally()
         var problems: [ProblemRow] = []
         var allowance = ProblemAllowance(maximum: maximumProblemRows)
-        var problemsOmitted = 0
         var seen = SeenRecords()
         func receipt(status: BatchStatus, decoding: BatchDecoding?, batchProblems: [Issue]) -> Receipt {
             Receipt(
                 batch: "validation", resource: resource.id, sourceUnit: sourceUnit, channel: .commandLine, fileName: fileName, format: format,
                 encoding: decoding?.encoding ?? encoding, status: status, receivedAt: received, completedAt: Date(), rows: counts,
                 quality: status == .completed ? tally.scores(rows: counts) : nil, unknownColumns: decoding?.unknownColumns ?? [],
-                missingColumns: decoding?.missingColumns ?? [], batchProblems: batchProblems, problems: problems, problemsOmitted: problemsOmitted
+                missingColumns: decoding?.missingColumns ?? [], batchProblems: batchProblems, problems: problems, problemsOmitted: allowance.omitted
             )
         }
         let reader: GovernedRowReader
@@ -51,7 +50,6 @@ public enum FileValidation {
                 tally = tally + outcome.tally
                 let admitted = allowance.admitting(outcome.problems)
                 allowance = admitted.after
-                problemsOmitted += admitted.omitted
                 let listed = admitted.listed.map(\.problem)
                 if let problemSink {
                     try problemSink(listed)

@@ -10,6 +10,8 @@ public struct ProblemAllowance: Sendable, Equatable {
     public let maximum: Int
     /// Problem rows listed so far, by status.
     public private(set) var listed: [RowStatus: Int]
+    /// Problem rows left out so far.
+    public private(set) var omitted = 0
 
     public init(maximum: Int, listed: [RowStatus: Int] = [:]) {
         self.maximum = max(0, maximum)
@@ -25,6 +27,7 @@ public struct ProblemAllowance: Sendable, Equatable {
             after.listed[problem.problem.status, default: 0] += 1
             kept.append(problem)
         }
+        after.omitted += problems.count - kept.count
         return (kept, problems.count - kept.count, after)
     }
 }

@@ -6,7 +6,7 @@
 ///
 /// A pure value: the worker keeps one and asks it before each rescan's batch.
 struct RetrySchedule: Sendable {
-    struct Failures: Sendable, Equatable {
+    private struct Failures: Sendable {
         var count: Int
         /// The batch's committed rows when it last failed; nil when the store could not say.
         var processedRows: Int?
@@ -15,7 +15,7 @@ struct RetrySchedule: Sendable {
 
     let first: Duration
     let maximum: Duration
-    private(set) var failures: [String: Failures] = [:]
+    private var failures: [String: Failures] = [:]
 
     init(first: Duration, maximum: Duration) {
         self.first = first

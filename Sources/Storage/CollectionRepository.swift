@@ -186,7 +186,6 @@ public struct StoredBatch: Sendable, Hashable {
     }
 
     public var quality: QualityScores? { status == .completed ? tally.scores(rows: rows) : nil }
-
 }
 
 /// The current version of a record, as far as classification needs it.

@@ -15,6 +15,7 @@ struct ProblemAllowanceTests {
         let admitted = allowance.admitting(Self.problems([.duplicate, .rejected, .duplicate, .duplicate, .rejected, .fixed]))
         #expect(admitted.listed.map(\.problem.row) == [1, 2, 3, 6])
         #expect(admitted.omitted == 2)
+        #expect(admitted.after.omitted == 2)
         #expect(admitted.after.listed == [.duplicate: 2, .rejected: 2, .fixed: 1])
         #expect(allowance.listed == [.rejected: 1], "admitting changes only the allowance it returns")
         #expect(ProblemAllowance(maximum: 0).admitting(Self.problems([.conflict])).omitted == 1)
