@@ -214,7 +214,9 @@ let package = Package(
         ),
         .testTarget(
             name: "StorageTests",
-            dependencies: ["CreditHubTestSupport", "Storage", "StorageSQLite", .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: [
+                "CreditHubTestSupport", "Storage", "StorageSQLite", .product(name: "GRDB", package: "GRDB.swift"), .product(name: "Crypto", package: "swift-crypto"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -1,4 +1,6 @@
 import Foundation
+import Logging
+import PostgresNIO
 
 /// The PostgreSQL schema as an ordered list of migrations, applied in one transaction under an
 /// advisory lock; a database's version is the highest applied.
@@ -37,8 +39,8 @@ enum PostgresSchema {
     /// Held while entries are appended to the audit chain, so replicas extend one chain.
     static let auditLockKey: Int64 = 0x4372_6564_6974_4155
 
-    static let migrations: [(name: String, sql: String)] = [
-        (
+    static let migrations: [PostgresMigration] = [
+        PostgresMigration(
             "0001_catalogue",
             """
             CREATE TABLE catalogue_resource_versions (
@@ -52,7 +54,7 @@ enum PostgresSchema {
             );
             """
         ),
-        (
+        PostgresMigration(
             "0002_collection",
             """
             CREATE TABLE batches (
@@ -157,7 +159,7 @@ enum PostgresSchema {
             );
             """
         ),
-        (
+        PostgresMigration(
             "0003_theme_projection",
             """
             ALTER TABLE records ADD COLUMN event_date text;
@@ -167,7 +169,7 @@ enum PostgresSchema {
             );
             """
         ),
-        (
+        PostgresMigration(
             "0004_identity",
             """
             CREATE TABLE units (
@@ -233,7 +235,7 @@ enum PostgresSchema {
             );
             """
         ),
-        (
+        PostgresMigration(
             "0005_audit",
             """
             CREATE TABLE audit_entries (
@@ -289,7 +291,7 @@ enum PostgresSchema {
                 FOR EACH STATEMENT EXECUTE FUNCTION audit_refuse_change();
             """
         ),
-        (
+        PostgresMigration(
             "0006_theme_key_collation",
             """
             -- Subject codes and resource ids are ASCII identifiers: byte order is their order, and
@@ -299,7 +301,7 @@ enum PostgresSchema {
                 ALTER COLUMN resource_id TYPE text COLLATE "C";
             """
         ),
-        (
+        PostgresMigration(
             "0007_batch_claims",
             """
             -- Starts of processing that never ended, at the progress they found: a batch that takes
@@ -308,7 +310,7 @@ enum PostgresSchema {
             ALTER TABLE batches ADD COLUMN interrupted_at_row bigint NOT NULL DEFAULT -1;
             """
         ),
-        (
+        PostgresMigration(
             "0008_problems_omitted",
             """
             -- Problem rows past a batch's allowance are counted, not stored: a file of broken lines
@@ -316,5 +318,26 @@ enum PostgresSchema {
             ALTER TABLE batches ADD COLUMN problems_omitted bigint NOT NULL DEFAULT 0;
             """
         ),
+        PostgresMigration(
+            "0009_record_key_order",
+            // Record keys now keep a document series together in the key index
+            // (`Digest128.businessKey`): stored keys are computed again the new way.
+            "",
+            rewrite: PostgresStore.recomputeRecordKeys
+        ),
     ]
+}
+
+/// One step of the schema: SQL statements, then for a step that changes stored values in a way
+/// SQL cannot compute, a rewrite run in the same transaction.
+struct PostgresMigration: Sendable {
+    var name: String
+    var sql: String
+    var rewrite: (@Sendable (PostgresConnection, Logger) async throws -> Void)?
+
+    init(_ name: String, _ sql: String, rewrite: (@Sendable (PostgresConnection, Logger) async throws -> Void)? = nil) {
+        self.name = name
+        self.sql = sql
+        self.rewrite = rewrite
+    }
 }

@@ -62,6 +62,7 @@ public final class PostgresStore: CreditStore, Service {
                 for statement in PostgresSchema.statements(migration.sql) {
                     try await connection.query(PostgresQuery(unsafeSQL: statement), logger: logger)
                 }
+                try await migration.rewrite?(connection, logger)
                 try await connection.query(
                     "INSERT INTO schema_migrations (version, name) VALUES (\(index + 1), \(migration.name))",
                     logger: logger

@@ -1,3 +1,5 @@
+import CreditKernel
+import Foundation
 import GRDB
 
 /// The SQLite schema as an ordered list of migrations; a database's version is the highest applied.
@@ -317,7 +319,23 @@ enum SQLiteSchema {
             ALTER TABLE batches ADD COLUMN problems_omitted INTEGER NOT NULL DEFAULT 0;
             """
         ),
+        (
+            // Record keys now keep a document series together in the key index
+            // (`Digest128.businessKey`): stored keys are computed again the new way.
+            "0010_record_key_order",
+            """
+            UPDATE records SET key_hash = credithub_record_key(resource_id, business_key);
+            UPDATE conflicts SET key_hash = credithub_record_key(resource_id, business_key);
+            """
+        ),
     ]
+
+    /// `credithub_record_key(resource_id, business_key)`: the key hash a record is stored under,
+    /// as the pipeline computes it, for migrations that compute stored keys again.
+    static let recordKeyFunction = DatabaseFunction("credithub_record_key", argumentCount: 2, pure: true) { arguments in
+        guard let resourceID = String.fromDatabaseValue(arguments[0]), let businessKey = String.fromDatabaseValue(arguments[1]) else { return nil }
+        return Data(Digest128.businessKey(resourceID: resourceID, businessKey: businessKey).bytes)
+    }
 
     static let createMigrationsTable = """
         CREATE TABLE IF NOT EXISTS schema_migrations (

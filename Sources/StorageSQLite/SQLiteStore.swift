@@ -36,8 +36,9 @@ public final class SQLiteStore: CreditStore, Service {
         configuration.prepareDatabase { db in
             try db.execute(sql: "PRAGMA synchronous = NORMAL")
             try db.execute(sql: "PRAGMA foreign_keys = ON")
-            // Record keys are hashes, so each chunk touches index pages all over the file: the
-            // writer keeps them in memory (64 MiB) rather than re-reading them from the OS. A new
+            // Subject codes, and record keys outside a numbered series, are spread evenly, so each
+            // chunk touches index pages all over the file: the writer keeps them in memory (64 MiB)
+            // rather than re-reading them from the OS. A new
             // database gets 16 KiB pages: a shallower key index and fewer pages written per commit
             // (an existing one keeps its page size). The writer checkpoints only once the WAL holds
             // 16,384 pages (256 MiB), a bound for when `run()` is not keeping up or not running.
@@ -118,6 +119,7 @@ public final class SQLiteStore: CreditStore, Service {
     public func migrate() async throws -> MigrationOutcome {
         // One write transaction: SQLite's single writer lock serialises migrators across processes.
         try await pool.write { db in
+            db.add(function: SQLiteSchema.recordKeyFunction)
             try db.execute(sql: SQLiteSchema.createMigrationsTable)
             let before = try SQLiteSchema.appliedVersion(db)
             var applied: [String] = []

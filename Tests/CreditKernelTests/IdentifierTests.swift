@@ -110,3 +110,43 @@ struct MaskingTests {
         #expect(Masking.keep(first: 1, last: 1).apply(to: "") == "")
     }
 }
+
+@Suite("Record keys")
+struct RecordKeyTests {
+    static func key(_ document: String, _ subject: String = "91330100511650734P", resource: String = "admin_penalty") -> Digest128 {
+        Digest128.businessKey(resourceID: resource, businessKey: document + "\u{1F}" + subject)
+    }
+
+    @Test("A series' documents numbered in sequence sit next to each other, in order, whoever their subjects are")
+    func seriesStayTogether() {
+        let subjects = ["91330100511650734P", "913303000A3446661T", "91330500782440X775", "330102198001011234"]
+        let keys = (100..<400).map { Self.key("杭市监罚〔2024〕\($0)号", subjects[$0 % subjects.count]) }
+        // The first 32 bits follow the serial; the rest separate the records.
+        let first: UInt64 = keys[0].high >> 32
+        let expected: [UInt64] = (0..<300).map { first + UInt64($0) }
+        #expect(keys.map { $0.high >> 32 } == expected)
+        #expect(keys == keys.sorted())
+        #expect(Set(keys).count == keys.count)
+        // Another series lies elsewhere.
+        #expect(Self.key("甬市监罚〔2024〕100号").high >> 52 != keys[0].high >> 52)
+    }
+
+    @Test("The same key gives the same hash; any other subject, document or resource another")
+    func identity() {
+        let key = Self.key("杭市监罚〔2024〕7号")
+        #expect(Self.key("杭市监罚〔2024〕7号") == key)
+        #expect(Self.key("杭市监罚〔2024〕7号", "913303000A3446661T") != key)
+        #expect(Self.key("杭市监罚〔2024〕7号", "913303000A3446661T").high >> 32 == key.high >> 32)
+        #expect(Self.key("杭市监罚〔2024〕7号", resource: "admin_license") != key)
+        #expect(Self.key("杭市监罚〔2025〕7号") != key)
+        // A key without digits, or with more than fit, still gets a hash of its own.
+        #expect(Self.key("行政处罚决定书") != Self.key("行政处罚决定"))
+        #expect(Self.key("330100202400000000123") != Self.key("330100202400000000124"))
+    }
+
+    @Test("The low word, which placement in hash tables uses, is still uniform within a series")
+    func lowWordSpreads() {
+        let buckets = Set((0..<1024).map { Self.key("杭市监罚〔2024〕\($0)号").low & 0xFF })
+        #expect(buckets.count > 200)
+    }
+}

@@ -1,5 +1,6 @@
 import CreditHubTestSupport
 import CreditKernel
+import Crypto
 import Foundation
 import Logging
 import Storage
@@ -23,6 +24,63 @@ struct StoreConformanceTests {
             #expect(second.fromVersion == store.latestSchemaVersion)
             #expect(try await store.schemaVersion() == store.latestSchemaVersion)
             try await store.ping()
+        }
+    }
+
+    @Test("Records and conflicts stored under the former key hashes are found under the new ones after migration", arguments: StoreBackend.allCases)
+    func recordKeysRecomputed(backend: StoreBackend) async throws {
+        try await TestStores.withStore(backend) { store, database in
+            let collection = store.collection
+            let unit = "11330100002501984R", otherUnit = "11330300002502013W"
+            _ = try await collection.createBatch(
+                NewBatch(
+                    id: "A", resourceID: "admin_penalty", resourceVersion: 1, sourceUnit: unit, channel: .commandLine, sha256: "A", size: 1,
+                    fileName: nil, format: .csv, declaredEncoding: nil, idempotencyKey: nil, submittedBy: "test", receivedAt: Date()
+                )
+            )
+            // As stored before: the first 16 bytes of SHA-256 of the resource's prefix and the key.
+            func formerKey(_ businessKey: String) -> Digest128 {
+                SHA256.hash(data: Array(("admin_penalty\u{1F}" + businessKey).utf8)).withUnsafeBytes(Digest128.init(prefixOf:))
+            }
+            // More records than the rewrite reads at a time.
+            let count = 60_001
+            let businessKeys = (0..<count).map { "杭市监罚〔2024〕\($0)号\u{1F}91330100511650734P" }
+            let versions = businessKeys.enumerated().map { index, businessKey in
+                RecordVersion(
+                    sequence: 0, resourceID: "admin_penalty", keyHash: formerKey(businessKey), businessKey: businessKey, version: 1, operation: .create,
+                    subjectCode: "91330100511650734P", subjectType: nil, subjectName: "subject", division: "330100", sourceUnit: unit, batchID: "A",
+                    rowNumber: index + 1, contentHash: Digest128(high: 1, low: UInt64(index)), json: Array("{}".utf8), recordedAt: Date(), supersedes: nil
+                )
+            }
+            var incoming = versions[7]
+            incoming.sourceUnit = otherUnit
+            incoming.contentHash = Digest128(high: 2, low: 7)
+            let conflict = ConflictRecord(
+                id: "C1", resourceID: "admin_penalty", keyHash: formerKey(businessKeys[7]), businessKey: businessKeys[7], storedSequence: 8, storedVersion: 1,
+                storedSourceUnit: unit, storedBatchID: "A", storedRowNumber: 8, incoming: incoming, status: .open, createdAt: Date(), resolvedBy: nil,
+                resolvedAt: nil, reason: nil
+            )
+            _ = try await collection.commitChunk(
+                ChunkCommit(
+                    batchID: "A", processedRowsBefore: 0, processedRowsAfter: count, counts: RowCounts(total: count, accepted: count), tally: QualityTally(),
+                    observedHead: 0, keyHashes: versions.map(\.keyHash), versions: versions, conflicts: [conflict], problems: []
+                )
+            )
+            try await database.execute(["DELETE FROM schema_migrations WHERE name LIKE '%_record_key_order'"])
+            let outcome = try await store.migrate()
+            #expect(outcome.applied.count == 1)
+            #expect(outcome.applied.first?.hasSuffix("_record_key_order") == true)
+
+            let newKeys = businessKeys.map { Digest128.businessKey(resourceID: "admin_penalty", businessKey: $0) }
+            let (current, _) = try await collection.currentRecords(keyHashes: newKeys)
+            #expect(current.count == count)
+            #expect(current[newKeys[count - 1]]?.rowNumber == count)
+            #expect(try await collection.currentRecords(keyHashes: versions.prefix(100).map(\.keyHash)).records.isEmpty)
+            let history = try await collection.recordHistory(resourceID: "admin_penalty", businessKey: businessKeys[12_345])
+            #expect(history.map(\.rowNumber) == [12_346])
+            #expect(history.first?.keyHash == newKeys[12_345])
+            let open = try await collection.openConflicts(keyHashes: [newKeys[7]])
+            #expect(open == [ConflictIdentity(keyHash: newKeys[7], incomingSource: otherUnit, incomingContentHash: incoming.contentHash): "C1"])
         }
     }
 
