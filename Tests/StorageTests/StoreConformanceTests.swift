@@ -11,6 +11,16 @@ import Testing
 struct StoreConformanceTests {
     static let logger = TestStores.logger
 
+    /// An empty penalty batch `id` from `sourceUnit`, for chunks committed directly.
+    static func createBatch(_ id: String, sourceUnit: String, in collection: any CollectionRepository) async throws {
+        _ = try await collection.createBatch(
+            NewBatch(
+                id: id, resourceID: "admin_penalty", resourceVersion: 1, sourceUnit: sourceUnit, channel: .commandLine, sha256: id, size: 1,
+                fileName: nil, format: .csv, declaredEncoding: nil, idempotencyKey: nil, submittedBy: "test", receivedAt: Date()
+            )
+        )
+    }
+
     @Test("Migration creates the schema once and is idempotent", arguments: StoreBackend.allCases)
     func migration(backend: StoreBackend) async throws {
         try await TestStores.withStore(backend, migrate: false) { store in
@@ -32,12 +42,7 @@ struct StoreConformanceTests {
         try await TestStores.withStore(backend) { store, database in
             let collection = store.collection
             let unit = "11330100002501984R", otherUnit = "11330300002502013W"
-            _ = try await collection.createBatch(
-                NewBatch(
-                    id: "A", resourceID: "admin_penalty", resourceVersion: 1, sourceUnit: unit, channel: .commandLine, sha256: "A", size: 1,
-                    fileName: nil, format: .csv, declaredEncoding: nil, idempotencyKey: nil, submittedBy: "test", receivedAt: Date()
-                )
-            )
+            try await Self.createBatch("A", sourceUnit: unit, in: collection)
             // As stored before: the first 16 bytes of SHA-256 of the resource's prefix and the key.
             func formerKey(_ businessKey: String) -> Digest128 {
                 SHA256.hash(data: Array(("admin_penalty\u{1F}" + businessKey).utf8)).withUnsafeBytes(Digest128.init(prefixOf:))
@@ -202,12 +207,7 @@ struct StoreConformanceTests {
             let collection = store.collection
             let unitA = "11330100002501984R", unitB = "11330300002502013W"
             for (id, unit) in [("A", unitA), ("B", unitB)] {
-                _ = try await collection.createBatch(
-                    NewBatch(
-                        id: id, resourceID: "admin_penalty", resourceVersion: 1, sourceUnit: unit, channel: .commandLine, sha256: id, size: 1,
-                        fileName: nil, format: .csv, declaredEncoding: nil, idempotencyKey: nil, submittedBy: "test", receivedAt: Date()
-                    )
-                )
+                try await Self.createBatch(id, sourceUnit: unit, in: collection)
             }
             func key(_ name: String) -> Digest128 { Digest128(bytes: Array(name.utf8) + Array(repeating: 0, count: 16)) }
             var processed = ["A": 0, "B": 0]
@@ -258,12 +258,7 @@ struct StoreConformanceTests {
         try await TestStores.withStore(backend) { store in
             let collection = store.collection
             let unit = "11330100002501984R", otherUnit = "11330300002502013W"
-            _ = try await collection.createBatch(
-                NewBatch(
-                    id: "A", resourceID: "admin_penalty", resourceVersion: 1, sourceUnit: unit, channel: .commandLine, sha256: "A", size: 1,
-                    fileName: nil, format: .csv, declaredEncoding: nil, idempotencyKey: nil, submittedBy: "test", receivedAt: Date()
-                )
-            )
+            try await Self.createBatch("A", sourceUnit: unit, in: collection)
             // Keys spread over the whole key space, as hashes are.
             func key(_ index: Int) -> Digest128 { Digest128(high: UInt64(index) &* 0x9E37_79B9_7F4A_7C15, low: UInt64(index)) }
             func version(_ index: Int, _ number: Int, row: Int, supersedes: Int64? = nil, source: String = unit) -> RecordVersion {
