@@ -55,8 +55,10 @@ public struct ThemeProjector: Service {
             }
             for await _ in ticks.cancelOnGracefulShutdown() {
                 var applied = 0
+                let started = ContinuousClock.now
                 do {
                     applied = try await Self.catchUp(store)
+                    if applied > 0 { logger.debug("theme caught up", metadata: ["applied": "\(applied)", "elapsed": "\(ContinuousClock.now - started)"]) }
                 } catch {
                     // Stopping cuts a step short; that is no failure to report.
                     if Task.isCancelled { break }
