@@ -5,7 +5,8 @@ import Foundation
 /// a time: how `credithub validate`, which has no store, prints a receipt with a hundred thousand
 /// problem rows without holding them. Each row is a line of tab-separated fields (row, status,
 /// issues JSON, conflict JSON), already written as the receipt writes them, so reading back decodes
-/// nothing; compact JSON holds no raw tab or line break. The file is removed when the spill is released.
+/// nothing; compact JSON holds no raw tab or line break. The file's name is removed as soon as it
+/// is open, so its space is returned when the spill is released or the process ends, however it ends.
 public final class ProblemSpill {
     private let url: URL
     private let handle: FileHandle
@@ -20,11 +21,11 @@ public final class ProblemSpill {
             throw CreditHubError(code: "io", message: "cannot create a temporary file in \(directory.path); set TMPDIR to a writable directory")
         }
         handle = try FileHandle(forUpdating: url)
+        try? FileManager.default.removeItem(at: url)
     }
 
     deinit {
         try? handle.close()
-        try? FileManager.default.removeItem(at: url)
     }
 
     public func append(_ rows: [ProblemRow]) throws {
@@ -58,7 +59,7 @@ public final class ProblemSpill {
                 guard fields.count == 4, let row = Int(String(decoding: fields[0], as: UTF8.self)),
                     let status = RowStatus(rawValue: String(decoding: fields[1], as: UTF8.self))
                 else {
-                    throw CreditHubError(code: "io", message: "the temporary problem file \(url.path) was changed while in use")
+                    throw CreditHubError(code: "io", message: "the temporary problem file \(url.lastPathComponent) was changed while in use")
                 }
                 rows.append(ProblemRowJSON(row: row, status: status, issuesJSON: fields[2], conflictJSON: fields[3].isEmpty ? nil : fields[3]))
                 continue

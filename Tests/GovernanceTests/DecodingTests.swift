@@ -135,7 +135,7 @@ struct EncodingTests {
     static let text = "行政相对人名称,处罚决定日期\n杭州某某科技有限公司,2023年5月6日\n"
 
     static func decode(_ bytes: [UInt8], declared: TextEncoding? = nil) throws -> (TextEncoding?, [[String]]) {
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("enc-\(UUID().uuidString).csv").path
+        let path = Scratch.path("enc", ".csv")
         _ = FileManager.default.createFile(atPath: path, contents: Data(bytes))
         defer { try? FileManager.default.removeItem(atPath: path) }
         let source = try ArtefactDecoding.open(path: path, format: .csv, declaredEncoding: declared)
@@ -193,7 +193,7 @@ struct EncodingTests {
 @Suite("JSON records")
 struct JSONRecordTests {
     static func read(_ text: String, format: ArtefactFormat) throws -> [SourceRecord] {
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("json-\(UUID().uuidString)").path
+        let path = Scratch.path("json")
         _ = FileManager.default.createFile(atPath: path, contents: Data(text.utf8))
         defer { try? FileManager.default.removeItem(atPath: path) }
         let source = try ArtefactDecoding.open(path: path, format: format, declaredEncoding: nil)
@@ -301,7 +301,7 @@ struct JSONRecordTests {
 
     @Test("Formats are recognised by name and by content")
     func formatDetection() throws {
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("f-\(UUID().uuidString)").path
+        let path = Scratch.path("f")
         defer { try? FileManager.default.removeItem(atPath: path) }
         _ = FileManager.default.createFile(atPath: path, contents: Data("{\"a\":1}\n{\"a\":2}\n".utf8))
         #expect(ArtefactDecoding.format(declared: nil, fileName: nil, path: path) == .jsonLines)
@@ -315,7 +315,7 @@ struct JSONRecordTests {
 struct XLSXTests {
     /// The cells of each row the reader gives for a workbook of `rows`.
     static func read(_ rows: [[XLSXBuilder.Cell]], skipRowAfter: Int? = nil) throws -> [[String]] {
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("x-\(UUID().uuidString).xlsx").path
+        let path = Scratch.path("x", ".xlsx")
         defer { try? FileManager.default.removeItem(atPath: path) }
         try XLSXBuilder.write(rows: rows, to: path, skipRowAfter: skipRowAfter)
         let source = try ArtefactDecoding.open(path: path, format: .xlsx, declaredEncoding: nil)
@@ -385,7 +385,7 @@ struct XLSXTests {
 
     @Test("A zip that is not a workbook is reported, not a crash")
     func notAWorkbook() throws {
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("n-\(UUID().uuidString).xlsx").path
+        let path = Scratch.path("n", ".xlsx")
         defer { try? FileManager.default.removeItem(atPath: path) }
         _ = FileManager.default.createFile(atPath: path, contents: Data("PK\u{3}\u{4}garbage".utf8))
         #expect(throws: CreditHubError.self) { try ArtefactDecoding.open(path: path, format: .xlsx, declaredEncoding: nil) }

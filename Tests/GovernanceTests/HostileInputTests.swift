@@ -10,7 +10,7 @@ import Testing
 struct HostileInputTests {
     /// Everything a decoder gives for `bytes` written as a file of `format`.
     static func records(_ bytes: [UInt8], format: ArtefactFormat) throws -> [SourceRecord] {
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("hostile-\(UUID().uuidString)").path
+        let path = Scratch.path("hostile")
         _ = FileManager.default.createFile(atPath: path, contents: Data(bytes))
         defer { try? FileManager.default.removeItem(atPath: path) }
         return try records(path: path, format: format)
@@ -25,7 +25,7 @@ struct HostileInputTests {
 
     /// The sheet's records, for a workbook whose sheet data is `rows` (XML).
     static func sheet(_ rows: String, sharedStrings: String = "<sst/>") throws -> [SourceRecord] {
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("hostile-\(UUID().uuidString).xlsx").path
+        let path = Scratch.path("hostile", ".xlsx")
         defer { try? FileManager.default.removeItem(atPath: path) }
         try XLSXBuilder.write(sheetXML: "<worksheet><sheetData>\(rows)</sheetData></worksheet>", sharedStringsXML: sharedStrings, to: path)
         return try records(path: path, format: .xlsx)
@@ -121,7 +121,7 @@ struct HostileInputTests {
 
     @Test("A workbook part that inflates past the limit is refused, not read whole")
     func workbookBomb() throws {
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("hostile-\(UUID().uuidString).xlsx").path
+        let path = Scratch.path("hostile", ".xlsx")
         defer { try? FileManager.default.removeItem(atPath: path) }
         let workbook = "<workbook><sheets><sheet name=\"S\" r:id=\"rId1\"/></sheets><!--" + String(repeating: " ", count: DecodingLimits.maximumWorkbookPart) + "--></workbook>"
         try XLSXBuilder.write(sheetXML: "<worksheet/>", sharedStringsXML: "<sst/>", to: path, workbookXML: workbook)

@@ -13,7 +13,7 @@ struct ChunkSizeTests {
         let records = (1...40).map { number in
             PenaltyRows.record(number, number % 4 == 0 ? ["CF_SY": String(repeating: "当事人超标排放污染物。", count: 60)] : [:])
         }
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("chunks-\(UUID().uuidString).csv").path
+        let path = Scratch.path("chunks", ".csv")
         defer { try? FileManager.default.removeItem(atPath: path) }
         try Data(PenaltyRows.csv(records).utf8).write(to: URL(fileURLWithPath: path))
         let resource = try #require(Catalogue.standard.resource("admin_penalty"))

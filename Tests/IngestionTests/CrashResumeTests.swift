@@ -34,7 +34,7 @@ struct CrashResumeTests {
 
     /// Runs `body` with the environment a child credithub needs for `backend` and a store to watch.
     static func withEnvironment(_ backend: StoreBackend, _ body: @Sendable ([String: String], any CreditStore, String) async throws -> Void) async throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("crash-\(UUID().uuidString)").path
+        let directory = Scratch.path("crash")
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: directory) }
         // Small chunks: many commits, so there are many points at which to interrupt a batch.

@@ -90,7 +90,7 @@ struct IngestCommandTests {
 
     @Test("`credithub validate` prints for several files the receipts validation gives, problem rows paged from a spill file")
     func validateSeveral() async throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("validate-\(UUID().uuidString)").path
+        let directory = Scratch.path("validate")
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: directory) }
         // Over 5,000 problem rows in the first file, so they are printed in more than one page.

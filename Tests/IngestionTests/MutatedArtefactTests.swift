@@ -60,7 +60,7 @@ struct MutatedArtefactTests {
 
     /// Validates `bytes` written as a file of `format` and checks the receipt holds together.
     static func validate(_ bytes: [UInt8], format: ArtefactFormat, seed: Int) async throws {
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("mutated-\(UUID().uuidString)").path
+        let path = Scratch.path("mutated")
         _ = FileManager.default.createFile(atPath: path, contents: Data(bytes))
         defer { try? FileManager.default.removeItem(atPath: path) }
         try await check(path: path, format: format, seed: seed)
@@ -117,7 +117,7 @@ struct MutatedArtefactTests {
         }
         sheet += "</sheetData></worksheet>"
         let sharedStrings = "<sst>" + strings.map { "<si><t>\($0)</t></si>" }.joined() + "</sst>"
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("mutated-\(UUID().uuidString).xlsx").path
+        let path = Scratch.path("mutated", ".xlsx")
         defer { try? FileManager.default.removeItem(atPath: path) }
         for seed in Self.seeds {
             var random = SplitMix64(seed: UInt64(seed))

@@ -18,7 +18,7 @@ struct PipelineTests {
     ) async throws {
         try await TestStores.withStore(backend) { store in
             try await store.prepare(automaticMigration: true, logger: TestStores.logger)
-            let raw = FileManager.default.temporaryDirectory.appendingPathComponent("raw-\(UUID().uuidString)").path
+            let raw = Scratch.path("raw")
             defer { try? FileManager.default.removeItem(atPath: raw) }
             let configuration = IngestionConfiguration(chunkRows: chunkRows, maximumProblemRows: maximumProblemRows)
             try await body(Collector(store: store, raw: RawStore(directory: raw), configuration: configuration, logger: TestStores.logger))
@@ -188,7 +188,7 @@ struct PipelineTests {
         try await TestStores.withStore(backend) { store, database in
             try await store.prepare(automaticMigration: true, logger: TestStores.logger)
             let log = RecordingLog()
-            let raw = FileManager.default.temporaryDirectory.appendingPathComponent("raw-\(UUID().uuidString)").path
+            let raw = Scratch.path("raw")
             defer { try? FileManager.default.removeItem(atPath: raw) }
             let configuration = IngestionConfiguration(rescanInterval: .milliseconds(50), maximumRetryInterval: .milliseconds(200))
             let collector = Collector(store: store, raw: RawStore(directory: raw), configuration: configuration, logger: log.logger)
@@ -233,7 +233,7 @@ struct PipelineTests {
     func servicesWaitForTheStore(backend: StoreBackend) async throws {
         try await TestStores.withStore(backend, migrate: false) { store in
             let log = RecordingLog()
-            let raw = FileManager.default.temporaryDirectory.appendingPathComponent("raw-\(UUID().uuidString)").path
+            let raw = Scratch.path("raw")
             defer { try? FileManager.default.removeItem(atPath: raw) }
             let collector = Collector(store: store, raw: RawStore(directory: raw), configuration: .init(rescanInterval: .milliseconds(20)), logger: log.logger)
             let storeReady = Latch()
@@ -416,7 +416,7 @@ struct PipelineTests {
             number.isMultiple(of: 2) ? PenaltyRows.record(number, ["CF_XDR_SHXYM": "91330100716105852E"]) : PenaltyRows.record(number)
         }
         let bytes = Array((PenaltyRows.csv(records) + "杭州某某\r\n").utf8)
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("a-\(UUID().uuidString).csv").path
+        let path = Scratch.path("a", ".csv")
         defer { try? FileManager.default.removeItem(atPath: path) }
         FileManager.default.createFile(atPath: path, contents: Data(bytes))
         let validated = try await FileValidation.validate(
@@ -542,7 +542,7 @@ struct PipelineTests {
             #expect(viaLines.rows == RowCounts(total: 3, accepted: 2, fixed: 1, rejected: 1))
             #expect(viaLines.unknownColumns == ["extra"])
 
-            let path = FileManager.default.temporaryDirectory.appendingPathComponent("p-\(UUID().uuidString).xlsx").path
+            let path = Scratch.path("p", ".xlsx")
             defer { try? FileManager.default.removeItem(atPath: path) }
             let record = PenaltyRows.record(9)
             var cells = PenaltyRows.cells(record).map { XLSXBuilder.Cell.shared($0) }
@@ -610,7 +610,7 @@ struct PipelineTests {
             // Far more than one read of the sheet before the damage, so it is met part-way.
             let good = (1...400).map { PenaltyRows.cells(PenaltyRows.record($0)).map { XLSXBuilder.Cell.shared($0) } }
             let damaged: [XLSXBuilder.Cell] = [.raw(#"<c r="AAAAAAAAAAAAAAAAAAAA402"><v>1</v></c>"#)]
-            let path = FileManager.default.temporaryDirectory.appendingPathComponent("d-\(UUID().uuidString).xlsx").path
+            let path = Scratch.path("d", ".xlsx")
             defer { try? FileManager.default.removeItem(atPath: path) }
             try XLSXBuilder.write(rows: [PenaltyRows.header.map { .shared($0) }] + good + [damaged] + good.prefix(3), to: path)
             let receipt = try await Self.ingest(collector, Array(try Data(contentsOf: URL(fileURLWithPath: path))), fileName: "处罚.xlsx")
@@ -714,7 +714,7 @@ struct PipelineTests {
             PenaltyRows.record(3, ["CF_NR_FK": "-1"]),
         ]
         let bytes = Array(PenaltyRows.csv(rows).utf8)
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("v-\(UUID().uuidString).csv").path
+        let path = Scratch.path("v", ".csv")
         defer { try? FileManager.default.removeItem(atPath: path) }
         FileManager.default.createFile(atPath: path, contents: Data(bytes))
         let validated = try await FileValidation.validate(
@@ -734,7 +734,7 @@ struct PipelineTests {
 
     @Test("Validation without a store judges duplicates within the file")
     func validateFile() async throws {
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("v-\(UUID().uuidString).csv").path
+        let path = Scratch.path("v", ".csv")
         defer { try? FileManager.default.removeItem(atPath: path) }
         var generator = SampleGenerator(resource: Catalogue.standard.resource("admin_penalty")!, seed: 7, defects: .init(fixable: 0.1, rejected: 0.05, duplicate: 0.02))
         let sink = try SampleSink(path: path, encoding: .gb18030)

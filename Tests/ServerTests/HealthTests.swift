@@ -22,7 +22,7 @@ struct HealthTests {
         let keys = try NodeKeys(seed: Data((0..<64).map { _ in UInt8.random(in: 0...255, using: &generator) }))
         let audit = AuditLog(store: store, keys: keys, logger: TestStores.logger)
         let identity = IdentityService(store: store, keys: keys, audit: audit, configuration: SecurityConfiguration(bcryptCost: 4), logger: TestStores.logger)
-        let collector = Collector(store: store, raw: RawStore(directory: FileManager.default.temporaryDirectory.path + "/raw-health"), logger: TestStores.logger)
+        let collector = Collector(store: store, raw: RawStore(directory: Scratch.path("raw-health")), logger: TestStores.logger)
         return try buildApplication(
             configuration: ServerConfiguration(host: "127.0.0.1", port: 0, readyTimeout: readyTimeout),
             dependencies: ApplicationDependencies(store: store, metrics: metrics, identity: identity, collection: collector),
@@ -67,7 +67,7 @@ struct HealthTests {
         let registry = Self.registry
         try await TestStores.withStore(.sqlite) { store in
             try await store.prepare(automaticMigration: true, logger: TestStores.logger)
-            let raw = FileManager.default.temporaryDirectory.appendingPathComponent("raw-\(UUID().uuidString)").path
+            let raw = Scratch.path("raw")
             defer { try? FileManager.default.removeItem(atPath: raw) }
             let collector = Collector(store: store, raw: RawStore(directory: raw), logger: TestStores.logger)
             try await Self.application(store: store, metrics: registry).test(.live) { client in

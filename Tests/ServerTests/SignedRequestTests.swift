@@ -149,7 +149,7 @@ struct SigningExampleTests {
         let document = try String(contentsOf: root.appendingPathComponent("docs/api-auth.md"), encoding: .utf8)
         let shell = try #require(Self.blocks("bash", in: document).first)
         let python = try #require(Self.blocks("python", in: document).first)
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("api-auth-\(UUID().uuidString)")
+        let directory = URL(fileURLWithPath: Scratch.path("api-auth"))
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
         try shell.write(to: directory.appendingPathComponent("sign-and-send.sh"), atomically: true, encoding: .utf8)

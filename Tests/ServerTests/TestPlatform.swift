@@ -43,7 +43,7 @@ struct TestPlatform: Sendable {
     ) async throws -> Result {
         try await TestStores.withStore(backend) { store in
             try await store.prepare(automaticMigration: true, logger: TestStores.logger)
-            let raw = FileManager.default.temporaryDirectory.appendingPathComponent("raw-\(UUID().uuidString)").path
+            let raw = Scratch.path("raw")
             defer { try? FileManager.default.removeItem(atPath: raw) }
             var generator = SystemRandomNumberGenerator()
             let keys = try NodeKeys(seed: Data((0..<64).map { _ in UInt8.random(in: 0...255, using: &generator) }))

@@ -19,7 +19,8 @@ struct WebDriver: Sendable {
             throw Failure(description: "chromedriver is not installed: `scripts/install-deps.sh test` installs chromium-driver")
         }
         let port = try TemporaryPostgresCluster.freePortForTests()
-        let driver = try ChildProcess(driverPath, ["--port=\(port)"])
+        // The browser's profile goes to the scratch directory, which outlives a browser killed mid-test.
+        let driver = try ChildProcess(driverPath, ["--port=\(port)"], environment: ["TMPDIR": Scratch.root])
         defer {
             driver.signal(SIGKILL)
             _ = driver.wait()

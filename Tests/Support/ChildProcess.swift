@@ -31,7 +31,7 @@ public final class ChildProcess: @unchecked Sendable {
     /// `drainErrorOutput()` empties. A program that logs as it works then blocks once it is a page
     /// of log lines ahead of the test, however fast it runs and however late the test looks.
     public init(_ executable: String, _ arguments: [String], environment: [String: String] = [:], boundedErrorOutput: Bool = false) throws {
-        outputPath = "/tmp/credithub-child-\(UUID().uuidString).log"
+        outputPath = Scratch.path("child", ".log")
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }

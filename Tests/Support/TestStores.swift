@@ -72,7 +72,7 @@ public enum TestStores {
 
     /// Runs `body` with the path of a SQLite database file in a new directory, removed afterwards.
     public static func withSQLitePath<Result: Sendable>(_ body: @Sendable (String) async throws -> Result) async throws -> Result {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("credithub-test-\(UUID().uuidString)")
+        let directory = URL(fileURLWithPath: Scratch.path("store"))
         defer { try? FileManager.default.removeItem(at: directory) }
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         return try await body(directory.appendingPathComponent("credithub.sqlite").path)
