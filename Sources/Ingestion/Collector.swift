@@ -292,7 +292,11 @@ public final class Collector: CollectionService, Sendable {
         let start = clock.now
         var (current, head) = keys.isEmpty ? ([:], 0) : try await store.collection.currentRecords(keyHashes: keys)
         let looked = clock.now
-        current.merge(overlay.records) { _, overlaid in overlaid }
+        // The previous chunk's effect, for this chunk's keys only: merging all of it copied 20,000
+        // entries a chunk into a dictionary that only this chunk's keys are looked up in.
+        for key in keys {
+            if let overlaid = overlay.records[key] { current[key] = overlaid }
+        }
         // Only rows whose current record comes from another source can be conflicts.
         let contested = accepted.filter { row in current[row.keyHash].map { $0.sourceUnit != row.sourceUnit && $0.contentHash != row.contentHash } ?? false }
         var open = contested.isEmpty ? [:] : try await store.collection.openConflicts(keyHashes: contested.map(\.keyHash))
