@@ -307,7 +307,41 @@ struct JSONRecordTests {
         #expect(ArtefactDecoding.format(declared: nil, fileName: nil, path: path) == .jsonLines)
         _ = FileManager.default.createFile(atPath: path, contents: Data([0x50, 0x4B, 0x03, 0x04, 0, 0]))
         #expect(ArtefactDecoding.format(declared: nil, fileName: nil, path: path) == .xlsx)
+        // A zip is a workbook whatever its name: a renamed `.xlsx` is read as one.
+        #expect(ArtefactDecoding.format(declared: nil, fileName: "处罚.CSV", path: path) == .xlsx)
+        #expect(ArtefactDecoding.format(declared: .csv, fileName: "处罚.CSV", path: path) == .csv)
+        _ = FileManager.default.createFile(atPath: path, contents: Data("a,b\n1,2\n".utf8))
         #expect(ArtefactDecoding.format(declared: nil, fileName: "处罚.CSV", path: path) == .csv)
+    }
+
+    @Test(
+        "Files that are no table are named for what they are, whatever they are called or declared",
+        arguments: [
+            ([0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1, 0, 0, 0, 0], "an Excel 97-2003 workbook (.xls)"),
+            (Array("%PDF-1.7\n%âãÏÓ\n".utf8), "a PDF document"),
+            ([0x1F, 0x8B, 0x08, 0, 0, 0, 0, 0], "a compressed archive"),
+            ([0x37, 0x7A, 0xBC, 0xAF, 0x27, 0x1C, 0, 4], "a compressed archive"),
+            (Array("\u{FEFF}\r\n<html xmlns:x=\"urn:schemas-microsoft-com:office:excel\"><body><table><tr><td>行政相对人名称</td></tr></table>".utf8), "a web page (HTML)"),
+            (Array("<TABLE BORDER=1><TR><TD>行政相对人名称</TD></TR></TABLE>".utf8), "a web page (HTML)"),
+            (Array("<?xml version=\"1.0\"?>\n<Workbook xmlns=\"urn:schemas-microsoft-com:office:spreadsheet\">".utf8), "an XML Spreadsheet 2003 file"),
+        ] as [([UInt8], String)]
+    )
+    func unsupportedKinds(bytes: [UInt8], kind: String) throws {
+        let path = Scratch.path("u", ".xls")
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        _ = FileManager.default.createFile(atPath: path, contents: Data(bytes))
+        for format in ArtefactFormat.allCases {
+            let error = try #require(throws: CreditHubError.self) { try ArtefactDecoding.open(path: path, format: format, declaredEncoding: nil) }
+            #expect(error.code == "unsupported_format")
+            #expect(error.message.hasPrefix(kind))
+            #expect(error.chineseMessage?.isEmpty == false)
+        }
+    }
+
+    @Test("Text that only starts with markup, or mentions it later, is still read as a table")
+    func markupInATable() throws {
+        #expect(ArtefactDecoding.unsupportedKind(Array("<名称>,类别\n杭州某某,法人\n".utf8)) == nil)
+        #expect(ArtefactDecoding.unsupportedKind(Array("行政相对人名称,备注\n杭州某某,<html> 见附件 <table>\n".utf8)) == nil)
     }
 }
 

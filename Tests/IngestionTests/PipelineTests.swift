@@ -418,7 +418,7 @@ struct PipelineTests {
         let bytes = Array((PenaltyRows.csv(records) + "杭州某某\r\n").utf8)
         let path = Scratch.path("a", ".csv")
         defer { try? FileManager.default.removeItem(atPath: path) }
-        FileManager.default.createFile(atPath: path, contents: Data(bytes))
+        #expect(FileManager.default.createFile(atPath: path, contents: Data(bytes)))
         let validated = try await FileValidation.validate(
             path: path, resource: Catalogue.standard.resource("admin_penalty")!, sourceUnit: PenaltyRows.submitter, format: nil, encoding: nil, chunkRows: 3,
             maximumProblemRows: 4
@@ -585,6 +585,12 @@ struct PipelineTests {
             #expect(brokenXLSX.batchProblems.first?.message.hasPrefix("文件已损坏") == true)
             let summary = try #require(try await collector.summary(batch: brokenXLSX.batch))
             #expect(FileManager.default.fileExists(atPath: collector.raw.path(sha256: summary.sha256)))
+            // A legacy workbook is named for what it is, with what to send instead, not `no_header`.
+            let legacy = try await Self.ingest(collector, [0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1] + Array(repeating: 0, count: 504), fileName: "处罚.xls")
+            #expect(legacy.status == .failed)
+            #expect(legacy.batchProblems.map(\.code) == [.unsupportedFormat])
+            #expect(legacy.batchProblems.first?.message.contains("另存为") == true)
+            #expect(legacy.batchProblems.first?.messageEnglish.hasPrefix("an Excel 97-2003 workbook (.xls)") == true)
         }
     }
 
@@ -716,7 +722,7 @@ struct PipelineTests {
         let bytes = Array(PenaltyRows.csv(rows).utf8)
         let path = Scratch.path("v", ".csv")
         defer { try? FileManager.default.removeItem(atPath: path) }
-        FileManager.default.createFile(atPath: path, contents: Data(bytes))
+        #expect(FileManager.default.createFile(atPath: path, contents: Data(bytes)))
         let validated = try await FileValidation.validate(
             path: path, resource: Catalogue.standard.resource("admin_penalty")!, sourceUnit: PenaltyRows.submitter, format: nil, encoding: nil, chunkRows: 3
         )

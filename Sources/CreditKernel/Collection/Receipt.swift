@@ -269,6 +269,8 @@ public enum IssueCode: String, Sendable, Hashable, Codable, CaseIterable {
     case conflict
     /// The artefact could not be read.
     case unreadable
+    /// The artefact is a kind of file no decoder reads (Excel 97-2003, a web page, PDF, an archive).
+    case unsupportedFormat = "unsupported_format"
     /// Processing the batch took the server down several times at the same row; it was stopped there.
     case processingInterrupted = "processing_interrupted"
     /// No header row naming catalogue fields was found.

@@ -58,14 +58,14 @@ extension RecordSource {
 
 /// Opens the right decoder for an artefact.
 public enum ArtefactDecoding {
-    /// Decides the format from what the channel said, the file name, and the first bytes.
+    /// Decides the format from what the channel said, the file name, and the first bytes. A zip is
+    /// read as a workbook whatever its name says: a renamed `.xlsx` is still one, and any other zip
+    /// is reported as no workbook rather than read as text.
     public static func format(declared: ArtefactFormat?, fileName: String?, path: String) -> ArtefactFormat {
         if let declared { return declared }
-        if let fileName, let format = ArtefactFormat(fileName: fileName) { return format }
-        guard let handle = FileHandle(forReadingAtPath: path) else { return .csv }
-        defer { try? handle.close() }
-        let head = [UInt8]((try? handle.read(upToCount: 512)) ?? Data())
+        let head = Self.head(path)
         if head.starts(with: [0x50, 0x4B, 0x03, 0x04]) { return .xlsx }
+        if let fileName, let format = ArtefactFormat(fileName: fileName) { return format }
         if let first = head.first(where: { $0 != 0x20 && $0 != 0x0A && $0 != 0x0D && $0 != 0x09 && $0 != 0xEF && $0 != 0xBB && $0 != 0xBF }) {
             if first == UInt8(ascii: "[") { return .json }
             if first == UInt8(ascii: "{") {
@@ -75,13 +75,64 @@ public enum ArtefactDecoding {
         return .csv
     }
 
+    /// - Throws: `unsupported_format` for a kind of file no decoder reads (see `unsupportedKind`),
+    ///   whatever format was declared; otherwise what the decoder throws.
     public static func open(path: String, format: ArtefactFormat, declaredEncoding: TextEncoding?) throws -> any RecordSource {
-        switch format {
+        if let unsupported = unsupportedKind(head(path)) { throw unsupported }
+        return switch format {
         case .csv: try DelimitedTextReader(path: path, declaredEncoding: declaredEncoding)
         case .jsonLines: try JSONLinesReader(path: path, declaredEncoding: declaredEncoding)
         case .json: try JSONDocumentReader(path: path)
         case .xlsx: try XLSXReader(path: path)
         }
+    }
+}
+
+extension ArtefactDecoding {
+    /// The first bytes of the file; none if it cannot be read (opening it says why).
+    static func head(_ path: String) -> [UInt8] {
+        guard let handle = FileHandle(forReadingAtPath: path) else { return [] }
+        defer { try? handle.close() }
+        return [UInt8]((try? handle.read(upToCount: 1024)) ?? Data())
+    }
+
+    /// Files that departments send for a table but no decoder reads, told by their first bytes, with
+    /// what to send instead: read as text they only gave `no_header`, which sent the clerk looking
+    /// for a fault in a header that was never read.
+    static func unsupportedKind(_ head: [UInt8]) -> CreditHubError? {
+        func unsupported(_ english: String, _ chinese: String) -> CreditHubError {
+            CreditHubError(code: "unsupported_format", message: english, chineseMessage: chinese)
+        }
+        if head.starts(with: [0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1]) {
+            return unsupported(
+                "an Excel 97-2003 workbook (.xls) or another Office 97-2003 file: save it in Excel as an Excel Workbook (.xlsx) or as CSV and submit that",
+                "这是 Excel 97-2003 工作簿（.xls）或其他旧版 Office 文件，平台读取 .xlsx 和 CSV：请在 Excel 中“另存为”Excel 工作簿（*.xlsx）或 CSV 后重新提交"
+            )
+        }
+        if head.starts(with: Array("%PDF-".utf8)) {
+            return unsupported("a PDF document, from which no records can be read: submit the table as .xlsx or CSV", "这是 PDF 文档，无法从中读取记录：请提交 .xlsx 或 CSV 格式的数据表")
+        }
+        if head.starts(with: [0x1F, 0x8B]) || head.starts(with: Array("Rar!".utf8) + [0x1A, 0x07]) || head.starts(with: [0x37, 0x7A, 0xBC, 0xAF, 0x27, 0x1C]) {
+            return unsupported("a compressed archive (gzip, RAR or 7z): submit the table in it, as .xlsx or CSV", "这是压缩包（gzip、RAR 或 7z）：请解压后提交其中的 .xlsx 或 CSV 数据表")
+        }
+        // Markup, after a byte-order mark and white space. Some systems export a web page, or an
+        // XML Spreadsheet 2003, under a `.xls` name; Excel opens both.
+        let text = head.drop { [0xEF, 0xBB, 0xBF, 0x20, 0x09, 0x0A, 0x0D].contains($0) }
+        guard text.first == UInt8(ascii: "<") else { return nil }
+        let lowered = String(decoding: text, as: UTF8.self).lowercased()
+        if lowered.contains("urn:schemas-microsoft-com:office:spreadsheet") {
+            return unsupported(
+                "an XML Spreadsheet 2003 file: open it in Excel and save it as an Excel Workbook (.xlsx) or as CSV",
+                "这是 XML 电子表格 2003 格式的文件：请用 Excel 打开后“另存为”Excel 工作簿（*.xlsx）或 CSV 后重新提交"
+            )
+        }
+        if lowered.hasPrefix("<!doctype html") || lowered.contains("<html") || lowered.contains("<table") {
+            return unsupported(
+                "a web page (HTML), as some systems export a table under a .xls name: open it in Excel and save it as an Excel Workbook (.xlsx) or as CSV",
+                "这是网页（HTML）格式的表格（一些业务系统导出的“.xls”文件即是如此）：请用 Excel 打开后“另存为”Excel 工作簿（*.xlsx）或 CSV 后重新提交"
+            )
+        }
+        return nil
     }
 }
 
