@@ -399,7 +399,8 @@ public final class Collector: CollectionService, Sendable {
             fileName: stored.batch.fileName, format: stored.decoding?.format ?? stored.batch.format,
             encoding: stored.decoding?.encoding ?? stored.batch.declaredEncoding, status: stored.status, receivedAt: stored.batch.receivedAt,
             completedAt: stored.completedAt, rows: stored.rows, quality: stored.quality, unknownColumns: stored.decoding?.unknownColumns ?? [],
-            missingColumns: stored.decoding?.missingColumns ?? [], batchProblems: stored.batchProblems, problems: [], problemsOmitted: stored.problemsOmitted
+            missingColumns: stored.decoding?.missingColumns ?? [], batchProblems: stored.batchProblems, problems: [], problemsOmitted: stored.problemsOmitted,
+            sheet: stored.decoding?.sheet
         )
     }
 

@@ -33,7 +33,8 @@ public enum FileValidation {
                 batch: "validation", resource: resource.id, sourceUnit: sourceUnit, channel: .commandLine, fileName: fileName, format: format,
                 encoding: decoding?.encoding ?? encoding, status: status, receivedAt: received, completedAt: Date(), rows: counts,
                 quality: status == .completed ? tally.scores(rows: counts) : nil, unknownColumns: decoding?.unknownColumns ?? [],
-                missingColumns: decoding?.missingColumns ?? [], batchProblems: batchProblems, problems: problems, problemsOmitted: allowance.omitted
+                missingColumns: decoding?.missingColumns ?? [], batchProblems: batchProblems, problems: problems, problemsOmitted: allowance.omitted,
+                sheet: decoding?.sheet
             )
         }
         let reader: GovernedRowReader

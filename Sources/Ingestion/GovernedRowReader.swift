@@ -23,44 +23,55 @@ public final class GovernedRowReader {
         public var positionAfter: Int
     }
 
-    /// Opens the artefact and reads up to its header.
+    /// Opens the artefact and reads up to its header: in a workbook, on the first sheet that has one.
     ///
-    /// - Throws: `CreditHubError` with code `unreadable` or `no_header` when the artefact cannot be
-    ///   used at all; the message tells the provider what to fix.
+    /// - Throws: `CreditHubError` with code `unreadable`, `unsupported_format`, `no_header` or
+    ///   `missing_required_columns` when the artefact cannot be used at all; the message tells the
+    ///   provider what to fix.
     public init(path: String, format: ArtefactFormat, declaredEncoding: TextEncoding?, governor: ResourceGovernor, submittingUnit: String) throws {
         self.format = format
         self.governor = governor
         self.submittingUnit = submittingUnit
         source = try ArtefactDecoding.open(path: path, format: format, declaredEncoding: declaredEncoding)
-        var examined = 0
-        while examined < 20, let record = try source.next() {
-            switch record {
-            case .keyed, .json:
-                pending = record
-                return
-            case .tooLong where format == .json || format == .jsonLines:
-                pending = record
-                return
-            case .tooLong:
-                // Above a sheet's header: one more row that is not it.
-                break
-            case .positional(let row):
-                if let mapping = governor.headerMapping(row.cells) {
-                    try Self.checkRequiredColumns(mapping, governor: governor)
-                    self.mapping = mapping
+        var sheets = 1
+        var examinedInAll = 0
+        while true {
+            var examined = 0
+            while examined < 20, let record = try source.next() {
+                switch record {
+                case .keyed, .json:
+                    pending = record
                     return
+                case .tooLong where format == .json || format == .jsonLines:
+                    pending = record
+                    return
+                case .tooLong:
+                    // Above a sheet's header: one more row that is not it.
+                    break
+                case .positional(let row):
+                    if let mapping = governor.headerMapping(row.cells) {
+                        try Self.checkRequiredColumns(mapping, governor: governor)
+                        self.mapping = mapping
+                        return
+                    }
                 }
+                examined += 1
             }
-            examined += 1
+            examinedInAll += examined
+            guard try source.nextSheet() else { break }
+            sheets += 1
         }
-        if examined == 0 {
+        if examinedInAll == 0 {
             throw CreditHubError(code: IssueCode.noHeader.rawValue, message: "the file holds no data", chineseMessage: "文件中没有数据")
         }
         let labels = governor.resource.fields.prefix(4).map(\.label).joined(separator: "、")
+        let ids = governor.resource.fields.prefix(4).map(\.id).joined(separator: ", ")
         throw CreditHubError(
             code: IssueCode.noHeader.rawValue,
-            message: "no header row naming the resource's fields (such as \(governor.resource.fields.prefix(4).map(\.id).joined(separator: ", "))) in the first 20 rows",
-            chineseMessage: "前 20 行中未找到表头（应包含如 \(labels) 等列名）"
+            message: sheets > 1
+                ? "no header row naming the resource's fields (such as \(ids)) in the first 20 rows of any of the workbook's \(sheets) sheets"
+                : "no header row naming the resource's fields (such as \(ids)) in the first 20 rows",
+            chineseMessage: sheets > 1 ? "工作簿的 \(sheets) 个工作表的前 20 行中均未找到表头（应包含如 \(labels) 等列名）" : "前 20 行中未找到表头（应包含如 \(labels) 等列名）"
         )
     }
 
@@ -82,6 +93,7 @@ public final class GovernedRowReader {
         BatchDecoding(
             format: format,
             encoding: source.encoding,
+            sheet: source.sheetName,
             header: mapping?.header ?? [],
             unknownColumns: mapping?.unknownColumns ?? unknownKeys.sorted(),
             missingColumns: mapping?.missingFields ?? []

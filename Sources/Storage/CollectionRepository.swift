@@ -110,13 +110,16 @@ public struct NewBatch: Sendable, Hashable {
 public struct BatchDecoding: Sendable, Hashable, Codable {
     public var format: ArtefactFormat
     public var encoding: TextEncoding?
+    /// The workbook sheet read (the first with a header); nil for other formats.
+    public var sheet: String?
     public var header: [String]
     public var unknownColumns: [String]
     public var missingColumns: [String]
 
-    public init(format: ArtefactFormat, encoding: TextEncoding?, header: [String], unknownColumns: [String], missingColumns: [String]) {
+    public init(format: ArtefactFormat, encoding: TextEncoding?, sheet: String? = nil, header: [String], unknownColumns: [String], missingColumns: [String]) {
         self.format = format
         self.encoding = encoding
+        self.sheet = sheet
         self.header = header
         self.unknownColumns = unknownColumns
         self.missingColumns = missingColumns

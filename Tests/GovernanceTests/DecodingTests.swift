@@ -417,6 +417,28 @@ struct XLSXTests {
         }
     }
 
+    @Test("Sheets are read in the workbook's order, each from its start, by name")
+    func sheets() throws {
+        let path = Scratch.path("s", ".xlsx")
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        try XLSXBuilder.write(sheets: [("说明 & 备注", [[.shared("填报说明")]]), ("数据", [[.shared("名称"), .number("1")], [.inline("甲"), .number("2")]])], to: path)
+        let source = try ArtefactDecoding.open(path: path, format: .xlsx, declaredEncoding: nil)
+        #expect(source.sheetName == "说明 & 备注")
+        #expect(try source.next() == .positional(TextRow(cells: ["填报说明"])))
+        #expect(try source.nextSheet())
+        #expect(source.sheetName == "数据")
+        #expect(try source.next() == .positional(TextRow(cells: ["名称", "1"])))
+        #expect(try source.next() == .positional(TextRow(cells: ["甲", "2"])))
+        #expect(try source.next() == nil)
+        #expect(try source.nextSheet() == false)
+        let text = Scratch.path("s", ".csv")
+        defer { try? FileManager.default.removeItem(atPath: text) }
+        _ = FileManager.default.createFile(atPath: text, contents: Data("a,b\n".utf8))
+        let csv = try ArtefactDecoding.open(path: text, format: .csv, declaredEncoding: nil)
+        #expect(csv.sheetName == nil)
+        #expect(try csv.nextSheet() == false)
+    }
+
     @Test("A zip that is not a workbook is reported, not a crash")
     func notAWorkbook() throws {
         let path = Scratch.path("n", ".xlsx")

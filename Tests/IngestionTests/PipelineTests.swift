@@ -557,6 +557,33 @@ struct PipelineTests {
             #expect(viaXLSX.problems.first?.issues.first?.value == "2023-05-06")
             #expect(viaXLSX.problems.last?.issues.map(\.code) == [.required])
             #expect(viaXLSX.problems.last?.issues.first?.field == "CF_SJLYDM")
+            #expect(viaXLSX.sheet == "Sheet1")
+        }
+    }
+
+    @Test("A workbook whose first sheet is its instructions is read from the first sheet with a header, which the receipt names", arguments: StoreBackend.allCases)
+    func instructionSheetFirst(backend: StoreBackend) async throws {
+        try await Self.withCollector(backend) { collector in
+            let path = Scratch.path("t", ".xlsx")
+            defer { try? FileManager.default.removeItem(atPath: path) }
+            let instructions: [[XLSXBuilder.Cell]] = [[.shared("填报说明")], [.inline("1. 日期填写为 YYYY-MM-DD；2. 金额单位为万元")], [.inline("行政相对人名称 必填")]]
+            let codes: [[XLSXBuilder.Cell]] = [[.shared("处罚类别")], [.shared("罚款")], [.shared("警告")]]
+            let data = [PenaltyRows.header.map { XLSXBuilder.Cell.shared($0) }] + (1...3).map { PenaltyRows.cells(PenaltyRows.record($0)).map { XLSXBuilder.Cell.shared($0) } }
+            try XLSXBuilder.write(sheets: [("填报说明", instructions), ("代码表", codes), ("行政处罚", data)], to: path)
+            let receipt = try await Self.ingest(collector, Array(try Data(contentsOf: URL(fileURLWithPath: path))), fileName: "行政处罚模板.xlsx")
+            #expect(receipt.status == .completed)
+            #expect(receipt.rows == RowCounts(total: 3, accepted: 3))
+            #expect(receipt.sheet == "行政处罚")
+            var json = ""
+            try await ReceiptJSON.write(receipt, pretty: false, problems: { _ in [] }) { json += $0 }
+            #expect(json.contains(#""sheet":"行政处罚""#))
+
+            try XLSXBuilder.write(sheets: [("填报说明", instructions), ("代码表", codes)], to: path)
+            let noData = try await Self.ingest(collector, Array(try Data(contentsOf: URL(fileURLWithPath: path))), fileName: "空模板.xlsx")
+            #expect(noData.status == .failed)
+            #expect(noData.batchProblems.map(\.code) == [.noHeader])
+            #expect(noData.batchProblems.first?.message.hasPrefix("工作簿的 2 个工作表的前 20 行中均未找到表头") == true)
+            #expect(noData.batchProblems.first?.messageEnglish.hasSuffix("in the first 20 rows of any of the workbook's 2 sheets") == true)
         }
     }
 

@@ -15,7 +15,23 @@ public enum XLSXBuilder {
     }
 
     public static func write(rows: [[Cell]], to path: String, sheetName: String = "Sheet1", skipRowAfter: Int? = nil) throws {
+        try write(sheets: [(sheetName, rows)], to: path, skipRowAfter: skipRowAfter)
+    }
+
+    /// Writes a workbook of several sheets, in this order, sharing one shared-strings part.
+    public static func write(sheets: [(name: String, rows: [[Cell]])], to path: String, skipRowAfter: Int? = nil) throws {
         var shared: [String] = []
+        let sheetXMLs = sheets.map { (name: $0.name, xml: sheetXML($0.rows, shared: &shared, skipRowAfter: skipRowAfter)) }
+        var strings = "<?xml version=\"1.0\" encoding=\"UTF-8\"?><sst xmlns=\"http://schemas.openxmlformats.org/spreadsheetml/2006/main\" count=\"\(shared.count)\">"
+        for text in shared {
+            // A phonetic run, as Chinese Excel adds, that must not leak into the value.
+            strings += "<si><r><t>\(escape(text))</t></r><rPh sb=\"0\" eb=\"1\"><t>ピン</t></rPh></si>"
+        }
+        strings += "</sst>"
+        try write(parts: parts(sheets: sheetXMLs, sharedStringsXML: strings, workbookXML: nil), to: path)
+    }
+
+    static func sheetXML(_ rows: [[Cell]], shared: inout [String], skipRowAfter: Int?) -> String {
         var sheet = "<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"yes\"?>\n<worksheet xmlns=\"http://schemas.openxmlformats.org/spreadsheetml/2006/main\"><sheetData>"
         var rowNumber = 0
         for row in rows {
@@ -40,25 +56,33 @@ public enum XLSXBuilder {
             }
             sheet += "</row>"
         }
-        sheet += "</sheetData></worksheet>"
-        var strings = "<?xml version=\"1.0\" encoding=\"UTF-8\"?><sst xmlns=\"http://schemas.openxmlformats.org/spreadsheetml/2006/main\" count=\"\(shared.count)\">"
-        for text in shared {
-            // A phonetic run, as Chinese Excel adds, that must not leak into the value.
-            strings += "<si><r><t>\(escape(text))</t></r><rPh sb=\"0\" eb=\"1\"><t>ピン</t></rPh></si>"
-        }
-        strings += "</sst>"
-        try write(sheetXML: sheet, sharedStringsXML: strings, to: path, sheetName: sheetName)
+        return sheet + "</sheetData></worksheet>"
     }
 
     /// Writes a workbook whose first sheet and shared strings are the XML given, as it is.
     public static func write(sheetXML sheet: String, sharedStringsXML strings: String, to path: String, sheetName: String = "Sheet1", workbookXML: String? = nil) throws {
-        let parts: [(String, String)] = [
-            ("[Content_Types].xml", "<?xml version=\"1.0\"?><Types xmlns=\"http://schemas.openxmlformats.org/package/2006/content-types\"/>"),
-            ("xl/worksheets/sheet1.xml", sheet),
-            ("xl/workbook.xml", workbookXML ?? "<?xml version=\"1.0\"?><workbook xmlns=\"http://schemas.openxmlformats.org/spreadsheetml/2006/main\" xmlns:r=\"http://schemas.openxmlformats.org/officeDocument/2006/relationships\"><sheets><sheet name=\"\(sheetName)\" sheetId=\"1\" r:id=\"rId1\"/></sheets></workbook>"),
-            ("xl/_rels/workbook.xml.rels", "<?xml version=\"1.0\"?><Relationships xmlns=\"http://schemas.openxmlformats.org/package/2006/relationships\"><Relationship Id=\"rId1\" Type=\"http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet\" Target=\"worksheets/sheet1.xml\"/></Relationships>"),
-            ("xl/sharedStrings.xml", strings),
-        ]
+        try write(parts: parts(sheets: [(sheetName, sheet)], sharedStringsXML: strings, workbookXML: workbookXML), to: path)
+    }
+
+    /// The parts of a workbook, each sheet before the shared strings as Excel lays them out.
+    static func parts(sheets: [(name: String, xml: String)], sharedStringsXML strings: String, workbookXML: String?) -> [(String, String)] {
+        let entries = sheets.indices.map { "<sheet name=\"\(escape(sheets[$0].name))\" sheetId=\"\($0 + 1)\" r:id=\"rId\($0 + 1)\"/>" }.joined()
+        let relationships = sheets.indices.map {
+            "<Relationship Id=\"rId\($0 + 1)\" Type=\"http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet\" Target=\"worksheets/sheet\($0 + 1).xml\"/>"
+        }.joined()
+        return [("[Content_Types].xml", "<?xml version=\"1.0\"?><Types xmlns=\"http://schemas.openxmlformats.org/package/2006/content-types\"/>")]
+            + sheets.indices.map { ("xl/worksheets/sheet\($0 + 1).xml", sheets[$0].xml) }
+            + [
+                (
+                    "xl/workbook.xml",
+                    workbookXML ?? "<?xml version=\"1.0\"?><workbook xmlns=\"http://schemas.openxmlformats.org/spreadsheetml/2006/main\" xmlns:r=\"http://schemas.openxmlformats.org/officeDocument/2006/relationships\"><sheets>\(entries)</sheets></workbook>"
+                ),
+                ("xl/_rels/workbook.xml.rels", "<?xml version=\"1.0\"?><Relationships xmlns=\"http://schemas.openxmlformats.org/package/2006/relationships\">\(relationships)</Relationships>"),
+                ("xl/sharedStrings.xml", strings),
+            ]
+    }
+
+    static func write(parts: [(String, String)], to path: String) throws {
         let archive = archive_write_new()
         defer { archive_write_free(archive) }
         archive_write_set_format_zip(archive)

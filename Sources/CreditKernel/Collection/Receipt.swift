@@ -12,6 +12,8 @@ public struct Receipt: Sendable, Hashable, Codable {
     public var fileName: String?
     public var format: ArtefactFormat?
     public var encoding: TextEncoding?
+    /// The workbook sheet read, the first with a header; absent for other formats.
+    public var sheet: String?
     public var status: BatchStatus
     public var receivedAt: Date
     public var completedAt: Date?
@@ -45,9 +47,11 @@ public struct Receipt: Sendable, Hashable, Codable {
         missingColumns: [String],
         batchProblems: [Issue],
         problems: [ProblemRow],
-        problemsOmitted: Int = 0
+        problemsOmitted: Int = 0,
+        sheet: String? = nil
     ) {
         self.problemsOmitted = problemsOmitted > 0 ? problemsOmitted : nil
+        self.sheet = sheet
         self.batch = batch
         self.resource = resource
         self.sourceUnit = sourceUnit
@@ -67,7 +71,7 @@ public struct Receipt: Sendable, Hashable, Codable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case batch, resource, channel, format, encoding, status, rows, quality, problems
+        case batch, resource, channel, format, encoding, sheet, status, rows, quality, problems
         case sourceUnit = "source_unit"
         case fileName = "file_name"
         case receivedAt = "received_at"

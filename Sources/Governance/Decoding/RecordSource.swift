@@ -50,10 +50,16 @@ public protocol RecordSource: AnyObject {
     func next() throws -> SourceRecord?
     /// Whether undecodable bytes were replaced with U+FFFD so far.
     var hadReplacements: Bool { get }
+    /// The sheet being read, for a workbook; nil for other formats.
+    var sheetName: String? { get }
+    /// Moves to the start of the next sheet of a workbook; false when there is none.
+    func nextSheet() throws -> Bool
 }
 
 extension RecordSource {
     public var hadReplacements: Bool { false }
+    public var sheetName: String? { nil }
+    public func nextSheet() throws -> Bool { false }
 }
 
 /// Opens the right decoder for an artefact.

@@ -1,17 +1,21 @@
 import CreditKernel
 import Foundation
 
-/// Reads the first worksheet of an XLSX workbook row by row.
+/// Reads the worksheets of an XLSX workbook row by row, the first sheet first.
 ///
 /// Two passes over the zip: the first collects the workbook's sheet order and the shared strings
-/// (parsed as they are inflated), the second streams the sheet's XML, so memory holds the shared
-/// strings but never the whole sheet or the whole shared-strings part.
+/// (parsed as they are inflated), the second streams a sheet's XML, so memory holds the shared
+/// strings but never the whole sheet or the whole shared-strings part. A template whose first
+/// sheet is its instructions (填报说明) has the data on a later one: `nextSheet()` moves on.
 /// Numbers come back as Excel shows them (15 significant digits); a date typed into Excel is a
 /// serial number here, which the date normaliser converts.
 final class XLSXReader: RecordSource {
     let encoding: TextEncoding? = .utf8
     private let path: String
-    private let sheetPath: String
+    /// The workbook's sheets in its order, those the zip holds, at most `maximumSheets`.
+    private let sheets: [(name: String, path: String)]
+    private var sheetIndex = 0
+    private let sharedStrings: TextRow
     private var archive: ArchiveReader
     private var sheet: Sheet
     private var nextPendingRow = 0
@@ -19,15 +23,19 @@ final class XLSXReader: RecordSource {
     /// Where the sheet was found damaged, thrown once the rows before it are read.
     private var damage: CreditHubError?
 
+    /// Sheets looked at for a header: more than any template has, few enough that a workbook of
+    /// thousands of sheets costs no more than a real one.
+    static let maximumSheets = 16
+
     init(path: String) throws {
         self.path = path
         var sharedStrings = TextRow()
         var workbook: [UInt8]?
         var relationships: [UInt8]?
         let first = try ArchiveReader(path: path)
-        var names: [String] = []
+        var names: Set<String> = []
         while let name = try first.nextEntry() {
-            names.append(name)
+            names.insert(name)
             switch name {
             case "xl/workbook.xml": workbook = try first.readAll(maximum: DecodingLimits.maximumWorkbookPart)
             case "xl/_rels/workbook.xml.rels": relationships = try first.readAll(maximum: DecodingLimits.maximumWorkbookPart)
@@ -38,13 +46,35 @@ final class XLSXReader: RecordSource {
         guard let workbook else {
             throw CreditHubError(code: "unreadable", message: "not an XLSX workbook: xl/workbook.xml is missing", chineseMessage: "不是 XLSX 工作簿（缺少 xl/workbook.xml），请用 Excel 另存为 .xlsx 后重新提交")
         }
-        sheetPath = try Self.firstSheetPath(workbook: workbook, relationships: relationships) ?? "xl/worksheets/sheet1.xml"
-        guard names.contains(sheetPath) else {
-            throw CreditHubError(code: "unreadable", message: "the workbook's first sheet (\(sheetPath)) is missing", chineseMessage: "工作簿缺少第一个工作表（\(sheetPath)）")
+        let listed = try Self.sheets(workbook: workbook, relationships: relationships)
+        let firstPath = listed.first?.path ?? "xl/worksheets/sheet1.xml"
+        guard names.contains(firstPath) else {
+            throw CreditHubError(code: "unreadable", message: "the workbook's first sheet (\(firstPath)) is missing", chineseMessage: "工作簿缺少第一个工作表（\(firstPath)）")
         }
-        archive = try ArchiveReader(path: path)
-        sheet = Sheet(sharedStrings: sharedStrings)
+        sheets = Array((listed.isEmpty ? [(name: "Sheet1", path: firstPath)] : listed).filter { names.contains($0.path) }.prefix(Self.maximumSheets))
+        self.sharedStrings = sharedStrings
+        (archive, sheet) = try Self.open(sheets[0].path, in: path, sharedStrings: sharedStrings)
+    }
+
+    /// The archive positioned at the start of the sheet at `sheetPath`, and a fresh parse state.
+    private static func open(_ sheetPath: String, in path: String, sharedStrings: TextRow) throws -> (ArchiveReader, Sheet) {
+        let archive = try ArchiveReader(path: path)
         while let name = try archive.nextEntry(), name != sheetPath {}
+        return (archive, Sheet(sharedStrings: sharedStrings))
+    }
+
+    /// The name of the sheet being read, as its tab shows it.
+    var sheetName: String? { sheets[sheetIndex].name }
+
+    /// Moves to the start of the next sheet in workbook order; false after the last.
+    func nextSheet() throws -> Bool {
+        guard sheetIndex + 1 < sheets.count else { return false }
+        sheetIndex += 1
+        (archive, sheet) = try Self.open(sheets[sheetIndex].path, in: path, sharedStrings: sharedStrings)
+        nextPendingRow = 0
+        finished = false
+        damage = nil
+        return true
     }
 
     func next() throws -> SourceRecord? {
@@ -362,26 +392,27 @@ final class XLSXReader: RecordSource {
         }
     }
 
-    /// The path of the first sheet in workbook order, through the workbook's relationships.
-    static func firstSheetPath(workbook: [UInt8], relationships: [UInt8]?) throws -> String? {
+    /// The workbook's sheets in its order: each one's name and its part's path, through the
+    /// workbook's relationships (none without them).
+    static func sheets(workbook: [UInt8], relationships: [UInt8]?) throws -> [(name: String, path: String)] {
+        guard let relationships else { return [] }
         var scanner = XMLScanner()
         scanner.feed(workbook)
-        var relationshipID: String?
+        var listed: [(name: String, relationship: String)] = []
         try scanner.scan { token, bytes in
-            if relationshipID == nil, case .start(let tag) = token, tag.isNamed("sheet", in: bytes) {
-                relationshipID = tag.attribute("id", in: bytes)
+            if case .start(let tag) = token, tag.isNamed("sheet", in: bytes), let relationship = tag.attribute("id", in: bytes) {
+                listed.append((tag.attribute("name", in: bytes) ?? "", relationship))
             }
         }
-        guard let relationshipID, let relationships else { return nil }
         var relations = XMLScanner()
         relations.feed(relationships)
-        var path: String?
+        var targets: [String: String] = [:]
         try relations.scan { token, bytes in
-            guard path == nil, case .start(let tag) = token, tag.isNamed("Relationship", in: bytes), tag.attribute("Id", in: bytes) == relationshipID,
+            guard case .start(let tag) = token, tag.isNamed("Relationship", in: bytes), let id = tag.attribute("Id", in: bytes),
                 let target = tag.attribute("Target", in: bytes)
             else { return }
-            path = target.hasPrefix("/") ? String(target.dropFirst()) : "xl/" + target
+            targets[id] = target.hasPrefix("/") ? String(target.dropFirst()) : "xl/" + target
         }
-        return path
+        return listed.compactMap { sheet in targets[sheet.relationship].map { (sheet.name, $0) } }
     }
 }
