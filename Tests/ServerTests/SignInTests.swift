@@ -301,6 +301,31 @@ struct SignInTests {
 
 @Suite("Console receipts")
 struct ConsoleReceiptTests {
+    @Test("A workbook's receipt page names the sheet that was read", arguments: StoreBackend.allCases)
+    func workbookSheet(backend: StoreBackend) async throws {
+        try await TestPlatform.with(backend) { platform in
+            let own = try await platform.unit()
+            let (clerk, _) = try await platform.person("clerk", roles: [.providerOperator], unit: own)
+            let path = Scratch.path("w", ".xlsx")
+            defer { try? FileManager.default.removeItem(atPath: path) }
+            let data = [PenaltyRows.header.map { XLSXBuilder.Cell.shared($0) }, PenaltyRows.cells(PenaltyRows.record(1)).map { XLSXBuilder.Cell.shared($0) }]
+            try XLSXBuilder.write(sheets: [("填报说明", [[.shared("填报说明：日期填写为 YYYY-MM-DD")]]), ("行政处罚 & 警告", data)], to: path)
+            let acknowledgement = try await platform.collector.submit(
+                Submission(
+                    sourceUnit: own.code, resourceID: "admin_penalty", channel: .terminalUpload, artefact: .file(path: path), fileName: "模板.xlsx", submittedBy: "clerk"
+                )
+            )
+            try await platform.application().test(.live) { client in
+                #expect(try await platform.collector.waitForCompletion(batch: acknowledgement.batch, timeout: .seconds(30))?.rows.accepted == 1)
+                let session = try await platform.session(for: clerk)
+                let page = try await client.execute(
+                    uri: "/submissions/\(acknowledgement.batch)", method: .get, headers: [.cookie: "credithub_session=\(session.token)", .accept: "text/html"]
+                ) { String(buffer: $0.body) }
+                #expect(page.contains("工作表 Sheet: 行政处罚 &amp; 警告"))
+            }
+        }
+    }
+
     @Test("Providers open only their unit's receipts; reviewers open any", arguments: StoreBackend.allCases)
     func visibility(backend: StoreBackend) async throws {
         try await TestPlatform.with(backend) { platform in

@@ -431,6 +431,7 @@ struct ConsoleRoutes: Sendable {
         // A section renders for any string, even an empty one: only columns there are.
         if !receipt.missingColumns.isEmpty { values["missingColumns"] = receipt.missingColumns.joined(separator: "、") }
         if !receipt.unknownColumns.isEmpty { values["unknownColumns"] = receipt.unknownColumns.joined(separator: "、") }
+        if let sheet = receipt.sheet { values["sheet"] = sheet }
         if let omitted = receipt.problemsOmitted { values["problemsOmitted"] = omitted }
         if let quality = receipt.quality {
             values["quality"] = ["completeness": String(format: "%.3f", quality.completeness), "validity": String(format: "%.3f", quality.validity), "uniqueness": String(format: "%.3f", quality.uniqueness)]

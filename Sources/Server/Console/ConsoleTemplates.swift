@@ -138,7 +138,7 @@ enum ConsoleTemplates {
         """
 
     static let receipt = """
-        <p>资源 Resource: {{resource}} · 编码 Encoding: {{encoding}} · 状态 Status: <strong>{{status}}</strong></p>
+        <p>资源 Resource: {{resource}} · 编码 Encoding: {{encoding}}{{#sheet}} · 工作表 Sheet: {{sheet}}{{/sheet}} · 状态 Status: <strong>{{status}}</strong></p>
         {{#batchProblems}}<p class="error"><code>{{code}}</code> {{message}}<br>{{messageEnglish}}</p>{{/batchProblems}}
         {{#missingColumns}}<p class="hint">文件没有的列 Columns the file lacks: {{missingColumns}}</p>{{/missingColumns}}
         {{#unknownColumns}}<p class="hint">未识别的列（已忽略）Unknown columns (ignored): {{unknownColumns}}</p>{{/unknownColumns}}
