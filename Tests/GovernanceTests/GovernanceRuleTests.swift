@@ -65,6 +65,27 @@ struct GovernanceRuleTests {
         #expect(row.timely == false)
     }
 
+    @Test("A code Excel kept as a number is rejected saying so, and how to fix it in Excel")
+    func codesKeptAsNumbers() throws {
+        // As Excel writes a General cell to CSV, and as a sheet's number reads (15 significant digits).
+        let credit = Self.govern(["CF_XDR_SHXYM": "9.13301E+17"])
+        #expect(credit.status == .rejected)
+        let issue = try #require(credit.issues.first { $0.field == "CF_XDR_SHXYM" })
+        #expect(issue.code == .type)
+        #expect(issue.message == "「行政相对人代码_1(统一社会信用代码)」被 Excel 当作数字保存（显示为 9.13301E+17，末几位已丢失）：请在 Excel 中将该列设为“文本”格式，再从原系统重新导出或重新录入")
+        #expect(issue.messageEnglish.hasPrefix("CF_XDR_SHXYM was kept by Excel as a number (shown as 9.13301E+17; its last digits are lost)"))
+        // A resident ID number is never repeated in a message.
+        let person = Self.govern(["CF_XDR_LB": "自然人", "CF_XDR_SHXYM": nil, "CF_XDR_ZJHM": "3.30106199001011e+17", "CF_XDR_ZJLX": "身份证", "CF_FRDB": nil, "CF_XDR_MC": "李四"])
+        let id = try #require(person.issues.first { $0.field == "CF_XDR_ZJHM" })
+        #expect(id.code == .type)
+        #expect(id.message.contains("被 Excel 当作数字保存（末几位已丢失）"))
+        #expect(!id.message.contains("3.30106") && !id.messageEnglish.contains("3.30106"))
+        // Anything else malformed keeps the general message.
+        #expect(Self.govern(["CF_XDR_SHXYM": "91330100E17"]).issues.first?.message.hasPrefix("「行政相对人代码_1(统一社会信用代码)」格式错误：") == true)
+        for text in ["3.30106E+17", "9E17", "1.5e+3"] { #expect(IssueMessages.isScientificNotation(text)) }
+        for text in ["E17", "3.E17", "3.3E", "3.3E+", "91330100MA2E1234", "330106199001011234", "3,3E+17"] { #expect(!IssueMessages.isScientificNotation(text)) }
+    }
+
     @Test("Positional rows: column order, repeated columns, short rows and extra cells")
     func positionalRows() throws {
         let fields = Self.penalty.resource.fields.map(\.id)

@@ -59,11 +59,35 @@ enum IssueMessages {
         )
     }
 
-    static func malformedCode(_ field: FieldDefinition, _ value: String, expected: String, expectedEnglish: String) -> Issue {
-        Issue(
-            field: field.id, code: .type, message: "「\(field.label)」格式错误：\(value)（\(expected)）",
-            messageEnglish: "\(field.id) is malformed: \(value) (\(expectedEnglish))"
+    /// A code that is not one; `shown` is what the message may repeat of `value` (nothing of a
+    /// sensitive field's). A code Excel kept as a number says so, since the fix is in Excel.
+    static func malformedCode(_ field: FieldDefinition, _ value: String, shown: String, expected: String, expectedEnglish: String) -> Issue {
+        if isScientificNotation(value) {
+            let (asShown, asShownEnglish) = shown == value ? ("显示为 \(value)，", "shown as \(value); ") : ("", "")
+            return Issue(
+                field: field.id, code: .type,
+                message: "「\(field.label)」被 Excel 当作数字保存（\(asShown)末几位已丢失）：请在 Excel 中将该列设为“文本”格式，再从原系统重新导出或重新录入",
+                messageEnglish: "\(field.id) was kept by Excel as a number (\(asShownEnglish)its last digits are lost): format the column as Text in Excel, then export or type the codes again"
+            )
+        }
+        return Issue(
+            field: field.id, code: .type, message: "「\(field.label)」格式错误：\(shown)（\(expected)）",
+            messageEnglish: "\(field.id) is malformed: \(shown) (\(expectedEnglish))"
         )
+    }
+
+    /// `3.30106E+17`, `9.13301199001011E+17`: how Excel shows, and writes to CSV, a long number in a
+    /// cell formatted as General; an 18-digit ID number or credit code typed there keeps only 15 digits.
+    static func isScientificNotation(_ value: String) -> Bool {
+        let bytes = Array(value.utf8)
+        guard let exponent = bytes.firstIndex(where: { $0 == UInt8(ascii: "E") || $0 == UInt8(ascii: "e") }), exponent > 0 else { return false }
+        let mantissa = bytes[..<exponent]
+        var digits = bytes[(exponent + 1)...]
+        if digits.first == UInt8(ascii: "+") { digits = digits.dropFirst() }
+        let isDigit = { (byte: UInt8) in byte >= 0x30 && byte <= 0x39 }
+        guard !digits.isEmpty, digits.allSatisfy(isDigit), let first = mantissa.first, isDigit(first) else { return false }
+        let fraction = mantissa.dropFirst()
+        return fraction.isEmpty || (fraction.first == UInt8(ascii: ".") && fraction.count > 1 && fraction.dropFirst().allSatisfy(isDigit))
     }
 
     static func checksum(_ field: FieldDefinition, standard: String, found: Character, expected: Character) -> Issue {

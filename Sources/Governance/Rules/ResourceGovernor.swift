@@ -680,7 +680,7 @@ public struct ResourceGovernor: Sendable {
         switch UnifiedSocialCreditCode.validate(value) {
         case nil: return
         case .length, .character:
-            errors.append(IssueMessages.malformedCode(field, value, expected: "应为 18 位统一社会信用代码", expectedEnglish: "expected an 18-character unified social credit code"))
+            errors.append(IssueMessages.malformedCode(field, value, shown: value, expected: "应为 18 位统一社会信用代码", expectedEnglish: "expected an 18-character unified social credit code"))
         case .checkCharacter(let expected, let found):
             errors.append(IssueMessages.checksum(field, standard: "GB 32100", found: found, expected: expected))
         case .organisationCode:
@@ -692,7 +692,7 @@ public struct ResourceGovernor: Sendable {
         switch OrganisationCode.validate(value) {
         case nil: return
         case .length, .character:
-            errors.append(IssueMessages.malformedCode(field, value, expected: "应为 9 位组织机构代码", expectedEnglish: "expected a 9-character organisation code"))
+            errors.append(IssueMessages.malformedCode(field, value, shown: value, expected: "应为 9 位组织机构代码", expectedEnglish: "expected a 9-character organisation code"))
         case .checkCharacter(let expected, let found):
             errors.append(IssueMessages.checksum(field, standard: "GB 11714", found: found, expected: expected))
         }
@@ -712,7 +712,7 @@ public struct ResourceGovernor: Sendable {
         case nil:
             break
         case .length, .character:
-            errors.append(IssueMessages.malformedCode(field, field.sensitive ? "…" : number, expected: "应为 18 位身份证号码", expectedEnglish: "expected an 18-character resident ID number"))
+            errors.append(IssueMessages.malformedCode(field, number, shown: field.sensitive ? "…" : number, expected: "应为 18 位身份证号码", expectedEnglish: "expected an 18-character resident ID number"))
         case .birthDate(let birth):
             errors.append(IssueMessages.birthDate(field, birth))
         case .checkCharacter(let expected, let found):
