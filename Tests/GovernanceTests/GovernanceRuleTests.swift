@@ -65,6 +65,26 @@ struct GovernanceRuleTests {
         #expect(row.timely == false)
     }
 
+    @Test("Codes marked as text for Excel (=\"…\" from exports, a leading ' typed) are fixed")
+    func excelTextMarkers() throws {
+        for marked in ["=\"\(Self.company)\"", "'\(Self.company)", "'\(Self.company.lowercased())"] {
+            let row = Self.govern(["CF_XDR_SHXYM": marked])
+            #expect(row.status == .fixed, "\(marked)")
+            #expect(Self.value(row, "CF_XDR_SHXYM") == Self.company)
+            #expect(row.issues.first?.message.contains("去除 Excel 的文本标记") == true)
+            #expect(row.issues.first?.original == marked)
+        }
+        let id = SampleCodes.residentID(birth: "19800101")
+        let person = Self.govern(["CF_XDR_LB": "自然人", "CF_XDR_SHXYM": nil, "CF_FRDB": nil, "CF_XDR_MC": "李四", "CF_XDR_ZJLX": "身份证", "CF_XDR_ZJHM": "=\"\(id)\""])
+        #expect(person.status == .fixed)
+        #expect(Self.value(person, "CF_XDR_ZJHM") == id)
+        let passport = Self.govern(["CF_XDR_LB": "自然人", "CF_XDR_SHXYM": nil, "CF_FRDB": nil, "CF_XDR_MC": "李四", "CF_XDR_ZJLX": "护照", "CF_XDR_ZJHM": "'E12345678"])
+        #expect(Self.value(passport, "CF_XDR_ZJHM") == "E12345678")
+        // A marker alone, or an apostrophe inside a code, is no marker.
+        #expect(Self.govern(["CF_XDR_SHXYM": "'"]).status == .rejected)
+        #expect(Self.govern(["CF_XDR_SHXYM": "=\"\""]).status == .rejected)
+    }
+
     @Test("A code Excel kept as a number is rejected saying so, and how to fix it in Excel")
     func codesKeptAsNumbers() throws {
         // As Excel writes a General cell to CSV, and as a sheet's number reads (15 significant digits).

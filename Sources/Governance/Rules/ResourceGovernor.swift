@@ -613,8 +613,9 @@ public struct ResourceGovernor: Sendable {
             if canonicalType == "身份证" {
                 value = residentID(field, value, &fixNotes, &errors)
             } else {
-                let halfWidth = TextNormalisation.halfWidth(value)
-                if halfWidth != value { fixNotes.append(("全角字符已转为半角", "full-width characters converted")) }
+                let unmarked = Self.withoutTextMarker(value, &fixNotes)
+                let halfWidth = TextNormalisation.halfWidth(unmarked)
+                if halfWidth != unmarked { fixNotes.append(("全角字符已转为半角", "full-width characters converted")) }
                 value = halfWidth
             }
         }
@@ -657,7 +658,7 @@ public struct ResourceGovernor: Sendable {
     private func codeForm(_ value: String, _ notes: inout [(String, String)], keepHyphen: Bool = false) -> String {
         // Already clean: uppercase ASCII letters and digits only.
         if value.utf8.allSatisfy({ ($0 >= 0x30 && $0 <= 0x39) || ($0 >= 0x41 && $0 <= 0x5A) }) { return value }
-        let halfWidth = TextNormalisation.halfWidth(value)
+        let halfWidth = TextNormalisation.halfWidth(Self.withoutTextMarker(value, &notes))
         if halfWidth != value { notes.append(("全角字符已转为半角", "full-width characters converted")) }
         let upper = TextNormalisation.upperASCII(halfWidth)
         if upper != halfWidth { notes.append(("小写字母已转为大写", "lower-case letters upper-cased")) }
@@ -674,6 +675,21 @@ public struct ResourceGovernor: Sendable {
             notes.append(("去除代码中的空格或连字符", "removed spaces or hyphens inside the code"))
         }
         return compact
+    }
+
+    /// A code without the marks that keep Excel from reading it as a number: `="…"`, as systems
+    /// export long codes to CSV, or a leading `'`, as clerks type them.
+    static func withoutTextMarker(_ value: String, _ notes: inout [(String, String)]) -> String {
+        let unmarked: Substring
+        if value.hasPrefix("=\""), value.hasSuffix("\""), value.utf8.count > 3 {
+            unmarked = value.dropFirst(2).dropLast()
+        } else if value.hasPrefix("'"), value.utf8.count > 1 {
+            unmarked = value.dropFirst()
+        } else {
+            return value
+        }
+        notes.append(("去除 Excel 的文本标记（=\"…\" 或开头的 '）", "removed Excel's text marker (=\"…\" or a leading ')"))
+        return String(unmarked)
     }
 
     private func checkUSCC(_ field: FieldDefinition, _ value: String, _ errors: inout [Issue]) {
