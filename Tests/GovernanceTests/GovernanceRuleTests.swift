@@ -85,6 +85,21 @@ struct GovernanceRuleTests {
         #expect(Self.govern(["CF_XDR_SHXYM": "=\"\""]).status == .rejected)
     }
 
+    @Test("A formula's error value (#REF!, #N/A…) is rejected in any field, text included")
+    func excelErrorValues() throws {
+        for (field, value) in [("CF_XDR_MC", "#REF!"), ("CF_XDR_SHXYM", "#N/A"), ("CF_JDRQ", "#VALUE!"), ("CF_NR_FK", "#DIV/0!"), ("CF_CFLB", "#NAME?")] {
+            let row = Self.govern([field: value])
+            #expect(row.status == .rejected, "\(field)")
+            let issue = try #require(row.issues.first { $0.field == field })
+            #expect(issue.code == .type)
+            #expect(issue.message.contains("是 Excel 公式的错误值 \(value)"))
+        }
+        // Text that only starts with # is text.
+        let address = Self.govern(["CF_XDR_MC": "#3号楼商户"])
+        #expect(address.status == .accepted)
+        #expect(Self.value(address, "CF_XDR_MC") == "#3号楼商户")
+    }
+
     @Test("A code Excel kept as a number is rejected saying so, and how to fix it in Excel")
     func codesKeptAsNumbers() throws {
         // As Excel writes a General cell to CSV, and as a sheet's number reads (15 significant digits).

@@ -90,6 +90,14 @@ enum IssueMessages {
         return fraction.isEmpty || (fraction.first == UInt8(ascii: ".") && fraction.count > 1 && fraction.dropFirst().allSatisfy(isDigit))
     }
 
+    static func excelErrorValue(_ field: FieldDefinition, _ value: String) -> Issue {
+        Issue(
+            field: field.id, code: .type,
+            message: "「\(field.label)」是 Excel 公式的错误值 \(value)，不是数据：请在 Excel 中修正公式，或复制后“选择性粘贴—数值”再提交",
+            messageEnglish: "\(field.id) holds Excel's error value \(value), left by a formula that failed: fix the formula in Excel, or paste the values only, and submit again"
+        )
+    }
+
     static func checksum(_ field: FieldDefinition, standard: String, found: Character, expected: Character) -> Issue {
         Issue(
             field: field.id, code: .checksum,

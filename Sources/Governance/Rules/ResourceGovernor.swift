@@ -485,7 +485,9 @@ public struct ResourceGovernor: Sendable {
         if rule.type == .string || rule.type == .text, let column = row.column(index) {
             let mayHoldControlCharacters = row.mayHoldControlCharacters
             let clean: Bool = row.input.withCell(column) { cell in
-                guard !TextNormalisation.needsTrim(cell), !mayHoldControlCharacters || !TextNormalisation.hasControlCharacters(cell) else { return false }
+                // A leading `#` may be a formula's error value: looked at below.
+                guard !TextNormalisation.needsTrim(cell), !mayHoldControlCharacters || !TextNormalisation.hasControlCharacters(cell), cell.first != UInt8(ascii: "#")
+                else { return false }
                 if let maximum = rule.maximumLength, cell.count > maximum {
                     let length = TextNormalisation.scalarCount(cell)
                     if length > maximum { errors.append(IssueMessages.length(fields[index], length: length, maximum: maximum)) }
@@ -525,6 +527,10 @@ public struct ResourceGovernor: Sendable {
         }
         guard !value.isEmpty else { return }
         var field: FieldDefinition { fields[index] }
+        if value.utf8.first == UInt8(ascii: "#"), Self.excelErrorValues.contains(value) {
+            errors.append(IssueMessages.excelErrorValue(field, value))
+            return
+        }
 
         switch rule.type {
         case .string, .text:
@@ -676,6 +682,12 @@ public struct ResourceGovernor: Sendable {
         }
         return compact
     }
+
+    /// What Excel (and WPS) show, and write to CSV, for a formula that failed: never a value.
+    static let excelErrorValues: Set<String> = [
+        "#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#N/A", "#GETTING_DATA", "#SPILL!", "#CALC!", "#FIELD!", "#BLOCKED!", "#CONNECT!",
+        "#BUSY!", "#UNKNOWN!", "#EXTERNAL!", "#PYTHON!",
+    ]
 
     /// A code without the marks that keep Excel from reading it as a number: `="…"`, as systems
     /// export long codes to CSV, or a leading `'`, as clerks type them.
