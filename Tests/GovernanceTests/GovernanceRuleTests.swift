@@ -301,6 +301,11 @@ struct GovernanceRuleTests {
             ("2023/05/06", "2023-05-06", false), ("2023-05-06", "2023-05-06", false), ("2023/5/6", "2023-05-06", true),
             ("2023年5月6日", "2023-05-06", true), ("20230506", "2023-05-06", true), ("2023-05-06 00:00:00", "2023-05-06", true),
             ("2023.5.6", "2023-05-06", true), ("45052", "2023-05-06", true), ("２０２３／０５／０６", "2023-05-06", true),
+            ("2023/5/6 0:00", "2023-05-06", true), ("2023-05-06T09:30:00", "2023-05-06", true), ("20230506143000", "2023-05-06", true),
+            // A moment with a zone is the date it was in Beijing: midnight there is 16:00 UTC the day before.
+            ("2023-05-05T16:00:00.000Z", "2023-05-06", true), ("2023-05-05T15:59:59Z", "2023-05-05", true), ("2023-05-06T00:00:00+08:00", "2023-05-06", true),
+            ("2023-05-06T23:30:00-05:00", "2023-05-07", true), ("2023-05-06T01:00:00+0900", "2023-05-06", true), ("2023-05-06T07:00:00+09", "2023-05-06", true),
+            ("2023-05-06T06:00:00+09", "2023-05-06", true), ("2023-05-06T00:30:00+09:00", "2023-05-05", true),
         ]
     )
     func dates(input: String, stored: String, noted: Bool) {
@@ -309,7 +314,10 @@ struct GovernanceRuleTests {
         #expect(Self.value(row, "CF_JDRQ") == stored)
     }
 
-    @Test("Impossible dates are type errors", arguments: ["2023/02/30", "2023-13-01", "明天", "2023/05", "0506"])
+    @Test(
+        "Impossible dates are type errors",
+        arguments: ["2023/02/30", "2023-13-01", "明天", "2023/05", "0506", "20230506250000", "20230230120000", "2023-05-06T10:00:00+25:00", "2023-05-06T10:00:00+8"]
+    )
     func badDates(input: String) {
         let row = Self.govern(["CF_JDRQ": input])
         #expect(row.status == .rejected)

@@ -11,7 +11,7 @@ enum DateNormaliser {
     }
 
     enum Form: Equatable {
-        case chinese, compact, separated, withTime, excelSerial, longTerm
+        case chinese, compact, separated, withTime, withZone, excelSerial, longTerm
 
         var chinese: String {
             switch self {
@@ -19,6 +19,7 @@ enum DateNormaliser {
             case .compact: "8 位数字日期"
             case .separated: "非标准分隔的日期"
             case .withTime: "带时间的日期"
+            case .withZone: "带时区的时间（按北京时间）"
             case .excelSerial: "Excel 日期序列号"
             case .longTerm: "“长期”"
             }
@@ -30,6 +31,7 @@ enum DateNormaliser {
             case .compact: "8-digit date"
             case .separated: "date with non-standard separators"
             case .withTime: "date with a time"
+            case .withZone: "date and time with a time zone (as a Beijing date)"
             case .excelSerial: "Excel date serial"
             case .longTerm: "'long term'"
             }
@@ -54,6 +56,12 @@ enum DateNormaliser {
         if value == "长期" || value == "永久" || value == "长期有效" { return .converted(longTerm, from: .longTerm) }
         if utf8.count == 8, utf8.allSatisfy(TextNormalisation.isDigit) {
             return date(utf8, 0..<4, 4..<6, 6..<8).map { .converted($0.description, from: .compact) } ?? .invalid
+        }
+        // `yyyyMMddHHmmss`, as databases export a timestamp.
+        if utf8.count == 14, utf8.allSatisfy(TextNormalisation.isDigit) {
+            let time = String(decoding: utf8[8..<10], as: UTF8.self) + ":" + String(decoding: utf8[10..<12], as: UTF8.self) + ":" + String(decoding: utf8[12..<14], as: UTF8.self)
+            guard timeOfDay(time) != nil, let day = date(utf8, 0..<4, 4..<6, 6..<8) else { return .invalid }
+            return .converted(day.description, from: .withTime)
         }
         if let serial = excelSerial(value) {
             return .converted(serial.description, from: .excelSerial)
@@ -106,8 +114,13 @@ enum DateNormaliser {
         if tail.isEmpty {
             return .converted(date.description, from: sawChinese ? .chinese : .separated)
         }
-        guard isTimeOfDay(tail) else { return .invalid }
-        return .converted(date.description, from: .withTime)
+        guard let time = timeOfDay(tail) else { return .invalid }
+        guard let offset = time.offset else { return .converted(date.description, from: .withTime) }
+        // A moment in another zone (JSON from systems that write UTC: Beijing's midnight is 16:00Z
+        // the day before) is the date it was in Beijing.
+        let beijing = time.minutes - offset + 8 * 60
+        let shift = beijing >= 24 * 60 ? 1 : beijing < 0 ? -1 : 0
+        return .converted(date.adding(days: shift).description, from: .withZone)
     }
 
     private static func date(_ utf8: [UInt8], _ year: Range<Int>, _ month: Range<Int>, _ day: Range<Int>) -> CalendarDate? {
@@ -123,18 +136,30 @@ enum DateNormaliser {
         return CalendarDate(year: y, month: m, day: d)
     }
 
-    /// `HH:MM[:SS[.fff]]`, optionally starting with `T` and ending in `Z`.
-    private static func isTimeOfDay(_ text: String) -> Bool {
+    /// `HH:MM[:SS[.fff]]`, optionally starting with `T` and ending in a zone (`Z`, `+08:00`,
+    /// `+0800`, `-05`): minutes after midnight, and the zone's offset from UTC in minutes if given.
+    private static func timeOfDay(_ text: String) -> (minutes: Int, offset: Int?)? {
         var body = Substring(text)
         if body.hasPrefix("T") { body = body.dropFirst() }
-        if body.hasSuffix("Z") { body = body.dropLast() }
-        let parts = body.split(separator: ":", omittingEmptySubsequences: false)
-        guard (2...3).contains(parts.count) else { return false }
-        guard let hour = Int(parts[0]), (0...23).contains(hour), let minute = Int(parts[1]), (0...59).contains(minute) else { return false }
-        if parts.count == 3 {
-            guard let second = Double(parts[2]), second >= 0, second < 61 else { return false }
+        var offset: Int?
+        if body.hasSuffix("Z") {
+            body = body.dropLast()
+            offset = 0
+        } else if let sign = body.lastIndex(where: { $0 == "+" || $0 == "-" }) {
+            let zone = body[body.index(after: sign)...].filter { $0 != ":" }
+            guard [2, 4].contains(zone.count), zone.allSatisfy(\.isASCII), let hours = Int(zone.prefix(2)), let minutes = Int(zone.dropFirst(2).isEmpty ? "0" : String(zone.dropFirst(2))),
+                hours <= 14, minutes < 60
+            else { return nil }
+            offset = (body[sign] == "-" ? -1 : 1) * (hours * 60 + minutes)
+            body = body[..<sign]
         }
-        return true
+        let parts = body.split(separator: ":", omittingEmptySubsequences: false)
+        guard (2...3).contains(parts.count) else { return nil }
+        guard let hour = Int(parts[0]), (0...23).contains(hour), let minute = Int(parts[1]), (0...59).contains(minute) else { return nil }
+        if parts.count == 3 {
+            guard let second = Double(parts[2]), second >= 0, second < 61 else { return nil }
+        }
+        return (hour * 60 + minute, offset)
     }
 
     /// An Excel serial day number (1900 date system): what a date cell holds when a sheet is saved
