@@ -336,6 +336,9 @@ struct GovernanceRuleTests {
         arguments: [
             ("0.2", "0.2", false), ("0.200000", "0.2", false), ("0.5万元", "0.5", true), ("0.5万", "0.5", true),
             ("2000元", "0.2", true), ("1,234,567元", "123.4567", true), ("¥2000元", "0.2", true), ("０.２", "0.2", true),
+            // ¥ and 人民币 name 元; 整 ends a formal amount; 亿 is ten thousand 万.
+            ("￥2,000", "0.2", true), ("人民币2000", "0.2", true), ("2000元整", "0.2", true), ("人民币0.5万元整", "0.5", true),
+            ("1.5亿元", "15000", true), ("182.28亿元", "1822800", true), ("3亿", "30000", true),
         ]
     )
     func amounts(input: String, stored: String, noted: Bool) {

@@ -24,19 +24,31 @@ enum AmountNormaliser {
         }
         var text = Substring(value)
         var converted = false
+        var currency = false
         for prefix in ["人民币", "¥", "￥", "RMB"] where text.hasPrefix(prefix) {
             text = text.dropFirst(prefix.count)
             converted = true
+            currency = true
         }
-        // The unit written after the number, in the field's unit or the other one.
+        // 整 ("exactly") ends an amount written formally: 贰仟元整, 2000元整.
+        if text.hasSuffix("整") {
+            text = text.dropLast()
+            converted = true
+        }
+        // The unit written after the number, in the field's unit or another; a currency sign or
+        // 人民币 without one is an amount in 元 (¥ is the sign for 元).
         var factorNumerator: Int64 = 1
         var factorDenominator: Int64 = 1
-        if text.hasSuffix("万元") || text.hasSuffix("万") {
+        if text.hasSuffix("亿元") || text.hasSuffix("亿") {
+            text = text.dropLast(text.hasSuffix("亿元") ? 2 : 1)
+            converted = true
+            factorNumerator = unit == .yuan ? 100_000_000 : 10_000
+        } else if text.hasSuffix("万元") || text.hasSuffix("万") {
             text = text.dropLast(text.hasSuffix("万元") ? 2 : 1)
             converted = true
             if unit == .yuan { factorNumerator = 10_000 }
-        } else if text.hasSuffix("元") {
-            text = text.dropLast()
+        } else if text.hasSuffix("元") || currency {
+            if text.hasSuffix("元") { text = text.dropLast() }
             converted = true
             if unit == .tenThousandYuan { factorDenominator = 10_000 }
         }
