@@ -146,8 +146,8 @@ public final class GovernedRowReader {
         }
     }
 
-    /// The next chunk's data records, or nil at the end of the artefact. Blank and instruction rows
-    /// are consumed (their positions count) but not returned.
+    /// The next chunk's data records, or nil at the end of the artefact. Blank, instruction and
+    /// sign-off rows (制表人、合计…) are consumed (their positions count) but not returned.
     /// - Throws: `CreditHubError` (`unreadable`) when the artefact is damaged, after the chunk
     ///   holding the rows before the damage.
     public func nextRawChunk(_ size: ChunkSize) throws -> RawChunk? {
@@ -166,7 +166,7 @@ public final class GovernedRowReader {
                 switch record {
                 case .positional(let row):
                     guard mapping != nil else { continue }
-                    if row.isBlank || ResourceGovernor.isInstructionRow(row) { continue }
+                    if row.isBlank || ResourceGovernor.isInstructionRow(row) || ResourceGovernor.isFooterRow(row) { continue }
                     bytes += row.bytes.count
                 case .keyed(let pairs):
                     if pairs.isEmpty { continue }

@@ -534,4 +534,15 @@ struct HeaderMappingTests {
         #expect(!ResourceGovernor.isInstructionRow(["杭州某某", "表格说明"]))
         #expect(ResourceGovernor.isBlank(["", " ", "\u{3000}"]))
     }
+
+    @Test("A form's sign-off and total rows are recognised; a record with many cells never is")
+    func footers() {
+        #expect(ResourceGovernor.isFooterRow(["制表人：张三", "", "", "审核人：李四", "", "填报日期：2023-05-06"]))
+        #expect(ResourceGovernor.isFooterRow(["", " 合计：35 条"]))
+        #expect(ResourceGovernor.isFooterRow(["单位负责人：王五"]))
+        #expect(!ResourceGovernor.isFooterRow(["合计", "1", "2", "3"]))
+        #expect(!ResourceGovernor.isFooterRow(["审核通过的某公司", "法人及非法人组织", "91330100716105852D", "杭市监罚〔2023〕1号"]))
+        #expect(!ResourceGovernor.isFooterRow(["杭州某某", "", ""]))
+        #expect(!ResourceGovernor.isFooterRow(["", "", ""]))
+    }
 }

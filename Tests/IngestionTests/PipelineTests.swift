@@ -621,6 +621,21 @@ struct PipelineTests {
         }
     }
 
+    @Test("A form's sign-off rows after the records (制表人, 合计…) are no records and keep their places", arguments: StoreBackend.allCases)
+    func signOffRows(backend: StoreBackend) async throws {
+        try await Self.withCollector(backend) { collector in
+            let columns = PenaltyRows.header.count
+            func line(_ cells: [String]) -> String { (cells + Array(repeating: "", count: columns - cells.count)).joined(separator: ",") }
+            let csv = PenaltyRows.csv([PenaltyRows.record(1), PenaltyRows.record(2)])
+                + [line([]), line(["合计：2 条"]), line(["制表人：张三", "", "审核人：李四", "填报日期：2023-05-06"]), line(["杭州某某"])].joined(separator: "\r\n")
+            let receipt = try await Self.ingest(collector, Array(csv.utf8))
+            #expect(receipt.status == .completed)
+            #expect(receipt.rows == RowCounts(total: 3, accepted: 2, rejected: 1))
+            // The one-cell row that names no sign-off is a broken record, at its own place.
+            #expect(receipt.problems.map(\.row) == [6])
+        }
+    }
+
     @Test("NUL and other control characters in values are removed before they reach the store, which refuses NUL in text", arguments: StoreBackend.allCases)
     func controlCharacters(backend: StoreBackend) async throws {
         try await Self.withCollector(backend) { collector in

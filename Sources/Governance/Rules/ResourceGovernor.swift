@@ -205,6 +205,30 @@ public struct ResourceGovernor: Sendable {
         isInstructionRow(TextRow(cells: cells))
     }
 
+    /// Whether a row is a form's sign-off or total (制表人、审核人、合计…), as government exports end,
+    /// rather than a record: at most three cells, the first naming what it is. A record has far
+    /// more cells, so counting them first keeps the common row from any string work.
+    public static func isFooterRow(_ row: TextRow) -> Bool {
+        var first: Int?
+        var filled = 0
+        for column in 0..<row.count where !row.cellIsEmpty(column) {
+            filled += 1
+            if filled > 3 { return false }
+            if first == nil { first = column }
+        }
+        guard let first else { return false }
+        let text = TextNormalisation.trim(row.cell(first))
+        return footerMarkers.contains { text.hasPrefix($0) }
+    }
+
+    public static func isFooterRow(_ cells: [String]) -> Bool {
+        isFooterRow(TextRow(cells: cells))
+    }
+
+    static let footerMarkers = [
+        "制表", "填表人", "填报人", "填报日期", "填报单位", "审核", "审批人", "负责人", "单位负责人", "联系人", "联系电话", "经办人", "统计人", "合计", "总计", "盖章", "（盖章）",
+    ]
+
     public static func isBlank(_ cells: [String]) -> Bool {
         TextRow(cells: cells).isBlank
     }
