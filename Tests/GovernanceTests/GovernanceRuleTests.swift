@@ -535,6 +535,40 @@ struct HeaderMappingTests {
         #expect(ResourceGovernor.isBlank(["", " ", "\u{3000}"]))
     }
 
+    @Test("An amount column whose header names another unit (罚款金额（元）) is read in that unit")
+    func headerUnits() throws {
+        let fields = Self.governor.resource.fields
+        let amount = try #require(fields.firstIndex { $0.id == "CF_NR_FK" })
+        let header = fields.map { $0.id == "CF_NR_FK" ? "罚款金额（元）" : $0.label }
+        let mapping = try #require(Self.governor.headerMapping(header))
+        #expect(mapping.columnFields[amount] == amount)
+        #expect(mapping.unknownColumns.isEmpty)
+        func govern(_ fine: String) -> GovernedRow {
+            let cells = fields.map { $0.id == "CF_NR_FK" ? fine : GovernanceRuleTests.validPenalty[$0.id] ?? "" }
+            return Self.governor.govern(cells: cells, mapping: mapping, position: 1, submittingUnit: "SUBMITTER")
+        }
+        let yuan = govern("2000")
+        #expect(yuan.status == .fixed)
+        #expect(GovernanceRuleTests.value(yuan, "CF_NR_FK") == "0.2")
+        #expect(yuan.issues.first { $0.field == "CF_NR_FK" }?.message == "「罚款金额（万元）」按表头的单位（元）换算为 0.2（万元）")
+        // A unit written with the value wins; a fraction of a fen is more precise than the field keeps.
+        #expect(GovernanceRuleTests.value(govern("0.2万元"), "CF_NR_FK") == "0.2")
+        #expect(govern("0.001").issues.contains { $0.field == "CF_NR_FK" && $0.code == .type })
+        #expect(govern("-2000").issues.contains { $0.field == "CF_NR_FK" && $0.code == .negativeAmount })
+        // The field's own unit, however written, changes nothing.
+        let own = try #require(Self.governor.headerMapping(fields.map { $0.id == "CF_NR_FK" ? "罚款金额(单位：万元)" : $0.label }))
+        #expect(own.columnFields[amount] == amount)
+        let cells = fields.map { GovernanceRuleTests.validPenalty[$0.id] ?? "" }
+        #expect(Self.governor.govern(cells: cells, mapping: own, position: 1, submittingUnit: "SUBMITTER").status == .accepted)
+        // A JSON key names a field as it is: no unit is read from it.
+        var unknown: Set<String> = []
+        var record = GovernanceRuleTests.validPenalty
+        record["CF_NR_FK"] = nil
+        record["罚款金额（元）"] = "2000"
+        _ = Self.governor.govern(pairs: record.sorted { $0.key < $1.key }, position: 1, submittingUnit: "SUBMITTER", unknownKeys: &unknown)
+        #expect(unknown == ["罚款金额（元）"])
+    }
+
     @Test("A form's sign-off and total rows are recognised; a record with many cells never is")
     func footers() {
         #expect(ResourceGovernor.isFooterRow(["制表人：张三", "", "", "审核人：李四", "", "填报日期：2023-05-06"]))

@@ -67,6 +67,20 @@ enum AmountNormaliser {
         return converted ? .converted(formatted) : .canonical(formatted)
     }
 
+    /// `millionths` of `from` in millionths of `to`; nil when that needs more than six decimals
+    /// or overflows.
+    static func convert(_ millionths: Int64, from: AmountUnit, to: AmountUnit) -> Int64? {
+        switch (from, to) {
+        case (.yuan, .tenThousandYuan):
+            return millionths % 10_000 == 0 ? millionths / 10_000 : nil
+        case (.tenThousandYuan, .yuan):
+            let scaled = millionths.multipliedReportingOverflow(by: 10_000)
+            return scaled.overflow ? nil : scaled.partialValue
+        default:
+            return millionths
+        }
+    }
+
     /// Whether the bytes are a non-negative number exactly as `format` writes it: no sign, no
     /// leading zeros, no trailing fractional zeros, at most six decimals.
     static func isCanonical(_ bytes: UnsafeBufferPointer<UInt8>, allowFraction: Bool) -> Bool {

@@ -265,6 +265,7 @@ public struct ResourceGovernor: Sendable {
             let field = column < columns.count ? columns[column].map { fields[$0] } : nil
             issues.append(IssueMessages.encoding(field))
         }
+        working.declaredUnits = mapping.declaredUnits
         let shortRow = shortRowIsCut && row.count < columns.count ? (cells: row.count, columns: columns.count) : nil
         return govern(&working, preIssues: issues, shortRow: shortRow, position: position, submittingUnit: submittingUnit)
     }
@@ -519,7 +520,7 @@ public struct ResourceGovernor: Sendable {
                 return true
             }
             if clean { return }
-        } else if let column = row.column(index), row.input.withCell(column, { Self.isClean($0, rule) }) {
+        } else if let column = row.column(index), row.declaredUnits?[index] == nil, row.input.withCell(column, { Self.isClean($0, rule) }) {
             // Codes, dates and amounts already in their stored form are ASCII (or a code list's
             // own value): bytes are characters, and nothing is copied.
             if let maximum = rule.maximumLength, row.input.cellByteCount(column) > maximum {
@@ -602,6 +603,20 @@ public struct ResourceGovernor: Sendable {
             let halfWidth = TextNormalisation.halfWidth(value)
             if halfWidth != value { fixNotes.append(("全角字符已转为半角", "full-width characters converted")) }
             let unit = rule.unit
+            // A number in a column whose header names another unit is in that unit.
+            if rule.type == .amount, let declared = row.declaredUnits?[index], declared != unit, let number = AmountNormaliser.parse(Substring(halfWidth)) {
+                switch AmountNormaliser.convert(number, from: declared, to: unit) {
+                case .some(let converted) where converted >= 0:
+                    let formatted = AmountNormaliser.format(converted)
+                    fixNotes.append(("按表头的单位（\(declared.rawValue)）换算为 \(formatted)（\(unit.rawValue)）", "converted from the header's unit (\(declared.rawValue)) to \(formatted) \(unit.rawValue)"))
+                    value = formatted
+                case .some:
+                    errors.append(IssueMessages.negative(field, value))
+                case .none:
+                    errors.append(IssueMessages.tooPrecise(field, value))
+                }
+                return
+            }
             switch AmountNormaliser.normalise(halfWidth, unit: rule.type == .amount ? unit : .tenThousandYuan) {
             case .canonical(let number):
                 value = number
@@ -842,6 +857,8 @@ struct WorkingRow {
     /// Some cell may hold a control character: one scan of the whole row spares nearly every row
     /// a scan per value.
     let mayHoldControlCharacters: Bool
+    /// By field, the amount unit its column's header names instead of the field's (`HeaderMapping`).
+    var declaredUnits: [AmountUnit?]?
 
     init(input: TextRow, source: [Int], inFieldOrder: Bool) {
         self.input = input
