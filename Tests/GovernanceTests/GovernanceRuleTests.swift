@@ -71,7 +71,7 @@ struct GovernanceRuleTests {
             let row = Self.govern(["CF_XDR_SHXYM": marked])
             #expect(row.status == .fixed, "\(marked)")
             #expect(Self.value(row, "CF_XDR_SHXYM") == Self.company)
-            #expect(row.issues.first?.message.contains("去除 Excel 的文本标记") == true)
+            #expect(row.issues.first?.message == "「行政相对人代码_1(统一社会信用代码)」去除 Excel 的文本标记（=\"…\" 或开头的 '）" + (marked == "'\(Self.company.lowercased())" ? "，小写字母已转为大写" : ""))
             #expect(row.issues.first?.original == marked)
         }
         let id = SampleCodes.residentID(birth: "19800101")

@@ -703,8 +703,9 @@ public struct ResourceGovernor: Sendable {
     private func codeForm(_ value: String, _ notes: inout [(String, String)], keepHyphen: Bool = false) -> String {
         // Already clean: uppercase ASCII letters and digits only.
         if value.utf8.allSatisfy({ ($0 >= 0x30 && $0 <= 0x39) || ($0 >= 0x41 && $0 <= 0x5A) }) { return value }
-        let halfWidth = TextNormalisation.halfWidth(Self.withoutTextMarker(value, &notes))
-        if halfWidth != value { notes.append(("全角字符已转为半角", "full-width characters converted")) }
+        let unmarked = Self.withoutTextMarker(value, &notes)
+        let halfWidth = TextNormalisation.halfWidth(unmarked)
+        if halfWidth != unmarked { notes.append(("全角字符已转为半角", "full-width characters converted")) }
         let upper = TextNormalisation.upperASCII(halfWidth)
         if upper != halfWidth { notes.append(("小写字母已转为大写", "lower-case letters upper-cased")) }
         var compact = upper
