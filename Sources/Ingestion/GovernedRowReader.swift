@@ -10,6 +10,8 @@ public final class GovernedRowReader {
     private let governor: ResourceGovernor
     private let submittingUnit: String
     private var mapping: HeaderMapping?
+    /// The header row as read, to pass over it when it comes again among the data rows.
+    private var headerRow: TextRow?
     private var pending: SourceRecord?
     private var unknownKeys: Set<String> = []
     /// Data-row positions consumed so far (blank rows included, so positions match the file).
@@ -52,6 +54,7 @@ public final class GovernedRowReader {
                     if let mapping = governor.headerMapping(row.cells) {
                         try Self.checkRequiredColumns(mapping, governor: governor)
                         self.mapping = mapping
+                        headerRow = row
                         return
                     }
                 }
@@ -127,6 +130,15 @@ public final class GovernedRowReader {
         return try source.next()
     }
 
+    /// Whether a data row is the header again, as when exports are pasted one below another. A
+    /// record's cell under the header's first named column is data, never that column's name, so
+    /// one comparison rules nearly every row out.
+    private func isRepeatedHeader(_ row: TextRow) -> Bool {
+        guard let header = headerRow, let first = (0..<header.count).first(where: { !header.cellIsEmpty($0) }), first < row.count else { return false }
+        let same = row.withCell(first) { cell in header.withCell(first) { cell.elementsEqual($0) } }
+        return same && governor.headerMapping(row.cells) != nil
+    }
+
     /// Records read but not yet governed, with their positions.
     public struct RawChunk: Sendable {
         var records: [(position: Int, record: SourceRecord)]
@@ -166,7 +178,7 @@ public final class GovernedRowReader {
                 switch record {
                 case .positional(let row):
                     guard mapping != nil else { continue }
-                    if row.isBlank || ResourceGovernor.isInstructionRow(row) || ResourceGovernor.isFooterRow(row) { continue }
+                    if row.isBlank || ResourceGovernor.isInstructionRow(row) || ResourceGovernor.isFooterRow(row) || isRepeatedHeader(row) { continue }
                     bytes += row.bytes.count
                 case .keyed(let pairs):
                     if pairs.isEmpty { continue }

@@ -636,6 +636,18 @@ struct PipelineTests {
         }
     }
 
+    @Test("A header repeated among the records, as when exports are pasted together, is no record", arguments: StoreBackend.allCases)
+    func repeatedHeader(backend: StoreBackend) async throws {
+        try await Self.withCollector(backend) { collector in
+            let first = PenaltyRows.csv([PenaltyRows.record(1), PenaltyRows.record(2)])
+            let second = PenaltyRows.csv([PenaltyRows.record(3), PenaltyRows.record(4, ["CF_WSH": ""])])
+            let receipt = try await Self.ingest(collector, Array((first + second).utf8))
+            #expect(receipt.rows == RowCounts(total: 4, accepted: 3, rejected: 1))
+            // Row 3 was the second header: the rejected record is the file's fifth data row.
+            #expect(receipt.problems.map(\.row) == [5])
+        }
+    }
+
     @Test("NUL and other control characters in values are removed before they reach the store, which refuses NUL in text", arguments: StoreBackend.allCases)
     func controlCharacters(backend: StoreBackend) async throws {
         try await Self.withCollector(backend) { collector in
