@@ -37,8 +37,8 @@ enum DefaultCatalogueFiles {
 
             code_lists:
               subject_category:
-                - { value: 法人及非法人组织, aliases: [法人, 法人及其他组织, 法人和非法人组织, 法人和其他组织] }
-                - { value: 自然人, aliases: [个人] }
+                - { value: 法人及非法人组织, aliases: [法人, 法人及其他组织, 法人和非法人组织, 法人和其他组织, 非法人组织, 其他组织, 企业, 单位] }
+                - { value: 自然人, aliases: [个人, 公民] }
                 - { value: 个体工商户, aliases: [个体户, 个体] }
               document_type:
                 - { value: 身份证, aliases: [居民身份证, 身份证号, 身份证号码] }
@@ -148,8 +148,8 @@ enum DefaultCatalogueFiles {
 
             code_lists:
               subject_category:
-                - { value: 法人及非法人组织, aliases: [法人, 法人及其他组织, 法人和非法人组织, 法人和其他组织] }
-                - { value: 自然人, aliases: [个人] }
+                - { value: 法人及非法人组织, aliases: [法人, 法人及其他组织, 法人和非法人组织, 法人和其他组织, 非法人组织, 其他组织, 企业, 单位] }
+                - { value: 自然人, aliases: [个人, 公民] }
                 - { value: 个体工商户, aliases: [个体户, 个体] }
               document_type:
                 - { value: 身份证, aliases: [居民身份证, 身份证号, 身份证号码] }
@@ -278,8 +278,8 @@ enum DefaultCatalogueFiles {
 
             code_lists:
               subject_category:
-                - { value: 法人及非法人组织, aliases: [法人, 法人及其他组织, 法人和非法人组织] }
-                - { value: 自然人, aliases: [个人] }
+                - { value: 法人及非法人组织, aliases: [法人, 法人及其他组织, 法人和非法人组织, 法人和其他组织, 非法人组织, 其他组织, 企业, 单位] }
+                - { value: 自然人, aliases: [个人, 公民] }
                 - { value: 个体工商户, aliases: [个体户, 个体] }
               document_type:
                 - { value: 身份证, aliases: [居民身份证, 身份证号] }
@@ -354,8 +354,8 @@ enum DefaultCatalogueFiles {
 
             code_lists:
               subject_category:
-                - { value: 法人及非法人组织, aliases: [法人, 法人及其他组织, 法人和非法人组织] }
-                - { value: 自然人, aliases: [个人] }
+                - { value: 法人及非法人组织, aliases: [法人, 法人及其他组织, 法人和非法人组织, 法人和其他组织, 非法人组织, 其他组织, 企业, 单位] }
+                - { value: 自然人, aliases: [个人, 公民] }
                 - { value: 个体工商户, aliases: [个体户, 个体] }
               document_type:
                 - { value: 身份证, aliases: [居民身份证, 身份证号] }
@@ -439,8 +439,8 @@ enum DefaultCatalogueFiles {
 
             code_lists:
               subject_category:
-                - { value: 法人及非法人组织, aliases: [法人, 法人及其他组织, 法人和非法人组织] }
-                - { value: 自然人, aliases: [个人] }
+                - { value: 法人及非法人组织, aliases: [法人, 法人及其他组织, 法人和非法人组织, 法人和其他组织, 非法人组织, 其他组织, 企业, 单位] }
+                - { value: 自然人, aliases: [个人, 公民] }
                 - { value: 个体工商户, aliases: [个体户, 个体] }
               document_type:
                 - { value: 身份证, aliases: [居民身份证, 身份证号] }
