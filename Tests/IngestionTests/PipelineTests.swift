@@ -580,22 +580,24 @@ struct PipelineTests {
 
             try XLSXBuilder.write(sheets: [("填报说明", instructions), ("代码表", codes)], to: path)
             let noData = try await Self.ingest(collector, Array(try Data(contentsOf: URL(fileURLWithPath: path))), fileName: "空模板.xlsx")
-            #expect(noData.status == .failed)
-            #expect(noData.batchProblems.map(\.code) == [.noHeader])
-            #expect(noData.batchProblems.first?.message.hasPrefix("工作簿的 2 个工作表的前 20 行中均未找到表头") == true)
-            #expect(noData.batchProblems.first?.messageEnglish.hasSuffix("in the first 20 rows of any of the workbook's 2 sheets") == true)
+            Self.expectFailed(noData, .noHeader, saying: "工作簿的 2 个工作表的前 20 行中均未找到表头", "in the first 20 rows of any of the workbook's 2 sheets")
         }
+    }
+
+    /// A failed batch's receipt: its one batch problem is `code`, with messages holding these words.
+    static func expectFailed(_ receipt: Receipt, _ code: IssueCode, saying chinese: String, _ english: String, sourceLocation: SourceLocation = #_sourceLocation) {
+        #expect(receipt.status == .failed, sourceLocation: sourceLocation)
+        #expect(receipt.batchProblems.map(\.code) == [code], sourceLocation: sourceLocation)
+        #expect(receipt.batchProblems.first?.message.contains(chinese) == true, sourceLocation: sourceLocation)
+        #expect(receipt.batchProblems.first?.messageEnglish.contains(english) == true, sourceLocation: sourceLocation)
     }
 
     @Test("Unreadable files and files without a header fail with a reason; acknowledged bytes stay", arguments: StoreBackend.allCases)
     func unreadable(backend: StoreBackend) async throws {
         try await Self.withCollector(backend) { collector in
             let noHeader = try await Self.ingest(collector, Array("a,b,c\n1,2,3\n".utf8))
-            #expect(noHeader.status == .failed)
-            #expect(noHeader.batchProblems.first?.code == .noHeader)
             // The reason in Chinese for the clerk, in English for the integrator.
-            #expect(noHeader.batchProblems.first?.message.hasPrefix("前 20 行中未找到表头") == true)
-            #expect(noHeader.batchProblems.first?.messageEnglish.hasPrefix("no header row") == true)
+            Self.expectFailed(noHeader, .noHeader, saying: "前 20 行中未找到表头", "no header row")
             // The wrong template: every row would be rejected for the same missing columns.
             let header = PenaltyRows.header.filter { $0 != "处罚类别" && $0 != "数据来源单位" }
             let rows = [PenaltyRows.record(1), PenaltyRows.record(2)].map { record in
@@ -614,10 +616,7 @@ struct PipelineTests {
             #expect(FileManager.default.fileExists(atPath: collector.raw.path(sha256: summary.sha256)))
             // A legacy workbook is named for what it is, with what to send instead, not `no_header`.
             let legacy = try await Self.ingest(collector, [0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1] + Array(repeating: 0, count: 504), fileName: "处罚.xls")
-            #expect(legacy.status == .failed)
-            #expect(legacy.batchProblems.map(\.code) == [.unsupportedFormat])
-            #expect(legacy.batchProblems.first?.message.contains("另存为") == true)
-            #expect(legacy.batchProblems.first?.messageEnglish.hasPrefix("an Excel 97-2003 workbook (.xls)") == true)
+            Self.expectFailed(legacy, .unsupportedFormat, saying: "另存为", "an Excel 97-2003 workbook (.xls)")
         }
     }
 
