@@ -30,7 +30,7 @@ enum AmountNormaliser {
             converted = true
             currency = true
         }
-        // 整 ("exactly") ends an amount written formally: 贰仟元整, 2000元整.
+        // 整 ("exactly") ends an amount written formally (2000元整); amounts in words (贰仟元整) are not read.
         if text.hasSuffix("整") {
             text = text.dropLast()
             converted = true
