@@ -455,7 +455,7 @@ struct GovernanceRuleTests {
     }
 
     @Test("Code lists: aliases are fixed, unknown values rejected, several categories in one cell")
-    func codeLists() {
+    func codeLists() throws {
         let alias = Self.govern(["CF_XDR_LB": "法人"])
         #expect(alias.status == .fixed)
         #expect(Self.value(alias, "CF_XDR_LB") == "法人及非法人组织")
@@ -474,6 +474,16 @@ struct GovernanceRuleTests {
         #expect(Self.value(Self.govern(["CF_CFLB": "罚款; 警告"]), "CF_CFLB") == "罚款;警告")
         #expect(Self.value(Self.govern(["CF_CFLB": "罚款;;警告"]), "CF_CFLB") == "罚款;警告")
         #expect(Self.codes(Self.govern(["CF_CFLB": "罚款;打板子;警告"])).contains(.codeList))
+        // Commas, slashes and spaces separate values too, as departments write them; a qualifier's
+        // text and brackets are kept whole, and so is a value of the list that holds a 、.
+        for written in ["罚款，警告", "罚款,警告", "罚款/警告", "罚款 警告", "罚款、 警告"] {
+            #expect(Self.value(Self.govern(["CF_CFLB": written]), "CF_CFLB") == "罚款;警告", "\(written)")
+        }
+        #expect(Self.value(Self.govern(["CF_CFLB": "警告，其他-责令改正，限期整改"]), "CF_CFLB") == "警告;其他-责令改正,限期整改")
+        let revoked = Self.govern(["CF_CFLB": "暂扣或者吊销许可证、暂扣或者吊销执照", "CF_NR_ZKDX": "营业执照 330100000000001"])
+        #expect(Self.value(revoked, "CF_CFLB") == "暂扣或者吊销许可证、暂扣或者吊销执照", "\(revoked.issues)")
+        let list = try #require(Self.penalty.compiled.first { $0.codeList?.list.values.contains { $0.value == "罚款" } ?? false }?.codeList)
+        #expect(list.values(in: "罚款(含,加处),警告") == ["罚款(含,加处)", "警告"])
     }
 
     @Test("Suspension or revocation needs the licence's name and number; a fine needs its amount")

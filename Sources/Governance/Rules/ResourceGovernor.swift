@@ -563,8 +563,9 @@ public struct ResourceGovernor: Sendable {
         case .code:
             let halfWidth = TextNormalisation.halfWidth(value)
             guard let list = rule.codeList else { return }
-            if rule.multipleValues, halfWidth.utf8.contains(where: { $0 == UInt8(ascii: ";") || $0 >= 0x80 }), CompiledCodeList.hasSeparator(halfWidth) {
-                let parts = halfWidth.split(whereSeparator: { $0 == ";" || $0 == "；" || $0 == "、" }).map { TextNormalisation.trim(String($0)) }.filter { !$0.isEmpty }
+            // A value of the list as a whole (which may hold a 、) is one value; otherwise a
+            // multi-valued cell is split into its values.
+            if rule.multipleValues, !list.accepts(halfWidth), list.canonical(halfWidth) == nil, case let parts = list.values(in: halfWidth), parts.count > 1 {
                 var canonical: [String] = []
                 for part in parts {
                     if list.accepts(part) {
@@ -993,9 +994,40 @@ final class CompiledCodeList: Sendable {
         entry(text)?.canonical
     }
 
-    /// Whether the text holds one of the multi-value separators `;`, `；` or `、`.
-    static func hasSeparator(_ text: String) -> Bool {
-        text.utf8.contains(UInt8(ascii: ";")) || text.unicodeScalars.contains { $0 == "；" || $0 == "、" }
+    /// The values a multi-valued cell holds, as departments separate them: `;`, `、`, `,`, `/` or
+    /// spaces (in half-width text; the full-width forms too). Not inside brackets, nor in the text
+    /// after a qualifiable value's `-`, which is that value's own (`其他-责令改正，限期整改`).
+    func values(in text: String) -> [String] {
+        var values: [String] = []
+        var current = ""
+        var depth = 0
+        func endValue() {
+            let value = TextNormalisation.trim(current)
+            if !value.isEmpty { values.append(value) }
+            current = ""
+        }
+        for character in text {
+            if !qualifiable.isEmpty, qualifiable.contains(where: { current.hasPrefix($0) }) {
+                current.append(character)
+                continue
+            }
+            switch character {
+            case "(", "（", "[", "【":
+                depth += 1
+            case ")", "）", "]", "】":
+                depth = max(0, depth - 1)
+            case ";", "；", "、", ",", "，", "/", "／", " ", "\u{3000}":
+                if depth == 0 {
+                    endValue()
+                    continue
+                }
+            default:
+                break
+            }
+            current.append(character)
+        }
+        endValue()
+        return values
     }
 }
 
