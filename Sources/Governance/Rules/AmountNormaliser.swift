@@ -30,10 +30,17 @@ enum AmountNormaliser {
             converted = true
             currency = true
         }
-        // 整 ("exactly") ends an amount written formally (2000元整); amounts in words (贰仟元整) are not read.
+        // 整 ("exactly") ends an amount written formally: 2000元整, 贰仟元整.
         if text.hasSuffix("整") {
             text = text.dropLast()
             converted = true
+        }
+        // In words, as a decision states it (贰仟元整, 壹万伍仟元, 伍角): in 元 when it says so.
+        if text.unicodeScalars.contains(where: { numeralDigits[$0] != nil || numeralUnits[$0] != nil }) {
+            guard let yuan = wordsAmount(text) else { return .invalid }
+            guard unit == .tenThousandYuan else { return .converted(format(yuan)) }
+            guard yuan % 10_000 == 0 else { return .tooPrecise }
+            return .converted(format(yuan / 10_000))
         }
         // The unit written after the number, in the field's unit or another; a currency sign or
         // 人民币 without one is an amount in 元 (¥ is the sign for 元).
@@ -65,6 +72,59 @@ enum AmountNormaliser {
         let formatted = format(result)
         if result < 0 { return .negative(formatted) }
         return converted ? .converted(formatted) : .canonical(formatted)
+    }
+
+    static let numeralDigits: [Unicode.Scalar: Int64] = [
+        "零": 0, "〇": 0, "壹": 1, "一": 1, "贰": 2, "貳": 2, "二": 2, "两": 2, "叁": 3, "三": 3, "肆": 4, "四": 4, "伍": 5, "五": 5, "陆": 6, "六": 6,
+        "柒": 7, "七": 7, "捌": 8, "八": 8, "玖": 9, "九": 9,
+    ]
+    static let numeralUnits: [Unicode.Scalar: Int64] = ["拾": 10, "十": 10, "佰": 100, "百": 100, "仟": 1000, "千": 1000]
+
+    /// An amount in Chinese numerals, financial (贰仟) or common (两千), with 万 and 亿 and, after
+    /// 元, 角 and 分: its millionths of a 元. Nil for anything else, and for numerals without 元, 角
+    /// or 分, whose unit they do not say.
+    static func wordsAmount(_ text: Substring) -> Int64? {
+        var hundredMillions: Int64 = 0
+        var tenThousands: Int64 = 0
+        var section: Int64 = 0
+        var digit: Int64?
+        var whole: Int64?
+        var fraction: Int64 = 0
+        var place = 0
+        for scalar in text.unicodeScalars {
+            if let value = numeralDigits[scalar] {
+                // Digits do not follow each other, but for 零 holding a place (贰仟零伍拾).
+                guard digit == nil || digit == 0 || value == 0 else { return nil }
+                digit = value
+            } else if let unit = numeralUnits[scalar], whole == nil {
+                // 拾 alone is ten (拾万: one hundred thousand).
+                guard let value = digit ?? (unit == 10 ? 1 : nil) else { return nil }
+                section += value * unit
+                digit = nil
+            } else if scalar == "万", whole == nil {
+                tenThousands = (section + (digit ?? 0)) * 10_000
+                section = 0
+                digit = nil
+            } else if scalar == "亿", whole == nil {
+                hundredMillions = (tenThousands + section + (digit ?? 0)) * 100_000_000
+                tenThousands = 0
+                section = 0
+                digit = nil
+            } else if scalar == "元" || scalar == "圆", whole == nil {
+                whole = hundredMillions + tenThousands + section + (digit ?? 0)
+                digit = nil
+            } else if scalar == "角" || scalar == "分", whole != nil, let value = digit {
+                let next = scalar == "角" ? 1 : 2
+                guard next > place else { return nil }
+                fraction += value * (next == 1 ? 100_000 : 10_000)
+                place = next
+                digit = nil
+            } else {
+                return nil
+            }
+        }
+        guard let whole, digit == nil || digit == 0, whole < 1_000_000_000_000 else { return nil }
+        return whole * scale + fraction
     }
 
     /// `millionths` of `from` in millionths of `to`; nil when that needs more than six decimals
