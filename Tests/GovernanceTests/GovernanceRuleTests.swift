@@ -349,7 +349,10 @@ struct GovernanceRuleTests {
         #expect(row.status == (noted ? .fixed : .accepted), "\(row.issues)")
         #expect(Self.value(row, "CF_NR_FK") == stored)
     }
-    @Test("Amounts in words that say no unit, or are not numbers, are type errors", arguments: ["贰仟", "贰叁元", "佰元", "贰仟元伍", "伍分", "伍元伍分叁角", "壹万元整整"])
+    @Test(
+        "Amounts in words that say no unit, or are not numbers, are type errors",
+        arguments: ["贰仟", "贰叁元", "佰元", "贰仟元伍", "伍分", "伍元伍分叁角", "壹万元整整", String(repeating: "玖仟", count: 40) + "亿元", "玖仟亿亿亿亿亿亿元", "伍万叁万元", "万元"]
+    )
     func badWordAmounts(input: String) {
         #expect(Self.govern(["CF_NR_FK": input]).issues.contains { $0.field == "CF_NR_FK" && $0.code == .type }, "\(input)")
     }

@@ -84,6 +84,8 @@ enum AmountNormaliser {
     /// 元, 角 and 分: its millionths of a 元. Nil for anything else, and for numerals without 元, 角
     /// or 分, whose unit they do not say.
     static func wordsAmount(_ text: Substring) -> Int64? {
+        // Longer than any amount in words, and short enough that no sum below can overflow.
+        guard text.unicodeScalars.count <= 32 else { return nil }
         var hundredMillions: Int64 = 0
         var tenThousands: Int64 = 0
         var section: Int64 = 0
@@ -102,10 +104,13 @@ enum AmountNormaliser {
                 section += value * unit
                 digit = nil
             } else if scalar == "万", whole == nil {
+                // Once in each group of 亿, after a number: 伍万叁万 and 亿万 are no amounts.
+                guard tenThousands == 0, section + (digit ?? 0) > 0 else { return nil }
                 tenThousands = (section + (digit ?? 0)) * 10_000
                 section = 0
                 digit = nil
             } else if scalar == "亿", whole == nil {
+                guard hundredMillions == 0, tenThousands + section + (digit ?? 0) > 0 else { return nil }
                 hundredMillions = (tenThousands + section + (digit ?? 0)) * 100_000_000
                 tenThousands = 0
                 section = 0
