@@ -349,6 +349,22 @@ struct GovernanceRuleTests {
         #expect(row.status == (noted ? .fixed : .accepted), "\(row.issues)")
         #expect(Self.value(row, "CF_NR_FK") == stored)
     }
+    @Test("Random strings of numerals read as no amount or as one within the field's range, never a crash", arguments: 0..<20)
+    func randomWordAmounts(seed: Int) {
+        var state = UInt64(seed) &* 0x9E37_79B9_7F4A_7C15 &+ 11
+        let alphabet = Array("零壹贰叁肆伍陆柒捌玖两拾佰仟万亿元角分整")
+        for _ in 0..<500 {
+            let text = String((0..<Int(state % 40)).map { _ -> Character in
+                state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+                return alphabet[Int((state >> 33) % UInt64(alphabet.count))]
+            })
+            if let amount = AmountNormaliser.wordsAmount(Substring(text)) {
+                #expect(amount >= 0 && amount < 1_000_000_000_000 * AmountNormaliser.scale, "\(text)")
+            }
+            state = state &* 6_364_136_223_846_793_005 &+ 1
+        }
+    }
+
     @Test(
         "Amounts in words that say no unit, or are not numbers, are type errors",
         arguments: ["贰仟", "贰叁元", "佰元", "贰仟元伍", "伍分", "伍元伍分叁角", "壹万元整整", String(repeating: "玖仟", count: 40) + "亿元", "玖仟亿亿亿亿亿亿元", "伍万叁万元", "万元"]
