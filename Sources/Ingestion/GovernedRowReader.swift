@@ -131,12 +131,17 @@ public final class GovernedRowReader {
     }
 
     /// Whether a data row is the header again, as when exports are pasted one below another. A
-    /// record's cell under the header's first named column is data, never that column's name, so
-    /// one comparison rules nearly every row out.
+    /// record's cell under the header's first named column is data, never that column's name (nor
+    /// the name marked `*…` or `…(必填)`, as another template writes it), so one comparison of a
+    /// few bytes rules nearly every row out before the row is read as a header.
     private func isRepeatedHeader(_ row: TextRow) -> Bool {
         guard let header = headerRow, let first = (0..<header.count).first(where: { !header.cellIsEmpty($0) }), first < row.count else { return false }
-        let same = row.withCell(first) { cell in header.withCell(first) { cell.elementsEqual($0) } }
-        return same && governor.headerMapping(row.cells) != nil
+        let named = row.withCell(first) { cell in
+            header.withCell(first) { name in
+                cell.count >= name.count && (cell.starts(with: name) || cell.reversed().starts(with: name.reversed()))
+            }
+        }
+        return named && governor.headerMapping(row.cells) != nil
     }
 
     /// Records read but not yet governed, with their positions.

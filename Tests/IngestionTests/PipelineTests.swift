@@ -644,6 +644,11 @@ struct PipelineTests {
             #expect(receipt.rows == RowCounts(total: 4, accepted: 3, rejected: 1))
             // Row 3 was the second header: the rejected record is the file's fifth data row.
             #expect(receipt.problems.map(\.row) == [5])
+            // Another template's header marks required columns: still the header.
+            let marked = second.replacingOccurrences(of: PenaltyRows.header[0] + ",", with: "*" + PenaltyRows.header[0] + ",")
+            #expect(marked != second)
+            let again = try await Self.ingest(collector, Array((first + marked).utf8), fileName: "合并.csv")
+            #expect(again.rows.total == 4)
         }
     }
 
