@@ -38,40 +38,55 @@ enum AmountNormaliser {
         // In words, as a decision states it (贰仟元整, 壹万伍仟元, 伍角): in 元 when it says so.
         if text.unicodeScalars.contains(where: { numeralDigits[$0] != nil || numeralUnits[$0] != nil }) {
             guard let yuan = wordsAmount(text) else { return .invalid }
-            guard unit == .tenThousandYuan else { return .converted(format(yuan)) }
-            guard yuan % 10_000 == 0 else { return .tooPrecise }
-            return .converted(format(yuan / 10_000))
+            return convert(yuan, from: .yuan, to: unit)
         }
         // The unit written after the number, in the field's unit or another; a currency sign or
-        // 人民币 without one is an amount in 元 (¥ is the sign for 元).
-        var factorNumerator: Int64 = 1
-        var factorDenominator: Int64 = 1
+        // 人民币 without one is an amount in 元 (¥ is the sign for 元); 亿 is ten thousand 万.
+        var written: AmountUnit?
+        var hundredMillions = false
         if text.hasSuffix("亿元") || text.hasSuffix("亿") {
             text = text.dropLast(text.hasSuffix("亿元") ? 2 : 1)
-            converted = true
-            factorNumerator = unit == .yuan ? 100_000_000 : 10_000
+            (written, hundredMillions) = (.tenThousandYuan, true)
         } else if text.hasSuffix("万元") || text.hasSuffix("万") {
             text = text.dropLast(text.hasSuffix("万元") ? 2 : 1)
-            converted = true
-            if unit == .yuan { factorNumerator = 10_000 }
+            written = .tenThousandYuan
         } else if text.hasSuffix("元") || currency {
             if text.hasSuffix("元") { text = text.dropLast() }
-            converted = true
-            if unit == .tenThousandYuan { factorDenominator = 10_000 }
+            written = .yuan
         }
         text = Substring(TextNormalisation.trim(String(text)))
         if text.contains(",") {
             text = Substring(text.filter { $0 != "," })
             converted = true
         }
-        guard let parsed = parse(text) else { return .invalid }
-        let scaled = parsed.multipliedReportingOverflow(by: factorNumerator)
-        guard !scaled.overflow else { return .invalid }
-        guard scaled.partialValue % factorDenominator == 0 else { return .tooPrecise }
-        let result = scaled.partialValue / factorDenominator
-        let formatted = format(result)
-        if result < 0 { return .negative(formatted) }
-        return converted ? .converted(formatted) : .canonical(formatted)
+        guard var parsed = parse(text) else { return .invalid }
+        if hundredMillions {
+            let scaled = parsed.multipliedReportingOverflow(by: 10_000)
+            guard !scaled.overflow else { return .invalid }
+            parsed = scaled.partialValue
+        }
+        let outcome = convert(parsed, from: written ?? unit, to: unit)
+        // Nothing was written beside the number: it was already in the field's form.
+        guard written == nil, !converted, case .converted(let number) = outcome else { return outcome }
+        return .canonical(number)
+    }
+
+    /// `millionths` of an amount written in `written`, in the field's `unit`: converted, negative,
+    /// more precise than six decimals, or too large.
+    static func convert(_ millionths: Int64, from written: AmountUnit, to unit: AmountUnit) -> Outcome {
+        var value = millionths
+        switch (written, unit) {
+        case (.yuan, .tenThousandYuan):
+            guard value % 10_000 == 0 else { return .tooPrecise }
+            value /= 10_000
+        case (.tenThousandYuan, .yuan):
+            let scaled = value.multipliedReportingOverflow(by: 10_000)
+            guard !scaled.overflow else { return .invalid }
+            value = scaled.partialValue
+        default:
+            break
+        }
+        return value < 0 ? .negative(format(value)) : .converted(format(value))
     }
 
     static let numeralDigits: [Unicode.Scalar: Int64] = [
@@ -130,20 +145,6 @@ enum AmountNormaliser {
         }
         guard let whole, digit == nil || digit == 0, whole < 1_000_000_000_000 else { return nil }
         return whole * scale + fraction
-    }
-
-    /// `millionths` of `from` in millionths of `to`; nil when that needs more than six decimals
-    /// or overflows.
-    static func convert(_ millionths: Int64, from: AmountUnit, to: AmountUnit) -> Int64? {
-        switch (from, to) {
-        case (.yuan, .tenThousandYuan):
-            return millionths % 10_000 == 0 ? millionths / 10_000 : nil
-        case (.tenThousandYuan, .yuan):
-            let scaled = millionths.multipliedReportingOverflow(by: 10_000)
-            return scaled.overflow ? nil : scaled.partialValue
-        default:
-            return millionths
-        }
     }
 
     /// Whether the bytes are a non-negative number exactly as `format` writes it: no sign, no

@@ -607,14 +607,15 @@ public struct ResourceGovernor: Sendable {
             // A number in a column whose header names another unit is in that unit.
             if rule.type == .amount, let declared = row.declaredUnits?[index], declared != unit, let number = AmountNormaliser.parse(Substring(halfWidth)) {
                 switch AmountNormaliser.convert(number, from: declared, to: unit) {
-                case .some(let converted) where converted >= 0:
-                    let formatted = AmountNormaliser.format(converted)
+                case .converted(let formatted), .canonical(let formatted):
                     fixNotes.append(("按表头的单位（\(declared.rawValue)）换算为 \(formatted)（\(unit.rawValue)）", "converted from the header's unit (\(declared.rawValue)) to \(formatted) \(unit.rawValue)"))
                     value = formatted
-                case .some:
+                case .negative:
                     errors.append(IssueMessages.negative(field, value))
-                case .none:
+                case .tooPrecise:
                     errors.append(IssueMessages.tooPrecise(field, value))
+                case .invalid:
+                    errors.append(IssueMessages.notANumber(field, value, unit: declared.rawValue))
                 }
                 return
             }
@@ -1006,10 +1007,13 @@ final class CompiledCodeList: Sendable {
             if !value.isEmpty { values.append(value) }
             current = ""
         }
-        for character in text {
-            if !qualifiable.isEmpty, qualifiable.contains(where: { current.hasPrefix($0) }) {
+        var rest = Substring(text)
+        while let character = rest.popFirst() {
+            // `其他-…`: the rest of the cell is the qualifier's.
+            if character == "-", qualifiable.contains(TextNormalisation.trim(current) + "-") {
                 current.append(character)
-                continue
+                current.append(contentsOf: rest)
+                break
             }
             switch character {
             case "(", "（", "[", "【":
