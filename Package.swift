@@ -204,6 +204,7 @@ let package = Package(
             name: "IngestionTests",
             dependencies: [
                 "Ingestion", "Governance", "SampleData", "CreditHubTestSupport",
+                .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: swiftSettings
         ),

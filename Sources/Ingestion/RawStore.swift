@@ -39,36 +39,10 @@ public struct RawStore: Sendable {
         let temporary = "\(incoming)/\(UUID().uuidString)"
         let descriptor = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o640)
         guard descriptor >= 0 else { throw Self.error("cannot create \(temporary)") }
-        var hasher = SHA256()
-        var size: Int64 = 0
+        let digest: String
+        let size: Int64
         do {
-            func write(_ data: Data) throws {
-                hasher.update(data: data)
-                size += Int64(data.count)
-                try data.withUnsafeBytes { buffer in
-                    var offset = 0
-                    while offset < buffer.count {
-                        let written = Glibc.write(descriptor, buffer.baseAddress! + offset, buffer.count - offset)
-                        if written < 0 {
-                            if errno == EINTR { continue }
-                            throw Self.error("cannot write the artefact")
-                        }
-                        offset += written
-                    }
-                }
-            }
-            switch artefact {
-            case .bytes(let data):
-                try write(data)
-            case .file(let path):
-                guard let handle = FileHandle(forReadingAtPath: path) else {
-                    throw CreditHubError(code: "file_not_found", message: "cannot read \(path)")
-                }
-                defer { try? handle.close() }
-                while let chunk = try handle.read(upToCount: 1 << 20), !chunk.isEmpty { try write(chunk) }
-            case .stream(let stream):
-                for try await chunk in stream { try write(chunk) }
-            }
+            (digest, size) = try await Self.copy(artefact, to: descriptor)
             guard fsync(descriptor) == 0 else { throw Self.error("cannot flush the artefact to disk") }
             close(descriptor)
         } catch {
@@ -76,7 +50,6 @@ public struct RawStore: Sendable {
             unlink(temporary)
             throw error
         }
-        let digest = hasher.finalize().map { String(format: "%02x", $0) }.joined()
         let destination = path(sha256: digest)
         let folder = (destination as NSString).deletingLastPathComponent
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
@@ -87,6 +60,80 @@ public struct RawStore: Sendable {
             Self.syncDirectory(folder)
         }
         return StoredArtefact(sha256: digest, size: size, path: destination)
+    }
+
+    /// Bytes read from a file per chunk: large enough that handing a chunk to the writer costs
+    /// nothing next to hashing it.
+    static let chunkSize = 4 << 20
+    /// Bytes written between requests to the kernel to start writing the file out.
+    static let flushInterval = 32 << 20
+
+    /// Writes the artefact to `descriptor` and returns its SHA-256 and size.
+    ///
+    /// Each chunk is hashed while the one before it is written, and the file is flushed in the
+    /// background as it grows, so storing a large upload costs about the time of hashing it and the
+    /// fsync before the acknowledgement finds little left to write.
+    static func copy(_ artefact: Artefact, to descriptor: Int32) async throws -> (sha256: String, size: Int64) {
+        var hasher = SHA256()
+        var size: Int64 = 0
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            let (flushes, requestFlush) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
+            defer { requestFlush.finish() }
+            group.addTask {
+                for await _ in flushes {
+                    guard fdatasync(descriptor) == 0 else { throw Self.error("cannot flush the artefact to disk") }
+                }
+            }
+            var pending: Data?
+            var unflushed = 0
+            func accept(_ chunk: Data?) async throws {
+                let previous = pending
+                async let written: Void = { if let previous { try write(previous, to: descriptor) } }()
+                if let chunk {
+                    hasher.update(data: chunk)
+                    size += Int64(chunk.count)
+                }
+                try await written
+                pending = chunk
+                unflushed += previous?.count ?? 0
+                if unflushed >= flushInterval {
+                    requestFlush.yield()
+                    unflushed = 0
+                }
+            }
+            switch artefact {
+            case .bytes(let data):
+                for offset in stride(from: data.startIndex, to: data.endIndex, by: chunkSize) {
+                    try await accept(data[offset..<min(offset + chunkSize, data.endIndex)])
+                }
+            case .file(let path):
+                guard let handle = FileHandle(forReadingAtPath: path) else {
+                    throw CreditHubError(code: "file_not_found", message: "cannot read \(path)")
+                }
+                defer { try? handle.close() }
+                while let chunk = try handle.read(upToCount: chunkSize), !chunk.isEmpty { try await accept(chunk) }
+            case .stream(let stream):
+                for try await chunk in stream { try await accept(chunk) }
+            }
+            try await accept(nil)
+            requestFlush.finish()
+            try await group.waitForAll()
+        }
+        return (hasher.finalize().map { String(format: "%02x", $0) }.joined(), size)
+    }
+
+    static func write(_ data: Data, to descriptor: Int32) throws {
+        try data.withUnsafeBytes { buffer in
+            var offset = 0
+            while offset < buffer.count {
+                let written = Glibc.write(descriptor, buffer.baseAddress! + offset, buffer.count - offset)
+                if written < 0 {
+                    if errno == EINTR { continue }
+                    throw Self.error("cannot write the artefact")
+                }
+                offset += written
+            }
+        }
     }
 
     /// Makes a rename durable: the directory entry itself must reach the disk.
