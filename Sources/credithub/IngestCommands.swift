@@ -99,25 +99,26 @@ func collectPrintingReceipts(global: GlobalOptions, _ collect: @escaping @Sendab
     return try await storeConfiguration.withPreparedStore(logger: logger) { store in
         let audit = AuditLog(store: store, keys: keys, logger: logger)
         let collector = Collector(store: store, raw: raw, configuration: ingestion, audit: audit, logger: logger)
-        let batches = try await withThrowingTaskGroup(of: Void.self) { group in
+        var failed = false
+        try await withThrowingTaskGroup(of: Void.self) { group in
             // Themes follow the change feed while the batches are collected, on their own connection.
             group.addTask {
                 try await ThemeProjector(store: store, wakeUps: collector.commits.stream, logger: logger).run()
             }
             let batches = try await collect(collector, user)
             collector.commits.continuation.finish()
+            // The receipts are final once the batches are: they are printed while the theme
+            // applies the last commits.
+            try await printReceipts(batches) { batch, indent in
+                guard let summary = try await collector.receiptSummary(batch: batch) else { return }
+                failed = failed || summary.status == .failed
+                try await collector.writeReceiptJSON(batch: summary, pretty: true, indent: indent) { print($0, terminator: "") }
+            }
             try await group.waitForAll()
-            return batches
         }
         // The projector only logs a failed step; the command must not report success past one.
         try await ThemeProjector.catchUp(store)
         try await audit.checkpointHead()
-        var failed = false
-        try await printReceipts(batches) { batch, indent in
-            guard let summary = try await collector.receiptSummary(batch: batch) else { return }
-            failed = failed || summary.status == .failed
-            try await collector.writeReceiptJSON(batch: summary, pretty: true, indent: indent) { print($0, terminator: "") }
-        }
         return failed
     }
 }
