@@ -8,7 +8,7 @@ struct BatchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "batch",
         abstract: "Operate on collected batches.",
-        subcommands: [List.self, Retry.self]
+        subcommands: [List.self, ReceiptCommand.self, RejectedRows.self, Retry.self]
     )
 
     struct List: AsyncParsableCommand {
@@ -47,6 +47,70 @@ struct BatchCommand: AsyncParsableCommand {
                     stored.batchProblems.map(\.code.rawValue).joined(separator: ","),
                 ]
                 print(cells.map { $0.replacingOccurrences(of: "\t", with: " ") }.joined(separator: "\t"))
+            }
+        }
+    }
+
+    struct ReceiptCommand: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "receipt",
+            abstract: "Print batches' receipts (回执) as JSON, as `ingest` printed them, whatever channel they came through.",
+            discussion: "Several batches give an array. A batch still being processed shows its rows so far. Exits 1 if a batch is unknown or failed."
+        )
+
+        @OptionGroup var global: GlobalOptions
+
+        @Argument(help: "Batch ids.")
+        var batches: [String]
+
+        func run() async throws {
+            let batches = self.batches
+            let failed = try await withCollector(global: global) { collector, _, _ in
+                for batch in batches where try await collector.receiptSummary(batch: batch) == nil {
+                    throw CreditHubError(code: "batch_not_found", message: "no batch \(batch); `credithub batch list` shows the batches in the store")
+                }
+                return try await printReceipts(of: batches, from: collector)
+            }
+            if failed { throw ExitCode.failure }
+        }
+    }
+
+    struct RejectedRows: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "rejected",
+            abstract: "Write a batch's rejected rows as CSV to fix in Excel and submit again.",
+            discussion: """
+                UTF-8 with a BOM, so Excel opens it as it is: the file's own columns, then the row number and the reasons. \
+                The same file as the console's and the interface's rejected.csv.
+                """
+        )
+
+        @OptionGroup var global: GlobalOptions
+
+        @Option(name: .shortAndLong, help: "Write to this file instead of standard output.")
+        var output: String?
+
+        @Argument(help: "Batch id.")
+        var batch: String
+
+        func run() async throws {
+            let (batch, output) = (self.batch, self.output)
+            try await withCollector(global: global) { collector, _, _ in
+                // Looked up first, so a mistyped id does not truncate the output file.
+                guard try await collector.summary(batch: batch) != nil else {
+                    throw CreditHubError(code: "batch_not_found", message: "no batch \(batch); `credithub batch list` shows the batches in the store")
+                }
+                let sink: FileHandle
+                if let output {
+                    guard FileManager.default.createFile(atPath: output, contents: nil), let handle = FileHandle(forWritingAtPath: output) else {
+                        throw ValidationError("cannot write \(output)")
+                    }
+                    sink = handle
+                } else {
+                    sink = .standardOutput
+                }
+                defer { if output != nil { try? sink.close() } }
+                _ = try await collector.writeRejectedRowsCSV(batch: batch, pageRows: Collector.receiptPageSize) { try sink.write(contentsOf: $0) }
             }
         }
     }

@@ -85,20 +85,40 @@ struct Ingest: AsyncParsableCommand {
     }
 }
 
-/// Runs `collect` with a collector over the configured store, the subject theme following its
-/// commits, then prints the receipt of each batch it names (problem rows paged out of the store, so
-/// memory does not grow with the batch). Returns whether any of them failed.
-func collectPrintingReceipts(global: GlobalOptions, _ collect: @escaping @Sendable (Collector, _ user: String) async throws -> [String]) async throws -> Bool {
+/// Prints the batches' receipts as `printReceipts` does; returns whether any of them failed.
+func printReceipts(of batches: [String], from collector: Collector) async throws -> Bool {
+    var failed = false
+    try await printReceipts(batches) { batch, indent in
+        guard let summary = try await collector.receiptSummary(batch: batch) else { return }
+        failed = failed || summary.status == .failed
+        try await collector.writeReceiptJSON(batch: summary, pretty: true, indent: indent) { print($0, terminator: "") }
+    }
+    return failed
+}
+
+/// Runs `body` with a collector over the configured store, as `ingest` and the `batch` commands use it.
+func withCollector<Result: Sendable>(
+    global: GlobalOptions, _ body: @escaping @Sendable (Collector, AuditLog, Logger) async throws -> Result
+) async throws -> Result {
     let reader = try await global.reader()
     let logger = LoggingSetup.bootstrap(reader: reader)
     let storeConfiguration = StoreConfiguration(reader: reader)
     let ingestion = IngestionConfiguration(reader: reader)
     let raw = RawStore(directory: storeConfiguration.rawDirectory)
     let keys = try SecurityConfiguration(reader: reader).keys(dataDirectory: storeConfiguration.dataDirectory)
-    let user = ProcessInfo.processInfo.environment["USER"] ?? "cli"
     return try await storeConfiguration.withPreparedStore(logger: logger) { store in
         let audit = AuditLog(store: store, keys: keys, logger: logger)
-        let collector = Collector(store: store, raw: raw, configuration: ingestion, audit: audit, logger: logger)
+        return try await body(Collector(store: store, raw: raw, configuration: ingestion, audit: audit, logger: logger), audit, logger)
+    }
+}
+
+/// Runs `collect` with a collector over the configured store, the subject theme following its
+/// commits, then prints the receipt of each batch it names (problem rows paged out of the store, so
+/// memory does not grow with the batch). Returns whether any of them failed.
+func collectPrintingReceipts(global: GlobalOptions, _ collect: @escaping @Sendable (Collector, _ user: String) async throws -> [String]) async throws -> Bool {
+    let user = ProcessInfo.processInfo.environment["USER"] ?? "cli"
+    return try await withCollector(global: global) { collector, audit, logger in
+        let store = collector.store
         var failed = false
         try await withThrowingTaskGroup(of: Void.self) { group in
             // Themes follow the change feed while the batches are collected, on their own connection.
@@ -109,11 +129,7 @@ func collectPrintingReceipts(global: GlobalOptions, _ collect: @escaping @Sendab
             collector.commits.continuation.finish()
             // The receipts are final once the batches are: they are printed while the theme
             // applies the last commits.
-            try await printReceipts(batches) { batch, indent in
-                guard let summary = try await collector.receiptSummary(batch: batch) else { return }
-                failed = failed || summary.status == .failed
-                try await collector.writeReceiptJSON(batch: summary, pretty: true, indent: indent) { print($0, terminator: "") }
-            }
+            failed = try await printReceipts(of: batches, from: collector)
             try await group.waitForAll()
         }
         // The projector only logs a failed step; the command must not report success past one.

@@ -32,6 +32,49 @@ struct IngestCommandTests {
         }
     }
 
+    @Test("`batch receipt` prints the receipt `ingest` printed, and `batch rejected` the rows to fix; an unknown batch is refused", arguments: StoreBackend.allCases)
+    func receiptAndRejectedRows(backend: StoreBackend) async throws {
+        try await CrashResumeTests.withEnvironment(backend) { environment, store, directory in
+            let file = try CrashResumeTests.sampleFile(in: directory, seed: 23, rows: 200, defects: .init(fixable: 0.1, rejected: 0.1, duplicate: 0))
+            let ingest = try ChildProcess(try ChildProcess.credithub, ["ingest", "--resource", "admin_penalty", "--source-unit", PenaltyRows.submitter, file], environment: environment)
+            #expect(ingest.wait() == 0, "\(ingest.errorOutput)")
+            let ingested = try #require(try JSONSerialization.jsonObject(with: Data(ingest.output.utf8)) as? [String: Any])
+            let batch = try #require(ingested["batch"] as? String)
+
+            let receipt = try ChildProcess(try ChildProcess.credithub, ["batch", "receipt", batch], environment: environment)
+            #expect(receipt.wait() == 0, "\(receipt.errorOutput)")
+            #expect(receipt.output == ingest.output)
+
+            let output = directory + "/rejected.csv"
+            let rejected = try ChildProcess(try ChildProcess.credithub, ["batch", "rejected", batch, "--output", output], environment: environment)
+            #expect(rejected.wait() == 0, "\(rejected.errorOutput)")
+            let csv = try Data(contentsOf: URL(fileURLWithPath: output))
+            #expect(csv.starts(with: [0xEF, 0xBB, 0xBF]))
+            let rejectedRows = try await store.collection.problems(batchID: batch, afterRow: 0, limit: 1_000).filter { $0.problem.status == .rejected }
+            #expect(!rejectedRows.isEmpty)
+            let validated = try await FileValidation.validate(
+                path: file, resource: Catalogue.standard.resource("admin_penalty")!, sourceUnit: PenaltyRows.submitter, format: nil, encoding: nil
+            )
+            #expect(validated.rows.rejected == rejectedRows.count)
+            let text = String(decoding: csv.dropFirst(3), as: UTF8.self)
+            #expect(text.hasPrefix("行政相对人名称,"))
+            for row in rejectedRows {
+                #expect(text.contains(",\(row.problem.row),"), "row \(row.problem.row) is in the file with its number")
+            }
+            let toStandardOutput = try ChildProcess(try ChildProcess.credithub, ["batch", "rejected", batch], environment: environment)
+            #expect(toStandardOutput.wait() == 0)
+            #expect(try Data(contentsOf: URL(fileURLWithPath: toStandardOutput.outputPath)) == csv)
+
+            // A mistyped id: refused by code, and the file named for the output is left as it was.
+            for arguments in [["batch", "receipt", "B00000000000000-00000000"], ["batch", "rejected", "B00000000000000-00000000", "--output", output]] {
+                let unknown = try ChildProcess(try ChildProcess.credithub, arguments, environment: environment)
+                #expect(unknown.wait() == 1)
+                #expect(unknown.errorOutput.contains("batch_not_found"))
+            }
+            #expect(try Data(contentsOf: URL(fileURLWithPath: output)) == csv)
+        }
+    }
+
     @Test("`batch retry` resumes a batch stopped for interrupting the server, after its committed rows, and audits it")
     func retryInterrupted() async throws {
         try await CrashResumeTests.withEnvironment(.sqlite) { environment, store, directory in
