@@ -62,8 +62,8 @@ public struct RawStore: Sendable {
         return StoredArtefact(sha256: digest, size: size, path: destination)
     }
 
-    /// Bytes read from a file per chunk: large enough that handing a chunk to the writer costs
-    /// nothing next to hashing it.
+    /// Bytes per chunk, read from a file or cut from bytes in memory: large enough that handing a
+    /// chunk to the writer costs nothing next to hashing it.
     static let chunkSize = 4 << 20
     /// Bytes written between requests to the kernel to start writing the file out.
     static let flushInterval = 32 << 20

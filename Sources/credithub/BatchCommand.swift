@@ -103,7 +103,7 @@ struct BatchCommand: AsyncParsableCommand {
                 let sink: FileHandle
                 if let output {
                     guard FileManager.default.createFile(atPath: output, contents: nil), let handle = FileHandle(forWritingAtPath: output) else {
-                        throw ValidationError("cannot write \(output)")
+                        throw CreditHubError(code: "cannot_write", message: "cannot write \(output)")
                     }
                     sink = handle
                 } else {

@@ -85,7 +85,7 @@ struct Ingest: AsyncParsableCommand {
     }
 }
 
-/// Prints the batches' receipts as `printReceipts` does; returns whether any of them failed.
+/// Prints each batch's receipt from the store (several as a JSON array); returns whether any of them failed.
 func printReceipts(of batches: [String], from collector: Collector) async throws -> Bool {
     var failed = false
     try await printReceipts(batches) { batch, indent in
