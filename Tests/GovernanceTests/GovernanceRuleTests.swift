@@ -204,6 +204,23 @@ struct GovernanceRuleTests {
         #expect(Self.penalty.govern(json: Array("{ }".utf8), position: 4, submittingUnit: "SUBMITTER", unknownKeys: &none, layout: &layout) == nil)
     }
 
+    @Test("A JSON object or array in a field's place is a type error for that field; under an unknown key it is an unknown column")
+    func jsonNestedValues() throws {
+        var unknown: Set<String> = []
+        var layout: JSONKeyLayout?
+        let text = #"{"CF_XDR_MC":{"zh":"杭州某某科技有限公司"},"CF_CFLB":["罚款","警告"],"CF_WSH":"杭市监罚〔2023〕12号","附件":{"a":1}}"#
+        let row = try #require(Self.penalty.govern(json: Array(text.utf8), position: 1, submittingUnit: "SUBMITTER", unknownKeys: &unknown, layout: &layout))
+        #expect(row.status == .rejected)
+        let nested = row.issues.filter { $0.code == .type && $0.message.contains("JSON 对象或数组") }
+        #expect(nested.map(\.field) == ["CF_CFLB", "CF_XDR_MC"])
+        #expect(nested.allSatisfy { $0.messageEnglish.hasSuffix("must be one value, text or a number, not a JSON object or array") })
+        #expect(unknown == ["附件"])
+        // Scalars of every kind are values, as before.
+        var none: Set<String> = []
+        let flat = try #require(Self.penalty.govern(json: Array(#"{"CF_XDR_MC":"甲公司","CF_NR_FK":1.5,"BZ":null}"#.utf8), position: 2, submittingUnit: "SUBMITTER", unknownKeys: &none, layout: &layout))
+        #expect(!flat.issues.contains { $0.message.contains("JSON 对象或数组") })
+    }
+
     @Test("Records governed one after another, the key layout carried along, come out as each would alone")
     func jsonLayoutCarried() throws {
         var layout: JSONKeyLayout?

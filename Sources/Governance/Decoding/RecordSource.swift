@@ -283,7 +283,7 @@ final class JSONDocumentReader: RecordSource {
             switch try peek() {
             case nil:
                 finished = true
-                return .keyed([("\u{0}invalid_json", "文档在记录数组闭合之前结束 / the document ends before its records array is closed")])
+                return .keyed([(JSONRecordConversion.invalidJSONKey, "文档在记录数组闭合之前结束 / the document ends before its records array is closed")])
             case UInt8(ascii: "]"):
                 finished = true
             case UInt8(ascii: ","):
@@ -293,7 +293,7 @@ final class JSONDocumentReader: RecordSource {
                     // Past the largest record or the end of the file: nothing after it can be trusted.
                     finished = true
                     let excerpt = String(decoding: buffer[position..<min(buffer.count, position + 200)], as: UTF8.self)
-                    return .keyed([("\u{0}invalid_json", excerpt)])
+                    return .keyed([(JSONRecordConversion.invalidJSONKey, excerpt)])
                 }
                 return .json(Array(element))
             }
@@ -345,6 +345,11 @@ final class JSONDocumentReader: RecordSource {
 }
 
 enum JSONRecordConversion {
+    /// The key of a member that stands for a record that is no JSON object; its value is an excerpt.
+    static let invalidJSONKey = "\u{0}invalid_json"
+    /// The key of a member naming, as its value, a member whose value was an object or an array.
+    static let nestedValueKey = "\u{0}nested_value"
+
     static func record(fromJSON bytes: ArraySlice<UInt8>) -> SourceRecord {
         if let members = bytes.withUnsafeBufferPointer(FlatJSON.members) { return .keyed(members) }
         return foundationRecord(fromJSON: bytes)
@@ -354,16 +359,20 @@ enum JSONRecordConversion {
     static func foundationRecord(fromJSON bytes: ArraySlice<UInt8>) -> SourceRecord {
         guard let object = try? JSONSerialization.jsonObject(with: Data(bytes)) else {
             // Not an object: a row that says so, rather than a silently dropped line.
-            return .keyed([("\u{0}invalid_json", String(decoding: bytes.prefix(200), as: UTF8.self))])
+            return .keyed([(invalidJSONKey, String(decoding: bytes.prefix(200), as: UTF8.self))])
         }
         return record(from: object)
     }
 
     static func record(from object: Any) -> SourceRecord {
         guard let dictionary = object as? [String: Any] else {
-            return .keyed([("\u{0}invalid_json", "\(object)".prefix(200).description)])
+            return .keyed([(invalidJSONKey, "\(object)".prefix(200).description)])
         }
-        return .keyed(dictionary.keys.sorted().map { ($0, text(dictionary[$0]!)) })
+        let keys = dictionary.keys.sorted()
+        // A field's value is one text or number: an object or an array in its place is named for
+        // governance to reject, rather than its JSON text being kept as the value.
+        let nested = keys.filter { dictionary[$0] is [Any] || dictionary[$0] is [String: Any] }
+        return .keyed(keys.map { ($0, text(dictionary[$0]!)) } + nested.map { (nestedValueKey, $0) })
     }
 
     static func text(_ value: Any) -> String {

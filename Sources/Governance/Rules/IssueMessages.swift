@@ -204,6 +204,13 @@ enum IssueMessages {
         Issue(field: nil, code: .type, message: "不是有效的 JSON 对象：\(excerpt)", messageEnglish: "not a valid JSON object: \(excerpt)")
     }
 
+    static func nestedValue(_ field: FieldDefinition) -> Issue {
+        Issue(
+            field: field.id, code: .type, message: "「\(field.label)」应为单个值（文本或数字），不能是 JSON 对象或数组",
+            messageEnglish: "\(field.id) (\(field.label)) must be one value, text or a number, not a JSON object or array"
+        )
+    }
+
     // MARK: - Fixes
 
     static func fixed(_ field: FieldDefinition, _ what: String, _ whatEnglish: String, original: String, value: String) -> Issue {

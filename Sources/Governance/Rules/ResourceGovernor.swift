@@ -298,12 +298,18 @@ public struct ResourceGovernor: Sendable {
     /// Governs one keyed record (JSON); unknown keys are returned for the receipt.
     public func govern(pairs: [(String, String)], position: Int, submittingUnit: String, unknownKeys: inout Set<String>) -> GovernedRow {
         var object = FlatJSON.Object()
+        var nestedValues: [Issue] = []
         for (key, value) in pairs {
+            if key == JSONRecordConversion.nestedValueKey {
+                // A member that is no field's is reported with the unknown keys.
+                if let field = matcher.field(for: value) { nestedValues.append(IssueMessages.nestedValue(fields[field])) }
+                continue
+            }
             object.keys.append(key)
             object.values.append(value)
         }
-        let layout = keyLayout(object.keys, order: Array(pairs.indices))
-        return govern(object, layout: layout, position: position, submittingUnit: submittingUnit, unknownKeys: &unknownKeys)
+        let layout = keyLayout(object.keys, order: Array(0..<object.keys.count))
+        return govern(object, layout: layout, position: position, submittingUnit: submittingUnit, unknownKeys: &unknownKeys, preIssues: nestedValues)
     }
 
     /// Which members give which fields, members taken in `order`.
@@ -313,7 +319,7 @@ public struct ResourceGovernor: Sendable {
         var invalidJSONMembers: [Int] = []
         for member in order {
             let key = keys.cell(member)
-            if key == "\u{0}invalid_json" {
+            if key == JSONRecordConversion.invalidJSONKey {
                 invalidJSONMembers.append(member)
             } else if let field = matcher.field(for: key) {
                 fields.append((member, field))
@@ -325,9 +331,11 @@ public struct ResourceGovernor: Sendable {
     }
 
     /// In the members' order, the first value that is not empty is a field's value.
-    private func govern(_ object: FlatJSON.Object, layout: JSONKeyLayout, position: Int, submittingUnit: String, unknownKeys: inout Set<String>) -> GovernedRow {
+    private func govern(
+        _ object: FlatJSON.Object, layout: JSONKeyLayout, position: Int, submittingUnit: String, unknownKeys: inout Set<String>, preIssues: [Issue] = []
+    ) -> GovernedRow {
         var source = [Int](repeating: -1, count: compiled.count)
-        let issues = layout.invalidJSONMembers.map { IssueMessages.invalidJSON(object.values.cell($0)) }
+        let issues = layout.invalidJSONMembers.map { IssueMessages.invalidJSON(object.values.cell($0)) } + preIssues
         for (member, field) in layout.fields where source[field] < 0 || object.values.cellIsEmpty(source[field]) {
             source[field] = member
         }
