@@ -7,7 +7,7 @@ import Storage
 public final class GovernedRowReader {
     public let format: ArtefactFormat
     private let source: any RecordSource
-    private let governor: ResourceGovernor
+    private var governor: ResourceGovernor
     private let submittingUnit: String
     private var mapping: HeaderMapping?
     /// The header row as read, to pass over it when it comes again among the data rows.
@@ -35,6 +35,7 @@ public final class GovernedRowReader {
         self.governor = governor
         self.submittingUnit = submittingUnit
         source = try ArtefactDecoding.open(path: path, format: format, declaredEncoding: declaredEncoding)
+        self.governor.dateSystem = source.dateSystem
         var sheets = 1
         var examinedInAll = 0
         while true {

@@ -379,6 +379,21 @@ struct XLSXTests {
         ])
     }
 
+    @Test("A workbook says which day its date serials count from; other formats count from 1900")
+    func workbookDateSystem() throws {
+        for date1904 in [false, true] {
+            let path = Scratch.path("x", ".xlsx")
+            defer { try? FileManager.default.removeItem(atPath: path) }
+            try XLSXBuilder.write(rows: [[.shared("处罚决定日期")], [.number("43590")]], to: path, date1904: date1904)
+            let source = try ArtefactDecoding.open(path: path, format: .xlsx, declaredEncoding: nil)
+            #expect(source.dateSystem == (date1904 ? .from1904 : .from1900))
+        }
+        let path = Scratch.path("c", ".csv")
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        try Data("处罚决定日期\n43590\n".utf8).write(to: URL(fileURLWithPath: path))
+        #expect(try ArtefactDecoding.open(path: path, format: .csv, declaredEncoding: nil).dateSystem == .from1900)
+    }
+
     @Test("Cells out of order, given twice, without a reference, or with an entity in it land in their columns")
     func cellPlacement() throws {
         let rows = try Self.read([

@@ -331,6 +331,20 @@ struct GovernanceRuleTests {
         #expect(Self.value(row, "CF_JDRQ") == stored)
     }
 
+    @Test("A workbook counting from 1904 gives date serials 1,462 days smaller for the same dates; other spellings are unaffected")
+    func dates1904() {
+        var mac = Self.penalty
+        mac.dateSystem = .from1904
+        let serial = Self.govern(["CF_JDRQ": "43590"], governor: mac)
+        #expect(serial.status == .fixed)
+        #expect(Self.value(serial, "CF_JDRQ") == "2023-05-06")
+        #expect(Self.value(Self.govern(["CF_JDRQ": "43590"]), "CF_JDRQ") == "2019-05-05", "the 1900 system reads the serial four years and a day earlier")
+        #expect(Self.value(Self.govern(["CF_JDRQ": "2023/5/6"], governor: mac), "CF_JDRQ") == "2023-05-06")
+        // The plausible range is of dates, whichever system counts them.
+        #expect(Self.govern(["CF_JDRQ": "16801"], governor: mac).status == .rejected)
+        #expect(Self.value(Self.govern(["CF_JDRQ": "16802"], governor: mac), "CF_JDRQ") == "1950-01-01")
+    }
+
     @Test(
         "Impossible dates are type errors",
         arguments: ["2023/02/30", "2023-13-01", "明天", "2023/05", "0506", "20230506250000", "20230230120000", "2023-05-06T10:00:00+25:00", "2023-05-06T10:00:00+8"]

@@ -558,6 +558,17 @@ struct PipelineTests {
             #expect(viaXLSX.problems.last?.issues.map(\.code) == [.required])
             #expect(viaXLSX.problems.last?.issues.first?.field == "CF_SJLYDM")
             #expect(viaXLSX.sheet == "Sheet1")
+
+            // The same date in a workbook that counts from 1904, as old Excel for Mac's do: the
+            // serial is 1,462 days smaller, and the date the same.
+            let mac = Scratch.path("mac", ".xlsx")
+            defer { try? FileManager.default.removeItem(atPath: mac) }
+            var macCells = PenaltyRows.cells(PenaltyRows.record(37)).map { XLSXBuilder.Cell.shared($0) }
+            macCells[dateColumn] = .number("43590")
+            try XLSXBuilder.write(rows: [PenaltyRows.header.map { .shared($0) }, macCells], to: mac, date1904: true)
+            let via1904 = try await Self.ingest(collector, Array(try Data(contentsOf: URL(fileURLWithPath: mac))), fileName: "处罚（Mac）.xlsx")
+            #expect(via1904.rows == RowCounts(total: 1, accepted: 1, fixed: 1))
+            #expect(via1904.problems.first?.issues.first?.value == "2023-05-06")
         }
     }
 

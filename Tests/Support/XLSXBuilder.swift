@@ -14,12 +14,13 @@ public enum XLSXBuilder {
         case raw(String)
     }
 
-    public static func write(rows: [[Cell]], to path: String, sheetName: String = "Sheet1", skipRowAfter: Int? = nil) throws {
-        try write(sheets: [(sheetName, rows)], to: path, skipRowAfter: skipRowAfter)
+    /// - Parameter date1904: the workbook counts date serials from 1904, as old Excel for Mac's do.
+    public static func write(rows: [[Cell]], to path: String, sheetName: String = "Sheet1", skipRowAfter: Int? = nil, date1904: Bool = false) throws {
+        try write(sheets: [(sheetName, rows)], to: path, skipRowAfter: skipRowAfter, date1904: date1904)
     }
 
     /// Writes a workbook of several sheets, in this order, sharing one shared-strings part.
-    public static func write(sheets: [(name: String, rows: [[Cell]])], to path: String, skipRowAfter: Int? = nil) throws {
+    public static func write(sheets: [(name: String, rows: [[Cell]])], to path: String, skipRowAfter: Int? = nil, date1904: Bool = false) throws {
         var shared: [String] = []
         let sheetXMLs = sheets.map { (name: $0.name, xml: sheetXML($0.rows, shared: &shared, skipRowAfter: skipRowAfter)) }
         var strings = "<?xml version=\"1.0\" encoding=\"UTF-8\"?><sst xmlns=\"http://schemas.openxmlformats.org/spreadsheetml/2006/main\" count=\"\(shared.count)\">"
@@ -28,7 +29,7 @@ public enum XLSXBuilder {
             strings += "<si><r><t>\(escape(text))</t></r><rPh sb=\"0\" eb=\"1\"><t>ピン</t></rPh></si>"
         }
         strings += "</sst>"
-        try write(parts: parts(sheets: sheetXMLs, sharedStringsXML: strings, workbookXML: nil), to: path)
+        try write(parts: parts(sheets: sheetXMLs, sharedStringsXML: strings, workbookXML: nil, date1904: date1904), to: path)
     }
 
     static func sheetXML(_ rows: [[Cell]], shared: inout [String], skipRowAfter: Int?) -> String {
@@ -65,7 +66,8 @@ public enum XLSXBuilder {
     }
 
     /// The parts of a workbook, each sheet before the shared strings as Excel lays them out.
-    static func parts(sheets: [(name: String, xml: String)], sharedStringsXML strings: String, workbookXML: String?) -> [(String, String)] {
+    static func parts(sheets: [(name: String, xml: String)], sharedStringsXML strings: String, workbookXML: String?, date1904: Bool = false) -> [(String, String)] {
+        let properties = date1904 ? "<workbookPr date1904=\"1\" defaultThemeVersion=\"124226\"/>" : ""
         let entries = sheets.indices.map { "<sheet name=\"\(escape(sheets[$0].name))\" sheetId=\"\($0 + 1)\" r:id=\"rId\($0 + 1)\"/>" }.joined()
         let relationships = sheets.indices.map {
             "<Relationship Id=\"rId\($0 + 1)\" Type=\"http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet\" Target=\"worksheets/sheet\($0 + 1).xml\"/>"
@@ -75,7 +77,7 @@ public enum XLSXBuilder {
             + [
                 (
                     "xl/workbook.xml",
-                    workbookXML ?? "<?xml version=\"1.0\"?><workbook xmlns=\"http://schemas.openxmlformats.org/spreadsheetml/2006/main\" xmlns:r=\"http://schemas.openxmlformats.org/officeDocument/2006/relationships\"><sheets>\(entries)</sheets></workbook>"
+                    workbookXML ?? "<?xml version=\"1.0\"?><workbook xmlns=\"http://schemas.openxmlformats.org/spreadsheetml/2006/main\" xmlns:r=\"http://schemas.openxmlformats.org/officeDocument/2006/relationships\">\(properties)<sheets>\(entries)</sheets></workbook>"
                 ),
                 ("xl/_rels/workbook.xml.rels", "<?xml version=\"1.0\"?><Relationships xmlns=\"http://schemas.openxmlformats.org/package/2006/relationships\">\(relationships)</Relationships>"),
                 ("xl/sharedStrings.xml", strings),

@@ -54,12 +54,32 @@ public protocol RecordSource: AnyObject {
     var sheetName: String? { get }
     /// Moves to the start of the next sheet of a workbook; false when there is none.
     func nextSheet() throws -> Bool
+    /// How the source's date serial numbers count days: a workbook says; other formats hold what
+    /// Excel shows, in the 1900 system it uses by default.
+    var dateSystem: ExcelDateSystem { get }
 }
 
 extension RecordSource {
     public var hadReplacements: Bool { false }
     public var sheetName: String? { nil }
     public func nextSheet() throws -> Bool { false }
+    public var dateSystem: ExcelDateSystem { .from1900 }
+}
+
+/// The day an Excel workbook's date serial numbers count from. Workbooks made by Excel for Mac
+/// before 2011, and those made from their templates since, count from 1904 (`date1904` in the
+/// workbook part): read in the 1900 system their dates would come out four years and a day early.
+public enum ExcelDateSystem: Sendable, Equatable {
+    case from1900
+    case from1904
+
+    /// Days to add to a serial to count it in the 1900 system.
+    var daysAfter1900System: Int {
+        switch self {
+        case .from1900: 0
+        case .from1904: 1462
+        }
+    }
 }
 
 /// Opens the right decoder for an artefact.

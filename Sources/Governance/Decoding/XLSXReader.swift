@@ -22,6 +22,7 @@ final class XLSXReader: RecordSource {
     private var finished = false
     /// Where the sheet was found damaged, thrown once the rows before it are read.
     private var damage: CreditHubError?
+    let dateSystem: ExcelDateSystem
 
     /// Sheets looked at for a header: more than any template has, few enough that a workbook of
     /// thousands of sheets costs no more than a real one.
@@ -46,6 +47,7 @@ final class XLSXReader: RecordSource {
         guard let workbook else {
             throw CreditHubError(code: "unreadable", message: "not an XLSX workbook: xl/workbook.xml is missing", chineseMessage: "不是 XLSX 工作簿（缺少 xl/workbook.xml），请用 Excel 另存为 .xlsx 后重新提交")
         }
+        dateSystem = try Self.dateSystem(workbook: workbook)
         let listed = try Self.sheets(workbook: workbook, relationships: relationships)
         let firstPath = listed.first?.path ?? "xl/worksheets/sheet1.xml"
         guard names.contains(firstPath) else {
@@ -394,6 +396,19 @@ final class XLSXReader: RecordSource {
 
     /// The workbook's sheets in its order: each one's name and its part's path, through the
     /// workbook's relationships (none without them).
+    /// The workbook's date system, from `<workbookPr date1904="1"/>` (an XML boolean: 1 or true).
+    static func dateSystem(workbook: [UInt8]) throws -> ExcelDateSystem {
+        var scanner = XMLScanner()
+        scanner.feed(workbook)
+        var system = ExcelDateSystem.from1900
+        try scanner.scan { token, bytes in
+            if case .start(let tag) = token, tag.isNamed("workbookPr", in: bytes), let flag = tag.attribute("date1904", in: bytes), flag == "1" || flag == "true" {
+                system = .from1904
+            }
+        }
+        return system
+    }
+
     static func sheets(workbook: [UInt8], relationships: [UInt8]?) throws -> [(name: String, path: String)] {
         guard let relationships else { return [] }
         var scanner = XMLScanner()

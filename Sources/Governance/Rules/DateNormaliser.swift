@@ -49,7 +49,7 @@ enum DateNormaliser {
         return .canonical(date.description)
     }
 
-    static func normalise(_ value: String) -> Outcome {
+    static func normalise(_ value: String, dateSystem: ExcelDateSystem = .from1900) -> Outcome {
         var text = value
         if let official = text.withUTF8(official) { return official }
         let utf8 = Array(value.utf8)
@@ -63,7 +63,7 @@ enum DateNormaliser {
             guard timeOfDay(time) != nil, let day = date(utf8, 0..<4, 4..<6, 6..<8) else { return .invalid }
             return .converted(day.description, from: .withTime)
         }
-        if let serial = excelSerial(value) {
+        if let serial = excelSerial(value, dateSystem: dateSystem) {
             return .converted(serial.description, from: .excelSerial)
         }
         // Y sep M sep D [日] [time]
@@ -162,14 +162,16 @@ enum DateNormaliser {
         return (hour * 60 + minute, offset)
     }
 
-    /// An Excel serial day number (1900 date system): what a date cell holds when a sheet is saved
-    /// without formatting. Accepts a fraction (time of day).
-    static func excelSerial(_ value: String) -> CalendarDate? {
+    /// An Excel serial day number: what a date cell holds when a sheet is saved without formatting.
+    /// Accepts a fraction (time of day).
+    static func excelSerial(_ value: String, dateSystem: ExcelDateSystem = .from1900) -> CalendarDate? {
         let parts = value.split(separator: ".", maxSplits: 1, omittingEmptySubsequences: false)
         guard let whole = parts.first, (1...5).contains(whole.count), TextNormalisation.isASCIIDigits(whole.utf8),
-            parts.count == 1 || TextNormalisation.isASCIIDigits(parts[1].utf8), let serial = Int(whole),
-            (18264...73051).contains(serial)  // 1950-01-01 … 2099-12-31: other numbers are not plausible dates
+            parts.count == 1 || TextNormalisation.isASCIIDigits(parts[1].utf8), let counted = Int(whole)
         else { return nil }
+        let serial = counted + dateSystem.daysAfter1900System
+        // 1950-01-01 … 2099-12-31: other numbers are not plausible dates.
+        guard (18264...73051).contains(serial) else { return nil }
         // Serial 60 is Excel's phantom 1900-02-29; from 61 on, day 0 is 1899-12-30.
         return CalendarDate(daysSinceEpoch: serial - 25569)
     }

@@ -107,6 +107,8 @@ public struct ResourceGovernor: Sendable {
 
     public let resource: Resource
     public let today: CalendarDate
+    /// How date serial numbers count days in what is being governed (see `RecordSource.dateSystem`).
+    public var dateSystem: ExcelDateSystem = .from1900
     public let recordBodies: RecordBodies
     let fields: [FieldDefinition]
     let compiled: [CompiledField]
@@ -598,7 +600,7 @@ public struct ResourceGovernor: Sendable {
             }
         case .date:
             let halfWidth = TextNormalisation.halfWidth(value)
-            switch DateNormaliser.normalise(halfWidth) {
+            switch DateNormaliser.normalise(halfWidth, dateSystem: dateSystem) {
             case .canonical(let iso):
                 if halfWidth != value { fixNotes.append(("全角字符已转为半角", "full-width characters converted")) }
                 value = iso
