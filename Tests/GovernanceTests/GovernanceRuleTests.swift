@@ -208,17 +208,37 @@ struct GovernanceRuleTests {
     func jsonNestedValues() throws {
         var unknown: Set<String> = []
         var layout: JSONKeyLayout?
-        let text = #"{"CF_XDR_MC":{"zh":"杭州某某科技有限公司"},"CF_CFLB":["罚款","警告"],"CF_WSH":"杭市监罚〔2023〕12号","附件":{"a":1}}"#
+        let text = #"{"CF_XDR_MC":{"zh":"杭州某某科技有限公司"},"CF_WSH":["杭市监罚〔2023〕12号"],"CF_CFLB":["罚款","警告"],"附件":{"a":1}}"#
         let row = try #require(Self.penalty.govern(json: Array(text.utf8), position: 1, submittingUnit: "SUBMITTER", unknownKeys: &unknown, layout: &layout))
         #expect(row.status == .rejected)
         let nested = row.issues.filter { $0.code == .type && $0.message.contains("JSON 对象或数组") }
-        #expect(nested.map(\.field) == ["CF_CFLB", "CF_XDR_MC"])
+        #expect(nested.map(\.field) == ["CF_WSH", "CF_XDR_MC"])
         #expect(nested.allSatisfy { $0.messageEnglish.hasSuffix("must be one value, text or a number, not a JSON object or array") })
         #expect(unknown == ["附件"])
         // Scalars of every kind are values, as before.
         var none: Set<String> = []
         let flat = try #require(Self.penalty.govern(json: Array(#"{"CF_XDR_MC":"甲公司","CF_NR_FK":1.5,"BZ":null}"#.utf8), position: 2, submittingUnit: "SUBMITTER", unknownKeys: &none, layout: &layout))
         #expect(!flat.issues.contains { $0.message.contains("JSON 对象或数组") })
+    }
+
+    @Test("A multi-value field's values may come as a JSON array of strings, stored as they would be separated by ；")
+    func jsonArrayForMultipleValues() {
+        var unknown: Set<String> = []
+        var pairs = Self.validPenalty.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
+        pairs.removeAll { $0.0 == "CF_CFLB" }
+        let separated = Self.penalty.govern(pairs: pairs + [("CF_CFLB", "罚款；警告")], position: 1, submittingUnit: "SUBMITTER", unknownKeys: &unknown)
+        let array = Self.penalty.govern(
+            pairs: pairs + [("CF_CFLB", #"["罚款","警告"]"#), (JSONRecordConversion.nestedValueKey, "CF_CFLB")], position: 1, submittingUnit: "SUBMITTER", unknownKeys: &unknown
+        )
+        #expect(array.status == separated.status)
+        #expect(array.issues == separated.issues)
+        #expect(array.dataJSON == separated.dataJSON)
+        #expect(Self.value(array, "CF_CFLB").contains("警告"))
+        // An array of arrays, or with a null, is no list of values.
+        let nestedArray = Self.penalty.govern(
+            pairs: pairs + [("CF_CFLB", #"[["罚款"],"警告"]"#), (JSONRecordConversion.nestedValueKey, "CF_CFLB")], position: 1, submittingUnit: "SUBMITTER", unknownKeys: &unknown
+        )
+        #expect(nestedArray.issues.contains { $0.field == "CF_CFLB" && $0.code == .type })
     }
 
     @Test("Records governed one after another, the key layout carried along, come out as each would alone")

@@ -395,6 +395,14 @@ enum JSONRecordConversion {
         return .keyed(keys.map { ($0, text(dictionary[$0]!)) } + nested.map { (nestedValueKey, $0) })
     }
 
+    /// The elements of a JSON array of strings, numbers and booleans, as text; nil for anything else.
+    static func scalars(ofArray json: String) -> [String]? {
+        guard let array = try? JSONSerialization.jsonObject(with: Data(json.utf8)) as? [Any],
+            !array.contains(where: { $0 is [Any] || $0 is [String: Any] || $0 is NSNull })
+        else { return nil }
+        return array.map(text)
+    }
+
     static func text(_ value: Any) -> String {
         switch value {
         case let string as String: return string

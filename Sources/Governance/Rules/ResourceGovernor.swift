@@ -301,11 +301,17 @@ public struct ResourceGovernor: Sendable {
     public func govern(pairs: [(String, String)], position: Int, submittingUnit: String, unknownKeys: inout Set<String>) -> GovernedRow {
         var object = FlatJSON.Object()
         var nestedValues: [Issue] = []
-        for (key, value) in pairs {
-            if key == JSONRecordConversion.nestedValueKey {
-                // A member that is no field's is reported with the unknown keys.
-                if let field = matcher.field(for: value) { nestedValues.append(IssueMessages.nestedValue(fields[field])) }
-                continue
+        let nestedKeys = Set(pairs.lazy.filter { $0.0 == JSONRecordConversion.nestedValueKey }.map(\.1))
+        for (key, value) in pairs where key != JSONRecordConversion.nestedValueKey {
+            var value = value
+            // A member that is no field's is reported with the unknown keys. A multi-value field
+            // may hold its values as an array of strings, as it would hold them separated by ；.
+            if nestedKeys.contains(key), let field = matcher.field(for: key) {
+                if compiled[field].multipleValues, let values = JSONRecordConversion.scalars(ofArray: value) {
+                    value = values.joined(separator: "；")
+                } else {
+                    nestedValues.append(IssueMessages.nestedValue(fields[field]))
+                }
             }
             object.keys.append(key)
             object.values.append(value)
