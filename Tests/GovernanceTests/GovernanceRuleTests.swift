@@ -140,6 +140,18 @@ struct GovernanceRuleTests {
         // A field in two columns takes the first that is not empty.
         let twice = try govern(fields + ["CF_WSH"], record.map { $0 == Self.validPenalty["CF_WSH"] ? "" : $0 } + ["杭市监罚〔2023〕99号"])
         #expect(Self.value(twice, "CF_WSH") == "杭市监罚〔2023〕99号")
+        // Blank is empty; the same value padded is the same value.
+        let blankFirst = try govern(fields + ["CF_WSH"], record.map { $0 == Self.validPenalty["CF_WSH"] ? "　 " : $0 } + ["杭市监罚〔2023〕99号"])
+        #expect(Self.value(blankFirst, "CF_WSH") == "杭市监罚〔2023〕99号")
+        #expect(try govern(fields + ["CF_WSH"], record + [" \(Self.validPenalty["CF_WSH"]!) "]).status == .accepted)
+        // Two columns that disagree (a label and its legacy name, as old and new templates combine):
+        // the row is rejected, naming both columns and neither value.
+        let label = try #require(Self.penalty.resource.fields.first { $0.id == "CF_XDR_SHXYM" }?.label)
+        let disagreeing = try govern(fields + [label], record + ["91350100M000100Y43"])
+        #expect(Self.codes(disagreeing) == [.conflictingColumns])
+        let column = fields.firstIndex(of: "CF_XDR_SHXYM")! + 1
+        #expect(disagreeing.issues[0].message.contains("第 \(column) 列（CF_XDR_SHXYM）和第 \(fields.count + 1) 列（\(label)）"))
+        #expect(!disagreeing.issues[0].message.contains("91350100M000100Y43") && !disagreeing.issues[0].messageEnglish.contains(Self.validPenalty["CF_XDR_SHXYM"]!))
         // Cells missing at the end are missing values, and absent required ones one issue together;
         // cells beyond the header are reported.
         let short = try govern(fields, Array(record.dropLast(2)))

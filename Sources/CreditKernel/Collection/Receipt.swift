@@ -261,6 +261,8 @@ public enum IssueCode: String, Sendable, Hashable, Codable, CaseIterable {
     case encoding
     /// The row has more cells than the header.
     case extraCells = "extra_cells"
+    /// Two columns of the header give the same field (a label and its legacy name) and disagree in the row.
+    case conflictingColumns = "conflicting_columns"
     /// A line of delimited text ends before the columns of required fields: one issue for all of them.
     case missingCells = "missing_cells"
     /// A quote opening a cell is never closed; it was read as text and the rows after it read as usual.

@@ -167,6 +167,16 @@ enum IssueMessages {
         )
     }
 
+    /// Columns are named by position (1-based) and header, not by value: one of them may be a
+    /// resident ID number, which a receipt does not repeat.
+    static func conflictingColumns(_ field: FieldDefinition, first: (column: Int, header: String), second: (column: Int, header: String)) -> Issue {
+        Issue(
+            field: field.id, code: .conflictingColumns,
+            message: "「\(field.label)」在第 \(first.column + 1) 列（\(first.header)）和第 \(second.column + 1) 列（\(second.header)）的值不一致，无法确定以哪列为准；请只保留一列后重新提交",
+            messageEnglish: "\(field.id) is given by column \(first.column + 1) (\(first.header)) and column \(second.column + 1) (\(second.header)), which disagree in this row; keep one of the columns and submit again"
+        )
+    }
+
     static func extraCells(count: Int, columns: Int) -> Issue {
         Issue(
             field: nil, code: .extraCells, message: "本行有 \(count) 列，多于表头的 \(columns) 列",

@@ -254,7 +254,19 @@ public struct ResourceGovernor: Sendable {
         } else {
             working = WorkingRow(input: row, source: Array(repeating: -1, count: compiled.count), inFieldOrder: false)
             for column in 0..<min(row.count, columns.count) {
-                if let field = columns[column], working.source[field] < 0 || row.cellIsEmpty(working.source[field]) { working.source[field] = column }
+                guard let field = columns[column] else { continue }
+                let chosen = working.source[field]
+                if chosen < 0 || TextNormalisation.isBlank(row.cell(chosen)) {
+                    working.source[field] = column
+                } else if !TextNormalisation.isBlank(row.cell(column)), TextNormalisation.trim(row.cell(column)) != TextNormalisation.trim(row.cell(chosen)) {
+                    // The first non-empty column gives the value; a second that says otherwise
+                    // leaves no way to tell which is right.
+                    issues.append(
+                        IssueMessages.conflictingColumns(
+                            fields[field], first: (chosen, TextNormalisation.trim(mapping.header[chosen])), second: (column, TextNormalisation.trim(mapping.header[column]))
+                        )
+                    )
+                }
             }
         }
         if row.count > columns.count, (columns.count..<row.count).contains(where: { !row.cellIsEmpty($0) && !TextNormalisation.isBlank(row.cell($0)) }) {
