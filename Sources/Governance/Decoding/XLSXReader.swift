@@ -8,7 +8,7 @@ import Foundation
 /// strings but never the whole sheet or the whole shared-strings part. A template whose first
 /// sheet is its instructions (填报说明) has the data on a later one: `nextSheet()` moves on.
 /// Numbers come back as Excel shows them (15 significant digits); a date typed into Excel is a
-/// serial number here, which the date normaliser converts.
+/// serial number here, which the date normaliser converts in the workbook's date system.
 final class XLSXReader: RecordSource {
     let encoding: TextEncoding? = .utf8
     private let path: String
@@ -394,8 +394,6 @@ final class XLSXReader: RecordSource {
         }
     }
 
-    /// The workbook's sheets in its order: each one's name and its part's path, through the
-    /// workbook's relationships (none without them).
     /// The workbook's date system, from `<workbookPr date1904="1"/>` (an XML boolean: 1 or true).
     static func dateSystem(workbook: [UInt8]) throws -> ExcelDateSystem {
         var scanner = XMLScanner()
@@ -409,6 +407,8 @@ final class XLSXReader: RecordSource {
         return system
     }
 
+    /// The workbook's sheets in its order: each one's name and its part's path, through the
+    /// workbook's relationships (none without them).
     static func sheets(workbook: [UInt8], relationships: [UInt8]?) throws -> [(name: String, path: String)] {
         guard let relationships else { return [] }
         var scanner = XMLScanner()
