@@ -11,11 +11,12 @@ enum DateNormaliser {
     }
 
     enum Form: Equatable {
-        case chinese, compact, separated, withTime, withZone, excelSerial, longTerm
+        case chinese, chineseNumerals, compact, separated, withTime, withZone, excelSerial, longTerm
 
         var chinese: String {
             switch self {
             case .chinese: "中文日期"
+            case .chineseNumerals: "汉字数字日期"
             case .compact: "8 位数字日期"
             case .separated: "非标准分隔的日期"
             case .withTime: "带时间的日期"
@@ -28,6 +29,7 @@ enum DateNormaliser {
         var english: String {
             switch self {
             case .chinese: "Chinese date"
+            case .chineseNumerals: "date in Chinese numerals"
             case .compact: "8-digit date"
             case .separated: "date with non-standard separators"
             case .withTime: "date with a time"
@@ -66,6 +68,12 @@ enum DateNormaliser {
         if let serial = excelSerial(value, dateSystem: dateSystem) {
             return .converted(serial.description, from: .excelSerial)
         }
+        if let arabic = arabicDate(fromChineseNumerals: value) {
+            switch normalise(arabic) {
+            case .canonical(let iso), .converted(let iso, _): return .converted(iso, from: .chineseNumerals)
+            case .invalid: return .invalid
+            }
+        }
         // Y sep M sep D [日] [time]
         var numbers: [Int] = []
         var current = 0
@@ -89,9 +97,10 @@ enum DateNormaliser {
             if byte == UInt8(ascii: "-") || byte == UInt8(ascii: "/") || byte == UInt8(ascii: ".") {
                 index += 1
             } else if byte == 0xE5 || byte == 0xE6, index + 2 < utf8.count {
-                // 年 E5 B9 B4, 月 E6 9C 88, 日 E6 97 A5
+                // 年 E5 B9 B4, 月 E6 9C 88, 日 E6 97 A5, and 号 E5 8F B7 as people say 日
                 let triple = (utf8[index], utf8[index + 1], utf8[index + 2])
-                guard triple == (0xE5, 0xB9, 0xB4) || triple == (0xE6, 0x9C, 0x88) || triple == (0xE6, 0x97, 0xA5) else { return .invalid }
+                guard triple == (0xE5, 0xB9, 0xB4) || triple == (0xE6, 0x9C, 0x88) || triple == (0xE6, 0x97, 0xA5) || triple == (0xE5, 0x8F, 0xB7)
+                else { return .invalid }
                 sawChinese = true
                 index += 3
             } else if byte == UInt8(ascii: " ") || byte == UInt8(ascii: "T") {
@@ -114,7 +123,7 @@ enum DateNormaliser {
         if tail.isEmpty {
             return .converted(date.description, from: sawChinese ? .chinese : .separated)
         }
-        guard let time = timeOfDay(tail) else { return .invalid }
+        guard let time = timeOfDay(clockTime(fromChinese: tail) ?? tail) else { return .invalid }
         guard let offset = time.offset else { return .converted(date.description, from: .withTime) }
         // A moment in another zone (JSON from systems that write UTC: Beijing's midnight is 16:00Z
         // the day before) is the date it was in Beijing.
@@ -160,6 +169,57 @@ enum DateNormaliser {
             guard let second = Double(parts[2]), second >= 0, second < 61 else { return nil }
         }
         return (hour * 60 + minute, offset)
+    }
+
+    /// `二〇二三年五月六日`, as a decision dates itself, as `2023年5月6日` followed by whatever
+    /// followed the day; nil unless the year is four Chinese numerals.
+    static func arabicDate(fromChineseNumerals value: String) -> String? {
+        let digits: [Character: Int] = [
+            "〇": 0, "○": 0, "零": 0, "Ｏ": 0, "O": 0, "一": 1, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9,
+        ]
+        /// 1 to 39 as written: 六, 十, 十二, 二十, 二十六, 三十一.
+        func smallNumber(_ text: Substring) -> Int? {
+            let parts = text.split(separator: "十", maxSplits: 1, omittingEmptySubsequences: false)
+            if parts.count == 1 { return parts[0].count == 1 ? digits[parts[0].first!].flatMap { $0 > 0 ? $0 : nil } : nil }
+            guard parts[0].count <= 1, parts[1].count <= 1 else { return nil }
+            let tens = parts[0].first.map { digits[$0] } ?? 1
+            let ones = parts[1].first.map { digits[$0] } ?? 0
+            guard let tens, let ones, tens > 0 else { return nil }
+            return tens * 10 + ones
+        }
+        guard let yearEnd = value.firstIndex(of: "年") else { return nil }
+        let yearText = value[..<yearEnd]
+        guard yearText.count == 4 else { return nil }
+        var year = 0
+        for character in yearText {
+            guard let digit = digits[character] else { return nil }
+            year = year * 10 + digit
+        }
+        let afterYear = value[value.index(after: yearEnd)...]
+        guard let monthEnd = afterYear.firstIndex(of: "月"), let month = smallNumber(afterYear[..<monthEnd]) else { return nil }
+        let afterMonth = afterYear[afterYear.index(after: monthEnd)...]
+        guard let dayEnd = afterMonth.firstIndex(where: { $0 == "日" || $0 == "号" }), let day = smallNumber(afterMonth[..<dayEnd]) else { return nil }
+        return "\(year)年\(month)月\(day)日" + afterMonth[afterMonth.index(after: dayEnd)...]
+    }
+
+    /// `14时30分`, `14点30分05秒`, `9时` as `HH:MM[:SS]`; nil for anything else.
+    static func clockTime(fromChinese text: String) -> String? {
+        guard let hourEnd = text.firstIndex(where: { $0 == "时" || $0 == "点" }), let hour = Int(text[..<hourEnd]) else { return nil }
+        var rest = text[text.index(after: hourEnd)...]
+        var minute = 0
+        var second: Int?
+        if let minuteEnd = rest.firstIndex(of: "分") {
+            guard let value = Int(rest[..<minuteEnd]) else { return nil }
+            minute = value
+            rest = rest[rest.index(after: minuteEnd)...]
+        }
+        if let secondEnd = rest.firstIndex(of: "秒") {
+            guard let value = Int(rest[..<secondEnd]) else { return nil }
+            second = value
+            rest = rest[rest.index(after: secondEnd)...]
+        }
+        guard rest.isEmpty else { return nil }
+        return "\(hour):\(minute)" + (second.map { ":\($0)" } ?? "")
     }
 
     /// An Excel serial day number: what a date cell holds when a sheet is saved without formatting.
