@@ -381,6 +381,27 @@ struct GovernanceRuleTests {
         #expect(Self.value(Self.govern(["CF_JDRQ": "16802"], governor: mac), "CF_JDRQ") == "1950-01-01")
     }
 
+    @Test("无, / and NULL in a code, date or amount mean the field does not apply; free text keeps them")
+    func notApplicableMarks() {
+        let type = Self.govern(["CF_FR_ZJLX": "无"])
+        #expect(type.status == .fixed)
+        #expect(type.issues.first?.messageEnglish == "CF_FR_ZJLX: '无' means not applicable, read as empty")
+        #expect(Self.value(type, "CF_FR_ZJLX") == "")
+        for mark in ["/", "—", "NULL", "\\N", "－"] {
+            let warning = Self.govern(["CF_CFLB": "警告", "CF_NR": "警告", "CF_NR_FK": mark])
+            #expect(warning.status == .fixed, "\(mark): \(warning.issues)")
+            #expect(Self.value(warning, "CF_NR_FK") == "")
+        }
+        // A fine must be there: the mark is reported as the missing amount it stands for.
+        #expect(Self.codes(Self.govern(["CF_NR_FK": "无"])) == [.conditionalRequired])
+        #expect(Self.codes(Self.govern(["CF_XDR_LB": "NULL"])).contains(.required))
+        #expect(Self.govern(["CF_GSJZQ": "/"]).status == .fixed)
+        #expect(Self.codes(Self.govern(["CF_YXQ": "/"])) == [.required])
+        // Free text is kept as written.
+        #expect(Self.value(Self.govern(["CF_FRDB": "无"]), "CF_FRDB") == "无")
+        #expect(Self.govern(["BZ": "/"]).status == .accepted)
+    }
+
     @Test(
         "Impossible dates are type errors",
         arguments: [

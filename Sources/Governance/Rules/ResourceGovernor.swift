@@ -584,6 +584,13 @@ public struct ResourceGovernor: Sendable {
             errors.append(IssueMessages.excelErrorValue(field, value))
             return
         }
+        if rule.type != .string, rule.type != .text, Self.notApplicableMarks.contains(value), rule.codeList.map({ !$0.accepts(value) }) ?? true {
+            // How forms and database exports say a field does not apply; a required field is then
+            // reported as missing rather than as a malformed value.
+            fixes.append(IssueMessages.fixed(field, "「\(value)」表示不适用，已按空值处理", "'\(value)' means not applicable, read as empty", original: original, value: ""))
+            value = ""
+            return
+        }
 
         switch rule.type {
         case .string, .text:
@@ -752,6 +759,13 @@ public struct ResourceGovernor: Sendable {
         }
         return compact
     }
+
+    /// What a clerk types in a form's cell that does not apply (无, /, —), and what database exports
+    /// write for no value (NULL, \\N): read as empty in codes, dates, amounts and numbers, where
+    /// they cannot be values. Free text keeps them as written.
+    static let notApplicableMarks: Set<String> = [
+        "无", "暂无", "空", "/", "／", "\\", "-", "－", "—", "——", "―", "N/A", "n/a", "NULL", "null", "Null", "\\N",
+    ]
 
     /// What Excel (and WPS) show, and write to CSV, for a formula that failed: never a value.
     static let excelErrorValues: Set<String> = [
