@@ -70,12 +70,17 @@ public final class GovernedRowReader {
         }
         let labels = governor.resource.fields.prefix(4).map(\.label).joined(separator: "、")
         let ids = governor.resource.fields.prefix(4).map(\.id).joined(separator: ", ")
+        // Text whose encoding was detected wrongly shows no header either: saying how it was read
+        // lets the provider declare the right one.
+        let readAs = format == .csv ? source.encoding.map { $0.rawValue.uppercased() } : nil
         throw CreditHubError(
             code: IssueCode.noHeader.rawValue,
             message: sheets > 1
                 ? "no header row naming the resource's fields (such as \(ids)) in the first 20 rows of any of the workbook's \(sheets) sheets"
-                : "no header row naming the resource's fields (such as \(ids)) in the first 20 rows",
-            chineseMessage: sheets > 1 ? "工作簿的 \(sheets) 个工作表的前 20 行中均未找到表头（应包含如 \(labels) 等列名）" : "前 20 行中未找到表头（应包含如 \(labels) 等列名）"
+                : "no header row naming the resource's fields (such as \(ids)) in the first 20 rows" + (readAs.map { " (read as \($0); if the header shows garbled characters, declare the file's encoding)" } ?? ""),
+            chineseMessage: sheets > 1
+                ? "工作簿的 \(sheets) 个工作表的前 20 行中均未找到表头（应包含如 \(labels) 等列名）"
+                : "前 20 行中未找到表头（应包含如 \(labels) 等列名）" + (readAs.map { "；文件按 \($0) 编码读取，如表头显示为乱码，请在报送时注明文件编码" } ?? "")
         )
     }
 

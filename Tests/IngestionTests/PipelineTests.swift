@@ -592,6 +592,7 @@ struct PipelineTests {
             try XLSXBuilder.write(sheets: [("填报说明", instructions), ("代码表", codes)], to: path)
             let noData = try await Self.ingest(collector, Array(try Data(contentsOf: URL(fileURLWithPath: path))), fileName: "空模板.xlsx")
             Self.expectFailed(noData, .noHeader, saying: "工作簿的 2 个工作表的前 20 行中均未找到表头", "in the first 20 rows of any of the workbook's 2 sheets")
+            #expect(noData.batchProblems.first?.messageEnglish.contains("read as") == false, "a workbook has no text encoding to mistake")
         }
     }
 
@@ -609,6 +610,8 @@ struct PipelineTests {
             let noHeader = try await Self.ingest(collector, Array("a,b,c\n1,2,3\n".utf8))
             // The reason in Chinese for the clerk, in English for the integrator.
             Self.expectFailed(noHeader, .noHeader, saying: "前 20 行中未找到表头", "no header row")
+            // How the text was read, for a file whose encoding was mistaken.
+            Self.expectFailed(noHeader, .noHeader, saying: "文件按 UTF-8 编码读取", "(read as UTF-8; if the header shows garbled characters, declare the file's encoding)")
             // The wrong template: every row would be rejected for the same missing columns.
             let header = PenaltyRows.header.filter { $0 != "处罚类别" && $0 != "数据来源单位" }
             let rows = [PenaltyRows.record(1), PenaltyRows.record(2)].map { record in
