@@ -144,6 +144,12 @@ public final class Collector: CollectionService, Sendable {
                                 await channel.send(.unreadable(Issue(batchProblem: error)))
                                 channel.finish()
                                 return
+                            } catch let error as GovernedRowReader.HeaderProblem {
+                                // The receipt still says how the file was read, and which header it had.
+                                await channel.send(.started(error.decoding))
+                                await channel.send(.unreadable(Issue(batchProblem: error.problem)))
+                                channel.finish()
+                                return
                             }
                             await channel.send(.started(reader.decoding))
                             do {

@@ -42,6 +42,8 @@ public enum FileValidation {
             reader = try GovernedRowReader(path: path, format: format, declaredEncoding: encoding, governor: governor, submittingUnit: sourceUnit)
         } catch let error as CreditHubError {
             return receipt(status: .failed, decoding: nil, batchProblems: [Issue(batchProblem: error)])
+        } catch let error as GovernedRowReader.HeaderProblem {
+            return receipt(status: .failed, decoding: error.decoding, batchProblems: [Issue(batchProblem: error.problem)])
         }
         do {
             try await reader.governChunks(GovernedRowReader.ChunkSize(rows: chunkRows), parallelism: parallelism) { chunk in

@@ -27,15 +27,30 @@ public final class GovernedRowReader {
 
     /// Opens the artefact and reads up to its header: in a workbook, on the first sheet that has one.
     ///
-    /// - Throws: `CreditHubError` with code `unreadable`, `unsupported_format`, `no_header` or
-    ///   `missing_required_columns` when the artefact cannot be used at all; the message tells the
-    ///   provider what to fix.
+    /// - Throws: `CreditHubError` with code `unreadable` or `unsupported_format` when the artefact
+    ///   cannot be opened; `HeaderProblem` (`no_header`, `missing_required_columns`, or `unreadable`
+    ///   before the header) when it can but cannot be used. The message tells the provider what to fix.
     public init(path: String, format: ArtefactFormat, declaredEncoding: TextEncoding?, governor: ResourceGovernor, submittingUnit: String) throws {
         self.format = format
         self.governor = governor
         self.submittingUnit = submittingUnit
         source = try ArtefactDecoding.open(path: path, format: format, declaredEncoding: declaredEncoding)
         self.governor.dateSystem = source.dateSystem
+        do {
+            try findHeader()
+        } catch let error as CreditHubError {
+            throw HeaderProblem(problem: error, decoding: decoding)
+        }
+    }
+
+    /// Why an artefact cannot be used whole (no header, missing required columns, damage before
+    /// the header), with what decoding had found by then: the encoding, and the header if there was one.
+    public struct HeaderProblem: Error {
+        public let problem: CreditHubError
+        public let decoding: BatchDecoding
+    }
+
+    private func findHeader() throws {
         var sheets = 1
         var examinedInAll = 0
         while true {
@@ -53,8 +68,9 @@ public final class GovernedRowReader {
                     break
                 case .positional(let row):
                     if let mapping = governor.headerMapping(row.cells) {
-                        try Self.checkRequiredColumns(mapping, governor: governor)
+                        // Kept first, so the receipt of a wrong template shows its header.
                         self.mapping = mapping
+                        try Self.checkRequiredColumns(mapping, governor: governor)
                         headerRow = row
                         return
                     }

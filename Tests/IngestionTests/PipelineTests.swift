@@ -612,6 +612,7 @@ struct PipelineTests {
             Self.expectFailed(noHeader, .noHeader, saying: "前 20 行中未找到表头", "no header row")
             // How the text was read, for a file whose encoding was mistaken.
             Self.expectFailed(noHeader, .noHeader, saying: "文件按 UTF-8 编码读取", "(read as UTF-8; if the header shows garbled characters, declare the file's encoding)")
+            #expect(noHeader.encoding == .utf8, "a failed receipt says how the file was read")
             // The wrong template: every row would be rejected for the same missing columns.
             let header = PenaltyRows.header.filter { $0 != "处罚类别" && $0 != "数据来源单位" }
             let rows = [PenaltyRows.record(1), PenaltyRows.record(2)].map { record in
@@ -622,6 +623,22 @@ struct PipelineTests {
             #expect(wrongTemplate.rows.total == 0)
             #expect(wrongTemplate.batchProblems.map(\.code) == [.missingRequiredColumns])
             #expect(wrongTemplate.batchProblems.first?.message.hasPrefix("表头缺少必填列：处罚类别、数据来源单位") == true)
+            // The receipt lists the template's missing columns, optional ones included.
+            #expect(wrongTemplate.missingColumns.contains("CF_CFLB") && wrongTemplate.missingColumns.contains("CF_SJLY"))
+            #expect(wrongTemplate.encoding == .utf8)
+            // `validate` says the same of both.
+            for (bytes, stored) in [(Array("a,b,c\n1,2,3\n".utf8), noHeader), (Array(([header.joined(separator: ",")] + rows).joined(separator: "\n").utf8), wrongTemplate)] {
+                let path = Scratch.path("failed", ".csv")
+                defer { try? FileManager.default.removeItem(atPath: path) }
+                try Data(bytes).write(to: URL(fileURLWithPath: path))
+                let validated = try await FileValidation.validate(
+                    path: path, resource: Catalogue.standard.resource("admin_penalty")!, sourceUnit: PenaltyRows.submitter, format: nil, encoding: nil
+                )
+                #expect(validated.status == .failed)
+                #expect(validated.batchProblems == stored.batchProblems)
+                #expect(validated.encoding == stored.encoding)
+                #expect(validated.missingColumns == stored.missingColumns)
+            }
             let brokenXLSX = try await Self.ingest(collector, [0x50, 0x4B, 0x03, 0x04, 1, 2, 3], fileName: "x.xlsx")
             #expect(brokenXLSX.status == .failed)
             #expect(brokenXLSX.batchProblems.first?.code == .unreadable)
