@@ -117,6 +117,18 @@ struct GovernanceRuleTests {
         #expect(!id.message.contains("3.30106") && !id.messageEnglish.contains("3.30106"))
         // Anything else malformed keeps the general message.
         #expect(Self.govern(["CF_XDR_SHXYM": "91330100E17"]).issues.first?.message.hasPrefix("「行政相对人代码_1(统一社会信用代码)」格式错误：") == true)
+        // A letter the code never uses, typed for the digit it looks like: the repaired code is
+        // suggested, not taken.
+        let typo = String(Self.company.map { $0 == "0" ? "O" : $0 })
+        if typo != Self.company {
+            let row = Self.govern(["CF_XDR_SHXYM": typo])
+            #expect(row.status == .rejected)
+            #expect(row.issues.first?.message.contains("改为 \(Self.company) 可通过校验") == true, "\(row.issues)")
+            #expect(row.issues.first?.messageEnglish.contains("\(Self.company) passes the check") == true)
+        }
+        // No suggestion when the repair does not pass the check either.
+        let hopeless = "9133010O" + String(Self.company.dropFirst(8).dropLast()) + (Self.company.last == "A" ? "B" : "A")
+        #expect(Self.govern(["CF_XDR_SHXYM": hopeless]).issues.first?.message.contains("可通过校验") == false)
         for text in ["3.30106E+17", "9E17", "1.5e+3"] { #expect(IssueMessages.isScientificNotation(text)) }
         for text in ["E17", "3.E17", "3.3E", "3.3E+", "91330100MA2E1234", "330106199001011234", "3,3E+17"] { #expect(!IssueMessages.isScientificNotation(text)) }
     }
