@@ -796,7 +796,7 @@ public struct ResourceGovernor: Sendable {
         case .character:
             // I, O, Z, S and V are not in the code's alphabet: typed for 1, 0, 2, 5 and U. The
             // repaired code is only suggested, since one in 31 wrong codes also passes the check.
-            let repaired = String(value.map { Self.uSCCLookAlikes[$0] ?? $0 })
+            let repaired = String(value.map { Self.creditCodeLookAlikes[$0] ?? $0 })
             let hint = repaired != value && UnifiedSocialCreditCode.validate(repaired) == nil
                 ? ("；统一社会信用代码不使用字母 I、O、Z、S、V，改为 \(repaired) 可通过校验，请核对原件", "; the code uses no I, O, Z, S or V, and \(repaired) passes the check: verify it against the licence")
                 : ("", "")
@@ -813,7 +813,7 @@ public struct ResourceGovernor: Sendable {
     }
 
     /// Letters GB 32100 leaves out because they look like digits or other letters, and what they stand for.
-    static let uSCCLookAlikes: [Character: Character] = ["I": "1", "O": "0", "Z": "2", "S": "5", "V": "U"]
+    static let creditCodeLookAlikes: [Character: Character] = ["I": "1", "O": "0", "Z": "2", "S": "5", "V": "U"]
 
     private func checkOrganisationCode(_ field: FieldDefinition, _ value: String, _ errors: inout [Issue]) {
         switch OrganisationCode.validate(value) {
