@@ -36,7 +36,7 @@ enum AmountNormaliser {
             converted = true
         }
         // In words, as a decision states it (贰仟元整, 壹万伍仟元, 伍角): in 元 when it says so.
-        if text.unicodeScalars.contains(where: { numeralDigits[$0] != nil || numeralUnits[$0] != nil }) {
+        if text.unicodeScalars.contains(where: { TextNormalisation.chineseDigits[$0] != nil || numeralUnits[$0] != nil }) {
             guard let yuan = wordsAmount(text) else { return .invalid }
             return convert(yuan, from: .yuan, to: unit)
         }
@@ -89,10 +89,6 @@ enum AmountNormaliser {
         return value < 0 ? .negative(format(value)) : .converted(format(value))
     }
 
-    static let numeralDigits: [Unicode.Scalar: Int64] = [
-        "零": 0, "〇": 0, "壹": 1, "一": 1, "贰": 2, "貳": 2, "二": 2, "两": 2, "叁": 3, "三": 3, "肆": 4, "四": 4, "伍": 5, "五": 5, "陆": 6, "六": 6,
-        "柒": 7, "七": 7, "捌": 8, "八": 8, "玖": 9, "九": 9,
-    ]
     static let numeralUnits: [Unicode.Scalar: Int64] = ["拾": 10, "十": 10, "佰": 100, "百": 100, "仟": 1000, "千": 1000]
 
     /// An amount in Chinese numerals, financial (贰仟) or common (两千), with 万 and 亿 and, after
@@ -109,7 +105,7 @@ enum AmountNormaliser {
         var fraction: Int64 = 0
         var place = 0
         for scalar in text.unicodeScalars {
-            if let value = numeralDigits[scalar] {
+            if let value = TextNormalisation.chineseDigits[scalar] {
                 // Digits do not follow each other, but for 零 holding a place (贰仟零伍拾).
                 guard digit == nil || digit == 0 || value == 0 else { return nil }
                 digit = value

@@ -174,16 +174,19 @@ enum DateNormaliser {
     /// `二〇二三年五月六日`, as a decision dates itself, as `2023年5月6日` followed by whatever
     /// followed the day; nil unless the year is four Chinese numerals.
     static func arabicDate(fromChineseNumerals value: String) -> String? {
-        let digits: [Character: Int] = [
-            "〇": 0, "○": 0, "零": 0, "Ｏ": 0, "O": 0, "一": 1, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9,
-        ]
+        func digit(_ character: Character) -> Int? {
+            guard character.unicodeScalars.count == 1, let scalar = character.unicodeScalars.first else { return nil }
+            if let value = TextNormalisation.chineseDigits[scalar] { return Int(value) }
+            // The circle and the letter typed for 〇.
+            return scalar == "○" || scalar == "Ｏ" || scalar == "O" ? 0 : nil
+        }
         /// 1 to 39 as written: 六, 十, 十二, 二十, 二十六, 三十一.
         func smallNumber(_ text: Substring) -> Int? {
             let parts = text.split(separator: "十", maxSplits: 1, omittingEmptySubsequences: false)
-            if parts.count == 1 { return parts[0].count == 1 ? digits[parts[0].first!].flatMap { $0 > 0 ? $0 : nil } : nil }
+            if parts.count == 1 { return parts[0].count == 1 ? digit(parts[0].first!).flatMap { $0 > 0 ? $0 : nil } : nil }
             guard parts[0].count <= 1, parts[1].count <= 1 else { return nil }
-            let tens = parts[0].first.map { digits[$0] } ?? 1
-            let ones = parts[1].first.map { digits[$0] } ?? 0
+            let tens = parts[0].first.map(digit) ?? 1
+            let ones = parts[1].first.map(digit) ?? 0
             guard let tens, let ones, tens > 0 else { return nil }
             return tens * 10 + ones
         }
@@ -192,8 +195,8 @@ enum DateNormaliser {
         guard yearText.count == 4 else { return nil }
         var year = 0
         for character in yearText {
-            guard let digit = digits[character] else { return nil }
-            year = year * 10 + digit
+            guard let value = digit(character) else { return nil }
+            year = year * 10 + value
         }
         let afterYear = value[value.index(after: yearEnd)...]
         guard let monthEnd = afterYear.firstIndex(of: "月"), let month = smallNumber(afterYear[..<monthEnd]) else { return nil }
