@@ -67,6 +67,8 @@ public struct RawStore: Sendable {
     static let chunkSize = 4 << 20
     /// Bytes written between requests to the kernel to start writing the file out.
     static let flushInterval = 32 << 20
+    /// Chunks this large are written while the next one is hashed.
+    static let overlapThreshold = 1 << 20
 
     /// Writes the artefact to `descriptor` and returns its SHA-256 and size.
     ///
@@ -79,24 +81,38 @@ public struct RawStore: Sendable {
         try await withThrowingTaskGroup(of: Void.self) { group in
             let (flushes, requestFlush) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
             defer { requestFlush.finish() }
-            group.addTask {
-                for await _ in flushes {
-                    guard fdatasync(descriptor) == 0 else { throw Self.error("cannot flush the artefact to disk") }
-                }
-            }
             var pending: Data?
             var unflushed = 0
+            var flushing = false
+            func hash(_ chunk: Data?) {
+                guard let chunk else { return }
+                hasher.update(data: chunk)
+                size += Int64(chunk.count)
+            }
             func accept(_ chunk: Data?) async throws {
                 let previous = pending
-                async let written: Void = { if let previous { try write(previous, to: descriptor) } }()
-                if let chunk {
-                    hasher.update(data: chunk)
-                    size += Int64(chunk.count)
+                // A small upload (an HTTP body arrives in small buffers) is written as it comes:
+                // another task per buffer would cost more than it overlaps.
+                if let previous, previous.count >= overlapThreshold {
+                    async let written: Void = write(previous, to: descriptor)
+                    hash(chunk)
+                    try await written
+                } else {
+                    if let previous { try write(previous, to: descriptor) }
+                    hash(chunk)
                 }
-                try await written
                 pending = chunk
                 unflushed += previous?.count ?? 0
                 if unflushed >= flushInterval {
+                    // Started with the first flush, so a small artefact runs no task beside its own.
+                    if !flushing {
+                        flushing = true
+                        group.addTask {
+                            for await _ in flushes {
+                                guard fdatasync(descriptor) == 0 else { throw Self.error("cannot flush the artefact to disk") }
+                            }
+                        }
+                    }
                     requestFlush.yield()
                     unflushed = 0
                 }
