@@ -150,10 +150,16 @@ public struct SampleGenerator {
     private mutating func makeFixable(_ values: inout [String: String]) {
         let dateField = resource.id == "admin_license" ? "XK_JDRQ" : "CF_JDRQ"
         let codeField = resource.id == "admin_license" ? "XK_XDR_SHXYM" : "CF_XDR_SHXYM"
-        switch random.int(5) {
+        let referenceField = resource.id == "admin_license" ? "XK_WSH" : "CF_WSH"
+        switch random.int(6) {
         case 0:
             if let date = values[dateField].flatMap({ CalendarDate(iso: $0.replacingOccurrences(of: "/", with: "-")) }) {
                 values[dateField] = "\(date.year)年\(date.month)月\(date.day)日"
+            }
+        case 5:
+            // The year in brackets typed from the keyboard rather than GB/T 9704's 〔〕.
+            if let reference = values[referenceField] {
+                values[referenceField] = reference.replacingOccurrences(of: "〔", with: "[").replacingOccurrences(of: "〕", with: "]")
             }
         case 1:
             if let code = values[codeField], !code.isEmpty {

@@ -34,6 +34,14 @@ struct GovernanceRuleTests {
         "CF_SJLYDM": dataBureau,
     ]
 
+    /// A licence without a document number (文书号): the catalogue fills it from the licence number.
+    static let validLicense: [String: String] = [
+        "XK_XDR_MC": "杭州某某科技有限公司", "XK_XDR_LB": "法人及非法人组织", "XK_XDR_SHXYM": company, "XK_FRDB": "张三",
+        "XK_XKWS": "关于准予食品经营许可的决定", "XK_XKLB": "普通", "XK_XKBH": "JY13301000000001", "XK_NR": "食品销售",
+        "XK_JDRQ": "2023/05/06", "XK_YXQZ": "2023/05/06", "XK_YXQZI": "2028/05/05", "XK_XKJG": "杭州市市场监督管理局",
+        "XK_XKJGDM": authority, "XK_ZT": "有效", "XK_LYDW": "杭州市市场监督管理局", "XK_LYDWDM": authority,
+    ]
+
     static func govern(_ changes: [String: String?], governor: ResourceGovernor = penalty, base: [String: String] = validPenalty) -> GovernedRow {
         var record = base
         for (key, value) in changes { record[key] = value }
@@ -415,6 +423,67 @@ struct GovernanceRuleTests {
     }
 
     @Test(
+        "A reference number's year brackets, full-width digits and spaces are written one way, so the business key is one",
+        arguments: [
+            ("杭市监罚[2023]12号", "the year's brackets"), ("杭市监罚（2023）12号", "the year's brackets"), ("杭市监罚【2023】12号", "the year's brackets"),
+            ("杭市监罚﹝2023﹞12号", "the year's brackets"), ("杭市监罚(2023〕12号", "the year's brackets"), ("杭市监罚［2023］12号", "the year's brackets"),
+            ("杭市监罚〔２０２３〕１２号", "full-width digits"), ("杭市监罚 〔2023〕 12 号", "removed spaces"), ("杭市监罚\u{3000}〔2023〕12号", "removed spaces"),
+            ("杭市监罚[２０２３]12号", "the year's brackets"),
+        ]
+    )
+    func referenceNumbers(input: String, said: String) {
+        let row = Self.govern(["CF_WSH": input])
+        #expect(row.status == .fixed, "\(row.issues)")
+        #expect(Self.value(row, "CF_WSH") == "杭市监罚〔2023〕12号")
+        #expect(row.businessKey == Self.govern([:]).businessKey)
+        #expect(row.keyHash == Self.govern([:]).keyHash)
+        #expect(row.issues.count == 1)
+        #expect(row.issues.first?.field == "CF_WSH")
+        #expect(row.issues.first?.code == .normalised)
+        #expect(row.issues.first?.messageEnglish.contains(said) == true, "\(row.issues)")
+    }
+
+    @Test("A reference number already in the standard form, or with brackets that hold no year, is kept as written")
+    func referenceNumbersKept() {
+        for kept in ["杭市监罚〔2023〕12号", "浙(杭)市监罚〔2023〕12号", "杭市监罚[23]12号", "杭市监罚（第2023号）", "杭市监罚[1850]12号", "杭市监罚〔2023〕12号之一"] {
+            let row = Self.govern(["CF_WSH": kept])
+            #expect(row.status == .accepted, "\(kept): \(row.issues)")
+            #expect(Self.value(row, "CF_WSH") == kept)
+        }
+        // Only the year's brackets are rewritten: 浙(杭) stays, the year does not.
+        let mixed = Self.govern(["CF_WSH": "浙(杭)市监罚(2023)12号"])
+        #expect(Self.value(mixed, "CF_WSH") == "浙(杭)市监罚〔2023〕12号")
+        // Marks that say a field does not apply leave a required reference number missing.
+        #expect(Self.codes(Self.govern(["CF_WSH": "无"])) == [.required])
+        #expect(Self.codes(Self.govern(["CF_WSH": "#N/A"])) == [.type])
+        // The other resources' reference numbers follow the same rule.
+        let license = Self.govern(["XK_WSH": "杭市监许[2023]7号"], governor: Self.license, base: Self.validLicense)
+        #expect(license.status == .fixed, "\(license.issues)")
+        #expect(Self.value(license, "XK_WSH") == "杭市监许〔2023〕7号")
+    }
+
+    @Test("The standard form of a reference number is recognised from its bytes exactly when normalising would keep it")
+    func referenceNumberFastPath() {
+        for value in [
+            "杭市监罚〔2023〕12号", "浙(杭)市监罚〔2023〕12号", "杭市监罚[2023]12号", "杭市监罚（2023）12号", "杭市监罚〔２０２３〕12号", "杭市监罚 〔2023〕12号",
+            "杭市监罚\u{A0}〔2023〕12号", "杭市监罚【2023】12号", "杭市监罚〖2023〗12号", "杭市监罚﹝2023﹞12号", "杭市监罚\u{FEFF}〔2023〕12号", "ABCDEFGHIJ",
+        ] {
+            var bytes = value
+            // The fast path may send a clean value the slow way, never a value to fix past it.
+            if bytes.withUTF8(ReferenceNumberNormaliser.isCanonical) {
+                let normalised = ReferenceNumberNormaliser.normalise(value)
+                #expect(normalised.value == value && normalised.notes.isEmpty, "\(value)")
+            }
+        }
+        var canonical = "杭市监罚〔2023〕12号"
+        let canonicalIsFast = canonical.withUTF8(ReferenceNumberNormaliser.isCanonical)
+        #expect(canonicalIsFast)
+        var bracketed = "杭市监罚[2023]12号"
+        let bracketedIsFast = bracketed.withUTF8(ReferenceNumberNormaliser.isCanonical)
+        #expect(!bracketedIsFast)
+    }
+
+    @Test(
         "Impossible dates are type errors",
         arguments: [
             "2023/02/30", "2023-13-01", "明天", "2023/05", "0506", "20230506250000", "20230230120000", "2023-05-06T10:00:00+25:00", "2023-05-06T10:00:00+8",
@@ -640,18 +709,12 @@ struct GovernanceRuleTests {
 
     @Test("A licence without a document number takes its licence number")
     func licenceFillFrom() {
-        let validLicense: [String: String] = [
-            "XK_XDR_MC": "杭州某某科技有限公司", "XK_XDR_LB": "法人及非法人组织", "XK_XDR_SHXYM": Self.company, "XK_FRDB": "张三",
-            "XK_XKWS": "关于准予食品经营许可的决定", "XK_XKLB": "普通", "XK_XKBH": "JY13301000000001", "XK_NR": "食品销售",
-            "XK_JDRQ": "2023/05/06", "XK_YXQZ": "2023/05/06", "XK_YXQZI": "2028/05/05", "XK_XKJG": "杭州市市场监督管理局",
-            "XK_XKJGDM": Self.authority, "XK_ZT": "有效", "XK_LYDW": "杭州市市场监督管理局", "XK_LYDWDM": Self.authority,
-        ]
-        let row = Self.govern([:], governor: Self.license, base: validLicense)
+        let row = Self.govern([:], governor: Self.license, base: Self.validLicense)
         #expect(row.status == .fixed, "\(row.issues)")
         #expect(Self.value(row, "XK_WSH") == "JY13301000000001")
         #expect(Self.value(row, "XK_ZT") == "1")
         #expect(row.sourceUnit == Self.authority)
-        #expect(Self.govern(["XK_YXQZI": "2023/01/01"], governor: Self.license, base: validLicense).issues.contains { $0.code == .dateOrder })
+        #expect(Self.govern(["XK_YXQZI": "2023/01/01"], governor: Self.license, base: Self.validLicense).issues.contains { $0.code == .dateOrder })
     }
 }
 

@@ -360,6 +360,28 @@ struct PipelineTests {
         }
     }
 
+    @Test("A decision sent again with its reference number typed another way is a duplicate, not a second record", arguments: StoreBackend.allCases)
+    func referenceNumberSpellings(backend: StoreBackend) async throws {
+        try await Self.withCollector(backend) { collector in
+            let first = try await Self.ingest(collector, Array(PenaltyRows.csv([PenaltyRows.record(1)]).utf8))
+            #expect(first.rows.accepted == 1)
+            let retyped = [
+                PenaltyRows.record(1, ["CF_WSH": "杭市监罚[2023]1号"]), PenaltyRows.record(1, ["CF_WSH": "杭市监罚（２０２３）１号"]),
+                PenaltyRows.record(1, ["CF_WSH": "杭市监罚 【2023】 1号"]),
+            ]
+            let again = try await Self.ingest(collector, Array(PenaltyRows.csv(retyped).utf8))
+            #expect(again.rows == RowCounts(total: 3, duplicate: 3), "\(again.rows)")
+            let history = try await collector.store.collection.recordHistory(resourceID: "admin_penalty", businessKey: "杭市监罚〔2023〕1号\u{1F}\(PenaltyRows.company)")
+            #expect(history.count == 1)
+            // A corrected record typed another way is the next version of the same record.
+            let corrected = try await Self.ingest(collector, Array(PenaltyRows.csv([PenaltyRows.record(1, ["CF_WSH": "杭市监罚[2023]1号", "CF_NR_FK": "0.3", "CF_NR": "罚款3000元"])]).utf8))
+            #expect(corrected.rows.accepted == 1 && corrected.rows.fixed == 1)
+            let versions = try await collector.store.collection.recordHistory(resourceID: "admin_penalty", businessKey: "杭市监罚〔2023〕1号\u{1F}\(PenaltyRows.company)")
+            #expect(versions.map(\.version) == [1, 2])
+            #expect(versions.last?.data.contains(#""CF_WSH":"杭市监罚〔2023〕1号""#) == true)
+        }
+    }
+
     @Test("Backslashes, quotes, tabs and line breaks in values are stored and read back exactly", arguments: StoreBackend.allCases)
     func awkwardText(backend: StoreBackend) async throws {
         try await Self.withCollector(backend) { collector in

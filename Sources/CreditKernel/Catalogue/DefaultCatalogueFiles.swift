@@ -73,7 +73,7 @@ enum DefaultCatalogueFiles {
               - { id: XK_XDR_ZJLX, label: 证件类型, aliases: [行政相对人证件类型], type: code, code_list: document_type, length: 64 }
               - { id: XK_XDR_ZJHM, label: 证件号码, aliases: [行政相对人证件号码, 身份证号, XK_XDR_SFZ], type: document_number, document_type_field: XK_XDR_ZJLX, length: 64, sensitive: true, masking: resident_id }
               - { id: XK_XKWS, label: 行政许可决定文书名称, aliases: [许可决定文书名称, 项目名称, XK_XMMC], type: text, required: true }
-              - { id: XK_WSH, label: 行政许可决定文书号, aliases: [许可决定文书号, 决定文书号, 文书号], type: string, length: 128, required: true }
+              - { id: XK_WSH, label: 行政许可决定文书号, aliases: [许可决定文书号, 决定文书号, 文书号], type: reference_number, length: 128, required: true }
               - { id: XK_XKLB, label: 许可类别, aliases: [审批类别, XK_SPLB], type: code, code_list: license_category, length: 64, required: true }
               - { id: XK_XKZS, label: 许可证书名称, type: string, length: 200 }
               - { id: XK_XKBH, label: 许可编号, aliases: [许可证编号], type: string, length: 128 }
@@ -191,7 +191,7 @@ enum DefaultCatalogueFiles {
               - { id: CF_FR_ZJHM, label: 法定代表人证件号码, type: document_number, document_type_field: CF_FR_ZJLX, length: 64, sensitive: true, masking: resident_id }
               - { id: CF_XDR_ZJLX, label: 证件类型, aliases: [行政相对人证件类型], type: code, code_list: document_type, length: 64 }
               - { id: CF_XDR_ZJHM, label: 证件号码, aliases: [行政相对人证件号码, 身份证号, CF_XDR_SFZ], type: document_number, document_type_field: CF_XDR_ZJLX, length: 64, sensitive: true, masking: resident_id }
-              - { id: CF_WSH, label: 行政处罚决定书文号, aliases: [处罚决定书文号, 决定书文号, 文书号], type: string, length: 128, required: true }
+              - { id: CF_WSH, label: 行政处罚决定书文号, aliases: [处罚决定书文号, 决定书文号, 文书号], type: reference_number, length: 128, required: true }
               - { id: CF_WFXW, label: 违法行为类型, aliases: [违法行为], type: text, required: true }
               - { id: CF_SY, label: 违法事实, aliases: [主要违法事实, 处罚事由], type: text, required: true }
               - { id: CF_YJ, label: 处罚依据, type: text, required: true }
@@ -297,7 +297,7 @@ enum DefaultCatalogueFiles {
               - { id: HMD_ZJLX, label: 证件类型, type: code, code_list: document_type, length: 64 }
               - { id: HMD_ZJHM, label: 证件号码, aliases: [身份证号码], type: document_number, document_type_field: HMD_ZJLX, length: 64, sensitive: true, masking: resident_id }
               - { id: HMD_MDLX, label: 名单类型, aliases: [黑名单类型], type: string, length: 100, required: true }
-              - { id: HMD_RDWSH, label: 认定文书号, aliases: [执行依据文号, 列入决定文书号], type: string, length: 128, required: true }
+              - { id: HMD_RDWSH, label: 认定文书号, aliases: [执行依据文号, 列入决定文书号], type: reference_number, length: 128, required: true }
               - { id: HMD_RDYJ, label: 认定依据, type: text, required: true }
               - { id: HMD_SXQX, label: 失信行为具体情形, aliases: [失信情形], type: text }
               - { id: HMD_RDBM, label: 认定部门, aliases: [认定单位], type: string, length: 200, required: true }
@@ -457,7 +457,7 @@ enum DefaultCatalogueFiles {
               - { id: HONG_SHXYM, label: 统一社会信用代码, type: uscc, length: 18 }
               - { id: HONG_ZJLX, label: 证件类型, type: code, code_list: document_type, length: 64 }
               - { id: HONG_ZJHM, label: 证件号码, type: document_number, document_type_field: HONG_ZJLX, length: 64, sensitive: true, masking: resident_id }
-              - { id: HONG_RDWSH, label: 认定文书号, aliases: [认定文号], type: string, length: 128, required: true }
+              - { id: HONG_RDWSH, label: 认定文书号, aliases: [认定文号], type: reference_number, length: 128, required: true }
               - { id: HONG_RDYJ, label: 认定依据, type: text, required: true }
               - { id: HONG_RYDJ, label: 荣誉等级, aliases: [等级], type: string, length: 50 }
               - { id: HONG_RDBM, label: 认定部门, aliases: [认定单位], type: string, length: 200, required: true }

@@ -77,6 +77,9 @@ public enum FieldType: String, Sendable, Hashable, Codable, CaseIterable {
     case residentID = "resident_id"
     /// A document number whose rules depend on a document-type field (身份证 → GB 11643).
     case documentNumber = "document_number"
+    /// An official document's reference number (发文字号, 文书号) such as 杭市监罚〔2023〕12号:
+    /// text whose year brackets, digits and spaces are written one way (GB/T 9704).
+    case referenceNumber = "reference_number"
 }
 
 /// Unit of an amount field.

@@ -595,6 +595,10 @@ public struct ResourceGovernor: Sendable {
         switch rule.type {
         case .string, .text:
             break
+        case .referenceNumber:
+            let normalised = ReferenceNumberNormaliser.normalise(value)
+            fixNotes.append(contentsOf: normalised.notes.map { ($0.chinese, $0.english) })
+            value = normalised.value
         case .code:
             let halfWidth = TextNormalisation.halfWidth(value)
             guard let list = rule.codeList else { return }
@@ -731,6 +735,8 @@ public struct ResourceGovernor: Sendable {
                 return true
             }
             return list.acceptsExactly(bytes)
+        case .referenceNumber:
+            return ReferenceNumberNormaliser.isCanonical(bytes)
         case .string, .text, .date, .organisationCode, .residentID, .documentNumber:
             return false
         }
