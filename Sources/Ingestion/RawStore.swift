@@ -1,6 +1,7 @@
 import Crypto
 import CreditKernel
 import Foundation
+import NIOPosix
 
 #if canImport(Glibc)
 import Glibc
@@ -8,12 +9,18 @@ import Glibc
 
 /// The raw store (原始库): every artefact exactly as received, named by its SHA-256, written to a
 /// temporary file, flushed to disk (fsync) and renamed into place before it is acknowledged.
+///
+/// The calls that wait for the disk (reading a file, writing, fsync) run on `threadPool`, not on
+/// the cooperative threads every request and pipeline task shares: on a two-core server there are
+/// two of those, and a large upload's fsync held one for up to a second.
 public struct RawStore: Sendable {
     /// Root directory, e.g. `<data.directory>/raw`.
     public let directory: String
+    let threadPool: NIOThreadPool
 
-    public init(directory: String) {
+    public init(directory: String, threadPool: NIOThreadPool = .singleton) {
         self.directory = directory
+        self.threadPool = threadPool
     }
 
     /// An artefact in the raw store.
@@ -42,8 +49,10 @@ public struct RawStore: Sendable {
         let digest: String
         let size: Int64
         do {
-            (digest, size) = try await Self.copy(artefact, to: descriptor)
-            guard fsync(descriptor) == 0 else { throw Self.error("cannot flush the artefact to disk") }
+            (digest, size) = try await Self.copy(artefact, to: descriptor, threadPool: threadPool)
+            try await threadPool.runIfActive {
+                guard fsync(descriptor) == 0 else { throw Self.error("cannot flush the artefact to disk") }
+            }
             close(descriptor)
         } catch {
             close(descriptor)
@@ -51,13 +60,15 @@ public struct RawStore: Sendable {
             throw error
         }
         let destination = path(sha256: digest)
-        let folder = (destination as NSString).deletingLastPathComponent
-        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-        if FileManager.default.fileExists(atPath: destination) {
-            unlink(temporary)
-        } else {
-            guard rename(temporary, destination) == 0 else { throw Self.error("cannot move the artefact into the raw store") }
-            Self.syncDirectory(folder)
+        try await threadPool.runIfActive {
+            let folder = (destination as NSString).deletingLastPathComponent
+            try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+            if FileManager.default.fileExists(atPath: destination) {
+                unlink(temporary)
+            } else {
+                guard rename(temporary, destination) == 0 else { throw Self.error("cannot move the artefact into the raw store") }
+                Self.syncDirectory(folder)
+            }
         }
         return StoredArtefact(sha256: digest, size: size, path: destination)
     }
@@ -75,7 +86,7 @@ public struct RawStore: Sendable {
     /// Each chunk is hashed while the one before it is written, and the file is flushed in the
     /// background as it grows, so storing a large upload costs about the time of hashing it and the
     /// fsync before the acknowledgement finds little left to write.
-    static func copy(_ artefact: Artefact, to descriptor: Int32) async throws -> (sha256: String, size: Int64) {
+    static func copy(_ artefact: Artefact, to descriptor: Int32, threadPool: NIOThreadPool) async throws -> (sha256: String, size: Int64) {
         var hasher = SHA256()
         var size: Int64 = 0
         try await withThrowingTaskGroup(of: Void.self) { group in
@@ -91,10 +102,11 @@ public struct RawStore: Sendable {
             }
             func accept(_ chunk: Data?) async throws {
                 let previous = pending
-                // A small upload (an HTTP body arrives in small buffers) is written as it comes:
-                // another task per buffer would cost more than it overlaps.
+                // A small upload (an HTTP body arrives in small buffers) is written as it comes,
+                // into the page cache: handing each buffer to another thread would cost more than it
+                // overlaps.
                 if let previous, previous.count >= overlapThreshold {
-                    async let written: Void = write(previous, to: descriptor)
+                    async let written: Void = threadPool.runIfActive { try write(previous, to: descriptor) }
                     hash(chunk)
                     try await written
                 } else {
@@ -109,7 +121,9 @@ public struct RawStore: Sendable {
                         flushing = true
                         group.addTask {
                             for await _ in flushes {
-                                guard fdatasync(descriptor) == 0 else { throw Self.error("cannot flush the artefact to disk") }
+                                try await threadPool.runIfActive {
+                                    guard fdatasync(descriptor) == 0 else { throw Self.error("cannot flush the artefact to disk") }
+                                }
                             }
                         }
                     }
@@ -127,7 +141,7 @@ public struct RawStore: Sendable {
                     throw CreditHubError(code: "file_not_found", message: "cannot read \(path)")
                 }
                 defer { try? handle.close() }
-                while let chunk = try handle.read(upToCount: chunkSize), !chunk.isEmpty { try await accept(chunk) }
+                while let chunk = try await threadPool.runIfActive({ try handle.read(upToCount: chunkSize) }), !chunk.isEmpty { try await accept(chunk) }
             case .stream(let stream):
                 for try await chunk in stream { try await accept(chunk) }
             }
