@@ -583,6 +583,23 @@ struct GovernanceRuleTests {
         #expect(row.issues.first { $0.code == .amountMismatch }?.messageEnglish.contains("0.2") == true)
         #expect(Self.govern(["CF_NR_FK": "0.2", "CF_NR": "罚款人民币2,000元"]).status == .accepted)
         #expect(Self.govern(["CF_NR_FK": "3", "CF_NR": "罚款3万元"]).status == .accepted)
+        // Full-width digits, separators and spaces are read as their ASCII forms.
+        for text in ["罚款人民币２０００元", "罚款人民币2，000元", "罚款人民币2000　元", "罚款人民币２，０００．００元"] {
+            #expect(Self.codes(Self.govern(["CF_NR_FK": "2000", "CF_NR": text])).contains(.amountMismatch), "\(text)")
+        }
+    }
+
+    @Test(
+        "Amounts in free text read in place are those read after making it half-width",
+        arguments: [
+            "罚款人民币2,000元。", "罚款人民币２０００元", "罚款2，000元，没收违法所得1000元", "罚款2．5元", "处罚：罚款，金额2000元", "罚款 2000　元",
+            "罚款（2000）元", "罚款2000元整，并处警告。", "没收，5元", "罚款3万元，另处2000元", "，．2元", "罚款２，０００．００元",
+        ]
+    )
+    func yuanAmountsInPlace(text: String) {
+        var bytes = text
+        let inPlace = bytes.withUTF8 { ResourceGovernor.amountsNeedHalfWidth($0) ? nil : ResourceGovernor.yuanAmounts($0) }
+        if let inPlace { #expect(inPlace == ResourceGovernor.yuanAmounts(in: text)) }
     }
 
     @Test("Missing required values are named")

@@ -860,8 +860,8 @@ public struct ResourceGovernor: Sendable {
         guard fields[amountIndex].unit == .tenThousandYuan, !row.isEmpty(amountIndex),
             let amount = row.withValue(amountIndex, { AmountNormaliser.parse(bytes: $0) })
         else { return nil }
-        // The text is read in place unless it has full-width digits to convert first.
-        let amounts = row.withValue(textIndex) { TextNormalisation.hasFullWidth($0) ? nil : Self.yuanAmounts($0) } ?? Self.yuanAmounts(in: row.value(textIndex))
+        // The text is read in place unless a full-width form in it would read differently as ASCII.
+        let amounts = row.withValue(textIndex) { Self.amountsNeedHalfWidth($0) ? nil : Self.yuanAmounts($0) } ?? Self.yuanAmounts(in: row.value(textIndex))
         guard amounts.count == 1, let yuan = amounts.first else { return nil }
         let expected = yuan / 10_000
         guard amount == yuan, amount != expected else { return nil }
@@ -876,6 +876,26 @@ public struct ResourceGovernor: Sendable {
     static func yuanAmounts(in text: String) -> [Int64] {
         var halfWidth = TextNormalisation.halfWidth(text)
         return halfWidth.withUTF8(yuanAmounts)
+    }
+
+    /// Whether `yuanAmounts` would read `bytes` differently once made half-width: a full-width
+    /// digit (EF BC 90–99) or ideographic space (E3 80 80) anywhere, or a full-width comma or full
+    /// stop (EF BC 8C, EF BC 8E) right after a digit. Other full-width forms (the ，and 。 of any
+    /// sentence) are skipped over alike either way.
+    static func amountsNeedHalfWidth(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        var index = 0
+        while index + 2 < bytes.count {
+            switch (bytes[index], bytes[index + 1], bytes[index + 2]) {
+            case (0xEF, 0xBC, 0x90...0x99), (0xE3, 0x80, 0x80):
+                return true
+            case (0xEF, 0xBC, 0x8C), (0xEF, 0xBC, 0x8E):
+                if index > 0, bytes[index - 1] >= 0x30, bytes[index - 1] <= 0x39 { return true }
+            default:
+                break
+            }
+            index += 1
+        }
+        return false
     }
 
     static func yuanAmounts(_ bytes: UnsafeBufferPointer<UInt8>) -> [Int64] {
