@@ -653,6 +653,16 @@ struct GovernanceRuleTests {
         var lowerX = person
         lowerX["CF_XDR_ZJHM"] = "11010519491231002x"
         #expect(Self.govern(lowerX).status == .fixed)
+        // A wrong check character is caught whether the type is written as listed or as an alias.
+        let wrongCheck = String(id.dropLast()) + (id.last == "1" ? "2" : "1")
+        for type in ["身份证", "居民身份证"] {
+            var checked = person
+            checked["CF_XDR_ZJLX"] = type
+            checked["CF_XDR_ZJHM"] = wrongCheck
+            #expect(Self.govern(checked).issues.contains { $0.code == .checksum && $0.field == "CF_XDR_ZJHM" }, "\(type)")
+            checked["CF_XDR_ZJHM"] = id
+            #expect(Self.govern(checked).status == (type == "身份证" ? .accepted : .fixed))
+        }
         var old = person
         old["CF_XDR_ZJHM"] = "110105491231002"
         let upgraded = Self.govern(old)

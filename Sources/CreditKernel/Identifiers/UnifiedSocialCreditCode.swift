@@ -146,25 +146,29 @@ public enum ResidentIdentityNumber {
     /// - Parameter today: `YYYYMMDD` of the reference date.
     public static func validate(_ number: String, today: Int = CalendarDate.today().compactValue) -> Problem? {
         var utf8 = number
-        return utf8.withUTF8 { bytes in
-            guard bytes.count == 18 else { return .length(bytes.allSatisfy { $0 < 0x80 } ? bytes.count : number.count) }
-            var sum = 0
-            for index in 0..<17 {
-                let byte = bytes[index]
-                guard byte >= 0x30 && byte <= 0x39 else {
-                    return byte < 0x80 ? .character(position: index + 1, Character(Unicode.Scalar(byte))) : .length(number.count)
-                }
-                sum += Int(byte - 0x30) * weights[index]
+        return utf8.withUTF8 { validate(bytes: $0, today: today) }
+    }
+
+    /// `validate` on the number's UTF-8, without making a string of a valid one.
+    public static func validate(bytes: UnsafeBufferPointer<UInt8>, today: Int) -> Problem? {
+        func characters() -> Int { String(decoding: bytes, as: UTF8.self).count }
+        guard bytes.count == 18 else { return .length(bytes.allSatisfy { $0 < 0x80 } ? bytes.count : characters()) }
+        var sum = 0
+        for index in 0..<17 {
+            let byte = bytes[index]
+            guard byte >= 0x30 && byte <= 0x39 else {
+                return byte < 0x80 ? .character(position: index + 1, Character(Unicode.Scalar(byte))) : .length(characters())
             }
-            var birth = 0
-            for index in 6..<14 { birth = birth * 10 + Int(bytes[index] - 0x30) }
-            guard let date = CalendarDate(year: birth / 10000, month: birth / 100 % 100, day: birth % 100), date.year >= 1850, date.compactValue <= today else {
-                return .birthDate(String(birth))
-            }
-            let expected = checkCharacters[sum % 11]
-            let found = Character(Unicode.Scalar(bytes[17]))
-            return expected == found ? nil : .checkCharacter(expected: expected, found: found)
+            sum += Int(byte - 0x30) * weights[index]
         }
+        var birth = 0
+        for index in 6..<14 { birth = birth * 10 + Int(bytes[index] - 0x30) }
+        guard let date = CalendarDate(year: birth / 10000, month: birth / 100 % 100, day: birth % 100), date.year >= 1850, date.compactValue <= today else {
+            return .birthDate(String(birth))
+        }
+        let expected = checkCharacters[sum % 11]
+        let found = Character(Unicode.Scalar(bytes[17]))
+        return expected == found ? nil : .checkCharacter(expected: expected, found: found)
     }
 
     public static func isValid(_ number: String) -> Bool {

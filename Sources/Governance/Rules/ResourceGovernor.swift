@@ -548,6 +548,8 @@ public struct ResourceGovernor: Sendable {
                 return true
             }
             if clean { return }
+        } else if rule.type == .residentID || rule.type == .documentNumber, let column = row.column(index), isCleanResidentID(column, rule, row) {
+            return
         } else if let column = row.column(index), row.declaredUnits?[index] == nil, row.input.withCell(column, { Self.isClean($0, rule) }) {
             // Codes, dates and amounts already in their stored form are ASCII (or a code list's
             // own value): bytes are characters, and nothing is copied.
@@ -696,7 +698,7 @@ public struct ResourceGovernor: Sendable {
         case .documentNumber:
             let typeValue = rule.documentTypeIndex.map { TextNormalisation.halfWidth(TextNormalisation.trim(row.value($0))) } ?? ""
             let canonicalType = rule.documentTypeIndex.flatMap { compiled[$0].codeList?.canonical(typeValue) } ?? typeValue
-            if canonicalType == "身份证" {
+            if canonicalType == Self.residentIDType {
                 value = residentID(field, value, &fixNotes, &errors)
             } else {
                 let unmarked = Self.withoutTextMarker(value, &fixNotes)
@@ -741,6 +743,19 @@ public struct ResourceGovernor: Sendable {
             return false
         }
     }
+
+    /// Whether the cell at `column` is a valid 18-character resident ID number exactly as stored, in
+    /// a field that holds one (for a document number, its type is 身份证): a natural person's row,
+    /// decided on its bytes without making a string.
+    private func isCleanResidentID(_ column: Int, _ rule: CompiledField, _ row: WorkingRow) -> Bool {
+        if rule.type == .documentNumber {
+            guard let typeIndex = rule.documentTypeIndex, row.withValue(typeIndex, { Self.residentIDType.utf8.elementsEqual($0) }) else { return false }
+        }
+        return row.input.withCell(column) { ResidentIdentityNumber.validate(bytes: $0, today: today.compactValue) == nil }
+    }
+
+    /// The document type whose numbers are resident ID numbers.
+    static let residentIDType = "身份证"
 
     /// Half-width, upper case, no inner spaces (or hyphens unless kept): how codes are stored.
     private func codeForm(_ value: String, _ notes: inout [(String, String)], keepHyphen: Bool = false) -> String {
