@@ -950,9 +950,9 @@ struct WorkingRow {
     let input: TextRow
     /// Column of `input` for each field, -1 when the file has none.
     var source: [Int]
-    /// Values normalisation produced, by field; nil means "as submitted". Empty until the first
-    /// one: most rows need none.
-    private var changed: [String?] = []
+    /// Values normalisation produced, as few as the row has (most rows need none, the rest a
+    /// date or two): a field not listed is as submitted.
+    private var changed: [(field: Int, value: String)] = []
     /// `input`'s cells are the fields in order.
     let inFieldOrder: Bool
     /// Some cell may hold a control character: one scan of the whole row spares nearly every row
@@ -969,12 +969,17 @@ struct WorkingRow {
     }
 
     func replaced(_ field: Int) -> String? {
-        changed.isEmpty ? nil : changed[field]
+        for change in changed where change.field == field { return change.value }
+        return nil
     }
 
     mutating func replace(_ field: Int, with value: String) {
-        if changed.isEmpty { changed = Array(repeating: nil, count: source.count) }
-        changed[field] = value
+        if let index = changed.firstIndex(where: { $0.field == field }) {
+            changed[index].value = value
+        } else {
+            if changed.isEmpty { changed.reserveCapacity(4) }
+            changed.append((field, value))
+        }
     }
 
     func column(_ field: Int) -> Int? {
