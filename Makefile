@@ -12,7 +12,7 @@ run: deps-run
 
 test: deps-test
 	$(SWIFT) build --build-tests
-	scripts/with-postgres.sh $(SWIFT) test --skip-build $(SWIFT_TEST_FLAGS)
+	scripts/with-postgres.sh scripts/test-watchdog.sh $(SWIFT) test --skip-build $(SWIFT_TEST_FLAGS)
 
 build: deps-run
 	$(SWIFT) build
