@@ -156,11 +156,6 @@ public struct SampleGenerator {
             if let date = values[dateField].flatMap({ CalendarDate(iso: $0.replacingOccurrences(of: "/", with: "-")) }) {
                 values[dateField] = "\(date.year)年\(date.month)月\(date.day)日"
             }
-        case 5:
-            // The year in brackets typed from the keyboard rather than GB/T 9704's 〔〕.
-            if let reference = values[referenceField] {
-                values[referenceField] = reference.replacingOccurrences(of: "〔", with: "[").replacingOccurrences(of: "〕", with: "]")
-            }
         case 1:
             if let code = values[codeField], !code.isEmpty {
                 values[codeField] = String(code.unicodeScalars.map { Character(Unicode.Scalar($0.value + 0xFEE0)!) })
@@ -171,9 +166,14 @@ public struct SampleGenerator {
             }
         case 3:
             values[resource.subject.nameField] = "\u{3000}" + (values[resource.subject.nameField] ?? "") + " "
-        default:
+        case 4:
             if let date = values[dateField].flatMap({ CalendarDate(iso: $0.replacingOccurrences(of: "/", with: "-")) }) {
                 values[dateField] = String(date.compactValue)
+            }
+        default:
+            // The year in brackets typed from the keyboard rather than GB/T 9704's 〔〕.
+            if let reference = values[referenceField] {
+                values[referenceField] = reference.replacingOccurrences(of: "〔", with: "[").replacingOccurrences(of: "〕", with: "]")
             }
         }
     }

@@ -67,8 +67,11 @@ enum ReferenceNumberNormaliser {
             case 0xE2 where index + 2 < bytes.count && bytes[index + 1] == 0x80 && bytes[index + 2] == 0x8B:
                 return false
             case 0xE3 where index + 2 < bytes.count && bytes[index + 1] == 0x80:
-                // U+3000 ideographic space, 【】 and 〖〗.
-                if [0x80, 0x90, 0x91, 0x96, 0x97].contains(bytes[index + 2]) { return false }
+                // U+3000 ideographic space, 【】 and 〖〗; 〔〕 (94, 95) are the standard form.
+                switch bytes[index + 2] {
+                case 0x80, 0x90, 0x91, 0x96, 0x97: return false
+                default: break
+                }
             case 0xEF where index + 1 < bytes.count:
                 // Full-width forms (EF BC, EF BD), ﹝﹞ (EF B9 9D/9E), and the BOM (EF BB BF).
                 let second = bytes[index + 1]

@@ -256,9 +256,15 @@ public struct ResourceGovernor: Sendable {
             for column in 0..<min(row.count, columns.count) {
                 guard let field = columns[column] else { continue }
                 let chosen = working.source[field]
-                if chosen < 0 || TextNormalisation.isBlank(row.cell(chosen)) {
+                guard chosen >= 0 else {
                     working.source[field] = column
-                } else if !TextNormalisation.isBlank(row.cell(column)), TextNormalisation.trim(row.cell(column)) != TextNormalisation.trim(row.cell(chosen)) {
+                    continue
+                }
+                let kept = TextNormalisation.trim(row.cell(chosen))
+                let offered = TextNormalisation.trim(row.cell(column))
+                if kept.isEmpty {
+                    working.source[field] = column
+                } else if !offered.isEmpty, offered != kept {
                     // The first non-empty column gives the value; a second that says otherwise
                     // leaves no way to tell which is right.
                     issues.append(
@@ -904,7 +910,7 @@ public struct ResourceGovernor: Sendable {
             case (0xEF, 0xBC, 0x90...0x99), (0xE3, 0x80, 0x80):
                 return true
             case (0xEF, 0xBC, 0x8C), (0xEF, 0xBC, 0x8E):
-                if index > 0, bytes[index - 1] >= 0x30, bytes[index - 1] <= 0x39 { return true }
+                if index > 0, TextNormalisation.isDigit(bytes[index - 1]) { return true }
             default:
                 break
             }

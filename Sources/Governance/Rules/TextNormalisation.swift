@@ -121,13 +121,13 @@ enum TextNormalisation {
         return String(decoding: value.utf8.filter { $0 != 0x20 && $0 != 0x2D }, as: UTF8.self)
     }
 
-    @inline(__always)
     /// Chinese numeral digits, financial (壹贰) and common (一二两), as amounts and dates write them.
     static let chineseDigits: [Unicode.Scalar: Int64] = [
         "零": 0, "〇": 0, "壹": 1, "一": 1, "贰": 2, "貳": 2, "二": 2, "两": 2, "叁": 3, "三": 3, "肆": 4, "四": 4, "伍": 5, "五": 5, "陆": 6, "六": 6,
         "柒": 7, "七": 7, "捌": 8, "八": 8, "玖": 9, "九": 9,
     ]
 
+    @inline(__always)
     static func isDigit(_ byte: UInt8) -> Bool {
         byte >= 0x30 && byte <= 0x39
     }
