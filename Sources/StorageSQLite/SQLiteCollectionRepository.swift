@@ -199,7 +199,7 @@ struct SQLiteCollectionRepository: CollectionRepository {
         let problemJSON = try chunk.problems.map { problem in
             (JSONText.issues(problem.problem.issues), JSONText.strings(problem.originalCells), try problem.problem.conflict.map { try StorageCoding.encode($0) })
         }
-        let positions = try await pool.write { db in
+        let positions = try await pool.bulkWrite { db in
             let processed = try Int.fetchOne(db, sql: "SELECT processed_rows FROM batches WHERE id = ?", arguments: [chunk.batchID]) ?? -1
             guard processed == chunk.processedRowsBefore else {
                 throw BatchProgressMismatch(batchID: chunk.batchID, expected: chunk.processedRowsBefore, found: processed)
@@ -468,7 +468,7 @@ struct SQLiteCollectionRepository: CollectionRepository {
     // MARK: - Theme and quality
 
     func projectSubjectTheme(limit: Int) async throws -> Int {
-        try await pool.write { db in
+        try await pool.bulkWrite { db in
             let cursor = try Int64.fetchOne(db, sql: "SELECT position FROM projection_cursors WHERE name = 'subject_summary'") ?? 0
             let head = try Self.feedHead(db)
             guard head > cursor else { return 0 }

@@ -34,7 +34,6 @@ public final class SQLiteStore: CreditStore, Service {
         var configuration = Configuration()
         configuration.busyMode = .timeout(10)
         configuration.prepareDatabase { db in
-            try db.execute(sql: "PRAGMA synchronous = NORMAL")
             try db.execute(sql: "PRAGMA foreign_keys = ON")
             // Subject codes, and record keys outside a numbered series, are spread evenly, so each
             // chunk touches index pages all over the file: the writer keeps them in memory (64 MiB)
@@ -53,6 +52,11 @@ public final class SQLiteStore: CreditStore, Service {
         self.walQuietPeriod = walQuietPeriod
         self.logger = logger
         self.pool = try DatabasePool(path: path, configuration: configuration)
+        // A commit is on disk before it returns, as PostgreSQL's are. GRDB opens the writer with
+        // WAL mode's usual NORMAL, which survives the process being killed but not a power failure,
+        // and would lose batches already acknowledged. Only bulk writes that can be taken again
+        // skip the sync (`bulkWrite`).
+        try pool.writeWithoutTransaction { try $0.execute(sql: "PRAGMA synchronous = FULL") }
     }
 
     /// Checkpoints after each chunk of records the writer commits (several commits while one
