@@ -93,7 +93,7 @@ struct CrashResumeTests {
                 guard batch.status != .completed else { throw TestSupportError("the batch finished although its log was held back: \(child.errorOutput)") }
                 if condition(batch) {
                     child.signal(SIGKILL)
-                    #expect(child.wait() == 128 + SIGKILL)
+                    #expect(await child.wait() == 128 + SIGKILL)
                     return batch
                 }
             }
@@ -118,7 +118,7 @@ struct CrashResumeTests {
             #expect(atKill.processedRows < Self.rows, "killed too late to test anything")
 
             let second = try ChildProcess(try ChildProcess.credithub, Self.ingestArguments(file), environment: environment)
-            #expect(second.wait() == 0, "\(second.errorOutput)")
+            #expect(await second.wait() == 0, "\(second.errorOutput)")
             let receipt = try Self.receipt(second.output)
             #expect(receipt["batch"] as? String == interrupted.batch.id)
             #expect(receipt["status"] as? String == "completed")
@@ -150,7 +150,7 @@ struct CrashResumeTests {
             let server = try ChildProcess(try ChildProcess.credithub, ["serve", "--port", String(port)], environment: environment)
             let finished = try await Self.waitForBatch(store) { $0.status == .completed }
             server.signal(SIGTERM)
-            #expect(server.wait() == 0, "graceful shutdown: \(server.errorOutput)")
+            #expect(await server.wait() == 0, "graceful shutdown: \(server.errorOutput)")
             #expect(finished.batch.id == acknowledged.batch.id)
             #expect(finished.rows.total == Self.rows)
             #expect(try await store.collection.changes(after: 0, limit: 100_000, resourceIDs: nil, division: nil).count == finished.rows.accepted)

@@ -16,7 +16,7 @@ struct IngestCommandTests {
             let ingest = try ChildProcess(
                 try ChildProcess.credithub, ["ingest", "--resource", "admin_penalty", "--source-unit", PenaltyRows.submitter] + files, environment: environment
             )
-            #expect(ingest.wait() == 0, "\(ingest.errorOutput)")
+            #expect(await ingest.wait() == 0, "\(ingest.errorOutput)")
             let receipts = try #require(try JSONSerialization.jsonObject(with: Data(ingest.output.utf8)) as? [[String: Any]])
             #expect(receipts.count == 2)
             for (receipt, file) in zip(receipts, files) {
@@ -37,17 +37,17 @@ struct IngestCommandTests {
         try await CrashResumeTests.withEnvironment(backend) { environment, store, directory in
             let file = try CrashResumeTests.sampleFile(in: directory, seed: 23, rows: 200, defects: .init(fixable: 0.1, rejected: 0.1, duplicate: 0))
             let ingest = try ChildProcess(try ChildProcess.credithub, ["ingest", "--resource", "admin_penalty", "--source-unit", PenaltyRows.submitter, file], environment: environment)
-            #expect(ingest.wait() == 0, "\(ingest.errorOutput)")
+            #expect(await ingest.wait() == 0, "\(ingest.errorOutput)")
             let ingested = try #require(try JSONSerialization.jsonObject(with: Data(ingest.output.utf8)) as? [String: Any])
             let batch = try #require(ingested["batch"] as? String)
 
             let receipt = try ChildProcess(try ChildProcess.credithub, ["batch", "receipt", batch], environment: environment)
-            #expect(receipt.wait() == 0, "\(receipt.errorOutput)")
+            #expect(await receipt.wait() == 0, "\(receipt.errorOutput)")
             #expect(receipt.output == ingest.output)
 
             let output = directory + "/rejected.csv"
             let rejected = try ChildProcess(try ChildProcess.credithub, ["batch", "rejected", batch, "--output", output], environment: environment)
-            #expect(rejected.wait() == 0, "\(rejected.errorOutput)")
+            #expect(await rejected.wait() == 0, "\(rejected.errorOutput)")
             let csv = try Data(contentsOf: URL(fileURLWithPath: output))
             #expect(csv.starts(with: [0xEF, 0xBB, 0xBF]))
             let rejectedRows = try await store.collection.problems(batchID: batch, afterRow: 0, limit: 1_000).filter { $0.problem.status == .rejected }
@@ -62,13 +62,13 @@ struct IngestCommandTests {
                 #expect(text.contains(",\(row.problem.row),"), "row \(row.problem.row) is in the file with its number")
             }
             let toStandardOutput = try ChildProcess(try ChildProcess.credithub, ["batch", "rejected", batch], environment: environment)
-            #expect(toStandardOutput.wait() == 0)
+            #expect(await toStandardOutput.wait() == 0)
             #expect(try Data(contentsOf: URL(fileURLWithPath: toStandardOutput.outputPath)) == csv)
 
             // A mistyped id: refused by code, and the file named for the output is left as it was.
             for arguments in [["batch", "receipt", "B00000000000000-00000000"], ["batch", "rejected", "B00000000000000-00000000", "--output", output]] {
                 let unknown = try ChildProcess(try ChildProcess.credithub, arguments, environment: environment)
-                #expect(unknown.wait() == 1)
+                #expect(await unknown.wait() == 1)
                 #expect(unknown.errorOutput.contains("batch_not_found"))
             }
             #expect(try Data(contentsOf: URL(fileURLWithPath: output)) == csv)
@@ -88,25 +88,25 @@ struct IngestCommandTests {
             for _ in 1...3 { _ = try await store.collection.claimBatch(id: batch) }
 
             let ingest = try ChildProcess(try ChildProcess.credithub, ["ingest", "--resource", "admin_penalty", "--source-unit", PenaltyRows.submitter, file], environment: environment)
-            #expect(ingest.wait() == 1)
+            #expect(await ingest.wait() == 1)
             #expect(ingest.output.contains("processing_interrupted"))
             #expect(try await store.collection.batch(id: batch)?.status == .failed)
             let failedList = try ChildProcess(try ChildProcess.credithub, ["batch", "list", "--status", "failed"], environment: environment)
-            #expect(failedList.wait() == 0, "\(failedList.errorOutput)")
+            #expect(await failedList.wait() == 0, "\(failedList.errorOutput)")
             let lines = failedList.output.split(separator: "\n")
             #expect(lines.count == 2)
             #expect(lines.last?.hasPrefix("\(batch)\tfailed\tadmin_penalty\t\(PenaltyRows.submitter)\t0\t") == true)
             #expect(lines.last?.hasSuffix("\tpenalties.csv\tprocessing_interrupted") == true)
 
             let retry = try ChildProcess(try ChildProcess.credithub, ["batch", "retry", batch], environment: environment)
-            #expect(retry.wait() == 0, "\(retry.errorOutput)")
+            #expect(await retry.wait() == 0, "\(retry.errorOutput)")
             let receipt = try #require(try JSONSerialization.jsonObject(with: Data(retry.output.utf8)) as? [String: Any])
             #expect(receipt["status"] as? String == "completed")
             #expect((receipt["rows"] as? [String: Any])?["accepted"] as? Int == 300)
             #expect(try await store.audit.entries(from: 0, limit: 100).contains { $0.action == "submission.retry" && $0.target == batch })
 
             let again = try ChildProcess(try ChildProcess.credithub, ["batch", "retry", batch], environment: environment)
-            #expect(again.wait() != 0)
+            #expect(await again.wait() != 0)
             #expect(again.errorOutput.contains("only a failed batch is retried"))
         }
     }
@@ -121,12 +121,12 @@ struct IngestCommandTests {
             let file = directory + "/red_list.yaml"
             try yaml.write(toFile: file, atomically: true, encoding: .utf8)
             let unserved = try ChildProcess(try ChildProcess.credithub, ["catalog", "import", file], environment: environment)
-            #expect(unserved.wait() == 0, "\(unserved.errorOutput)")
+            #expect(await unserved.wait() == 0, "\(unserved.errorOutput)")
             #expect(unserved.output.contains("red_list\tv2"))
             #expect(unserved.errorOutput.contains("warning: red_list is allowed only table_pull, which this platform does not serve"))
 
             let served = try ChildProcess(try ChildProcess.credithub, ["catalog", "import", shipped.path], environment: environment)
-            #expect(served.wait() == 0, "\(served.errorOutput)")
+            #expect(await served.wait() == 0, "\(served.errorOutput)")
             #expect(!served.errorOutput.contains("warning"))
         }
     }
@@ -142,7 +142,7 @@ struct IngestCommandTests {
             try CrashResumeTests.sampleFile(in: directory, name: "few.csv", seed: 32, rows: 50, defects: .init(fixable: 0.1, rejected: 0.1, duplicate: 0)),
         ]
         let validate = try ChildProcess(try ChildProcess.credithub, ["validate", "--resource", "admin_penalty", "--source-unit", PenaltyRows.submitter] + files, environment: ["TMPDIR": directory])
-        #expect(validate.wait() == 0, "\(validate.errorOutput)")
+        #expect(await validate.wait() == 0, "\(validate.errorOutput)")
         let decoder = JSONDecoder()
         decoder.dateDecodingStrategy = .iso8601
         let receipts = try decoder.decode([Receipt].self, from: Data(validate.output.utf8))

@@ -31,7 +31,7 @@ struct AuditLogTests {
     }
 
     /// `credithub audit verify` against the store's database: exit status and what it printed.
-    static func verifyCommand(_ database: DirectDatabase) throws -> (Int32, String) {
+    static func verifyCommand(_ database: DirectDatabase) async throws -> (Int32, String) {
         let process: ChildProcess
         let key = ["CREDITHUB_SECURITY_NODE_KEY": seed.base64EncodedString()]
         switch database {
@@ -44,7 +44,7 @@ struct AuditLogTests {
                 try ChildProcess.credithub, ["audit", "verify", "--log-level", "error"], environment: key.merging(["CREDITHUB_DATABASE_URL": url]) { $1 }
             )
         }
-        let status = process.wait()
+        let status = await process.wait()
         return (status, process.output + process.errorOutput)
     }
 
@@ -123,13 +123,13 @@ struct AuditLogTests {
         try await TestStores.withStore(backend) { store, database in
             try await Self.fill(store)
             #expect(try await Self.verify(store).isIntact)
-            #expect(try Self.verifyCommand(database).0 == 0)
+            #expect(try await Self.verifyCommand(database).0 == 0)
             try await Self.bypassingTriggers(database, [#"UPDATE audit_entries SET details = '{"rows":"0"}' WHERE seq = 17"#])
             let report = try await Self.verify(store)
             #expect(report.problemSequence == 17)
             #expect(report.problem?.contains("entry 17 was altered") == true)
             #expect(report.entriesChecked == 16)
-            let (status, output) = try Self.verifyCommand(database)
+            let (status, output) = try await Self.verifyCommand(database)
             #expect(status == 1)
             #expect(output.contains("BROKEN at entry 17"), "\(output)")
         }
@@ -143,7 +143,7 @@ struct AuditLogTests {
             let report = try await Self.verify(store)
             #expect(report.problemSequence == 23)
             #expect(report.problem?.contains("entry 23 is missing") == true)
-            let (status, output) = try Self.verifyCommand(database)
+            let (status, output) = try await Self.verifyCommand(database)
             #expect(status == 1)
             #expect(output.contains("entry 23 is missing"), "\(output)")
         }
@@ -209,14 +209,14 @@ struct AuditLogTests {
             let bundle = (directory as NSString).appendingPathComponent("bundle.json")
             let key = ["CREDITHUB_SECURITY_NODE_KEY": Self.seed.base64EncodedString()]
             let export = try ChildProcess(try ChildProcess.credithub, ["audit", "export", "--data-dir", directory, "--log-level", "error", "-o", bundle], environment: key)
-            #expect(export.wait() == 0, "\(export.errorOutput)")
+            #expect(await export.wait() == 0, "\(export.errorOutput)")
             let check = try ChildProcess(try ChildProcess.credithub, ["audit", "verify-bundle", bundle, "--public-key", Self.keys.publicKeyHex])
-            #expect(check.wait() == 0)
+            #expect(await check.wait() == 0)
             #expect(check.output.contains("bundle intact: 25 entries"), "\(check.output)")
             let text = try String(contentsOfFile: bundle, encoding: .utf8)
             try text.replacingOccurrences(of: "\"B7\"", with: "\"B8\"").write(toFile: bundle, atomically: true, encoding: .utf8)
             let edited = try ChildProcess(try ChildProcess.credithub, ["audit", "verify-bundle", bundle])
-            #expect(edited.wait() == 1)
+            #expect(await edited.wait() == 1)
             #expect(edited.output.contains("BROKEN"), "\(edited.output)")
         }
     }

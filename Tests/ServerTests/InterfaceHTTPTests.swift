@@ -165,15 +165,27 @@ struct InterfaceHTTPTests {
             try await platform.application().test(.live) { client in
                 var headers = Self.unit
                 headers[.contentType] = "text/csv"
+                // About 1 MB: the body is still arriving when the store gives up.
+                let rows = PenaltyRows.csv((1...2_000).map { PenaltyRows.record($0) })
                 try await client.execute(
                     uri: "/api/v1/submissions?resource=admin_penalty&wait=30", method: .post, headers: headers,
-                    body: ByteBuffer(string: PenaltyRows.csv([PenaltyRows.record(1)]))
+                    body: ByteBuffer(string: rows)
                 ) { response in
                     #expect(response.status == .serviceUnavailable)
                     let error = try #require(try Self.json(response.body)["error"] as? [String: String])
                     #expect(error["code"] == "raw_store_write_failed")
                     #expect(error["message_zh"]?.contains("稍后重试") == true)
                     #expect(error["message"]?.contains(platform.raw) == false, "server paths stay in the log")
+                }
+                // The same through a form.
+                headers[.contentType] = "multipart/form-data; boundary=----credithub-test"
+                try await client.execute(
+                    uri: "/api/v1/submissions?wait=30", method: .post, headers: headers,
+                    body: Self.multipart(fields: [("resource", "admin_penalty")], fileName: "行政处罚.csv", file: Array(rows.utf8))
+                ) { response in
+                    #expect(response.status == .serviceUnavailable)
+                    let error = try #require(try Self.json(response.body)["error"] as? [String: String])
+                    #expect(error["code"] == "raw_store_write_failed")
                 }
                 try await client.execute(uri: "/api/v1/submissions", method: .get, headers: Self.unit) { response in
                     let submissions = try Self.json(response.body)["submissions"] as? [Any]

@@ -162,21 +162,21 @@ struct SigningExampleTests {
             try await platform.application().test(.live) { client in
                 let environment = ["CREDITHUB_URL": "http://127.0.0.1:\(try #require(client.port))", "CREDITHUB_KEY_ID": keyID, "CREDITHUB_SECRET": secret]
                 let upload = try ChildProcess("/usr/bin/python3", [directory.appendingPathComponent("credithub_upload.py").path, "admin_penalty", csv.path], environment: environment)
-                #expect(upload.wait() == 0, "\(upload.errorOutput)")
+                #expect(await upload.wait() == 0, "\(upload.errorOutput)")
                 let answer = try #require(try JSONSerialization.jsonObject(with: Data(upload.output.utf8)) as? [String: Any])
                 #expect(answer["status"] as? String == "completed")
                 #expect((answer["rows"] as? [String: Int])?["rejected"] == 1)
                 let batch = try #require(answer["batch"] as? String)
 
                 let list = try ChildProcess("/bin/bash", [directory.appendingPathComponent("sign-and-send.sh").path, "GET", "/api/v1/submissions?limit=5&status=completed"], environment: environment)
-                #expect(list.wait() == 0, "\(list.errorOutput)")
+                #expect(await list.wait() == 0, "\(list.errorOutput)")
                 #expect(list.output.contains(batch), "\(list.output)")
 
                 let again = try ChildProcess(
                     "/bin/bash", [directory.appendingPathComponent("sign-and-send.sh").path, "POST", "/api/v1/submissions?wait=30&resource=admin_penalty", csv.path, "text/csv"],
                     environment: environment
                 )
-                #expect(again.wait() == 0, "\(again.errorOutput)")
+                #expect(await again.wait() == 0, "\(again.errorOutput)")
                 #expect(again.output.contains("\"status\":\"completed\""), "\(again.output)")
             }
         }

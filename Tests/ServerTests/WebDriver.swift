@@ -21,10 +21,8 @@ struct WebDriver: Sendable {
         let port = try TemporaryPostgresCluster.freePortForTests()
         // The browser's profile goes to the scratch directory, which outlives a browser killed mid-test.
         let driver = try ChildProcess(driverPath, ["--port=\(port)"], environment: ["TMPDIR": Scratch.root])
-        defer {
-            driver.signal(SIGKILL)
-            _ = driver.wait()
-        }
+        // Reaped by the ChildProcess's deinit, which waits only for a killed program.
+        defer { driver.signal(SIGKILL) }
         let base = "http://127.0.0.1:\(port)"
         // Wait for the driver to listen.
         var ready = false

@@ -93,10 +93,23 @@ public final class ChildProcess: @unchecked Sendable {
     }
 
     /// Waits for the program to end and returns its exit status (128 + signal if killed).
+    ///
+    /// Polls rather than blocking in `waitpid`: the tests run on a cooperative pool of one thread
+    /// per core, shared with the servers they start. Two tests blocked on their children held both
+    /// threads of a 2-core machine, so every live server in the process stopped answering (a child
+    /// calling one of them would wait for ever). Cancelling the waiting task kills the program.
     @discardableResult
-    public func wait() -> Int32 {
+    public func wait() async -> Int32 {
         var status: Int32 = 0
-        while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
+        var pause = 5
+        while true {
+            let result = waitpid(pid, &status, WNOHANG)
+            if result == pid { break }
+            if result == -1 && errno != EINTR { return -1 }
+            if Task.isCancelled { kill(pid, SIGKILL) }
+            try? await Task.sleep(for: .milliseconds(pause))
+            pause = min(pause * 2, 50)
+        }
         reaped = true
         if status & 0x7f == 0 { return (status >> 8) & 0xff }
         return 128 + (status & 0x7f)

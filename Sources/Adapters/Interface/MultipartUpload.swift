@@ -58,7 +58,17 @@ struct MultipartUpload: Sendable {
                 case .fileStart(let fileName) where !fileSeen:
                     fileSeen = true
                     let snapshot = fields
-                    group.addTask { try await handle(snapshot, file, fileName) }
+                    group.addTask {
+                        do {
+                            return try await handle(snapshot, file, fileName)
+                        } catch {
+                            // Nothing reads the file any more (the raw store could not keep it): the
+                            // pending send must not wait for ever. The rest of the form is still read,
+                            // and dropped, so the client gets the error rather than a closed connection.
+                            file.fail(error)
+                            throw error
+                        }
+                    }
                 case .fileData(let data) where fileSeen:
                     await file.send(data)
                 case .fileEnd:
