@@ -195,6 +195,31 @@ struct InterfaceHTTPTests {
         }
     }
 
+    @Test("A client that asks before sending a large body (Expect: 100-continue, as curl does) is told to go on at once")
+    func expectContinue() async throws {
+        let file = Scratch.path("large", ".csv")
+        defer { try? FileManager.default.removeItem(atPath: file) }
+        // curl asks on its own only past 1 MB, more than the test platform accepts: asked for here.
+        try PenaltyRows.csv((1...500).map { PenaltyRows.record($0) }).write(toFile: file, atomically: true, encoding: .utf8)
+        try await TestPlatform.with(.sqlite, development: true) { platform in
+            try await platform.application().test(.live) { client in
+                // Without the answer curl would wait out this timeout and then send anyway.
+                let upload = try ChildProcess(
+                    "/usr/bin/curl",
+                    [
+                        "-sS", "-v", "--expect100-timeout", "600", "-H", "Expect: 100-continue", "-H", "Content-Type: text/csv",
+                        "-H", "\(DevelopmentIdentity.unitHeader.rawName): \(PenaltyRows.submitter)", "--data-binary", "@\(file)",
+                        "http://127.0.0.1:\(try #require(client.port))/api/v1/submissions?resource=admin_penalty",
+                    ]
+                )
+                #expect(await upload.wait() == 0, "\(upload.errorOutput)")
+                #expect(upload.errorOutput.contains("< HTTP/1.1 100 Continue"), "\(upload.errorOutput)")
+                #expect(upload.errorOutput.contains("< HTTP/1.1 202 Accepted") || upload.errorOutput.contains("< HTTP/1.1 200 OK"))
+                #expect(upload.output.contains("\"batch\":\"B"), "\(upload.output)")
+            }
+        }
+    }
+
     @Test("Without development mode, the source-unit header is refused")
     func noDevelopmentMode() async throws {
         try await Self.withServer(.sqlite, development: false) { client in

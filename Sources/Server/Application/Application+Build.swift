@@ -85,6 +85,7 @@ public func buildApplication(
 ) throws -> Application<RouterResponder<CreditRequestContext>> {
     Application(
         router: try buildRouter(dependencies, configuration: configuration).router,
+        server: .http1(configuration: .init(additionalChannelHandlers: [ExpectContinueHandler()])),
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "CreditHub"),
         services: services,
         onServerRunning: onServerRunning,
