@@ -32,7 +32,7 @@ public struct IngestionWorker: Service {
             group.addTask { await rescanPeriodically() }
             for await batchID in collector.queue.stream.cancelOnGracefulShutdown() {
                 guard inFlight.start(batchID) else { continue }
-                group.addTask(priority: .utility) {
+                group.addTask {
                     await process(batchID)
                     inFlight.finish(batchID)
                 }
