@@ -7,10 +7,11 @@
 # Why: one clean-clone run (2026-11-24) stopped with every task suspended and no thread busy, no
 # database connection open and no child process, four tests "started" and none finishing; it did
 # not recur in the next runs. CI should fail or pass in minutes, with the evidence, rather than
-# wait out its 90-minute limit. A likely cause was found the next day (3da70e4): tests waited for
-# their child processes in a blocking waitpid on the cooperative threads, and two such waits could
-# hold both threads of a 2-core machine while a child needed the in-process server. The watchdog
-# stays until the suite has run long enough without it.
+# wait out its 90-minute limit. A hazard of that kind was found and removed the next day
+# (3da70e4): tests waited for their child processes in a blocking waitpid on the cooperative
+# threads, and two such waits could hold both threads of a 2-core machine while a child needed the
+# in-process server. That run showed no child process, so it may have been something else: the
+# watchdog stays.
 set -uo pipefail
 
 limit=${TEST_SILENCE_LIMIT:-300}
