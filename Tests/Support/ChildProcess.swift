@@ -106,7 +106,13 @@ public final class ChildProcess: @unchecked Sendable {
             let result = waitpid(pid, &status, WNOHANG)
             if result == pid { break }
             if result == -1 && errno != EINTR { return -1 }
-            if Task.isCancelled { kill(pid, SIGKILL) }
+            if Task.isCancelled {
+                // A killed program ends at once, so waiting for it blocks only briefly; sleeping
+                // would not (a cancelled task's sleep returns at once) and the loop would spin.
+                kill(pid, SIGKILL)
+                while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
+                break
+            }
             try? await Task.sleep(for: .milliseconds(pause))
             pause = min(pause * 2, 50)
         }
